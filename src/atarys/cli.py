@@ -1,0 +1,69 @@
+"""The ``atarys`` command line: serve, database, and the commands each feature adds."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+from flask import Flask
+
+from atarys import migrate
+from atarys.app import create_app, settings_of
+from atarys.extensions import db
+
+logger = logging.getLogger("atarys.cli")
+
+
+def make_app(**overrides: object) -> Flask:
+    """The app as the CLI uses it: environment settings plus ``overrides``."""
+    return create_app({k: v for k, v in overrides.items() if v is not None})
+
+
+def upgrade_database(app: Flask) -> None:
+    """Run the migrations on the app's database."""
+    migrate.upgrade(settings_of(app).effective_database_url)
+
+
+@click.group()
+@click.version_option(package_name="atarys")
+def main() -> None:
+    """ATARYS: clients and their sync with Google Contacts."""
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema commands."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest migration."""
+    app = make_app()
+    upgrade_database(app)
+    click.echo(f"Base de données à jour ({', '.join(migrate.current_heads())}).")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Demo mode: sample clients (and the embedded emulator).")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, demo: bool, threads: int) -> None:
+    """Upgrade the database, then serve the app with waitress."""
+    from waitress import serve as waitress_serve
+
+    from atarys.demo import seed_demo_clients
+
+    app = make_app(demo=demo)
+    upgrade_database(app)
+    if demo:
+        with app.app_context():
+            added = seed_demo_clients(db.session)
+        if added:
+            click.echo(f"{added} clients de démonstration ajoutés.")
+    click.echo(f"ATARYS sur http://{host}:{port}/")
+    waitress_serve(app, host=host, port=port, threads=threads, ident="atarys")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,91 @@
+"""HTTP routes of ``/api/clients/``: JSON only, the ATARYS envelope, French messages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from atarys.clients import service
+from atarys.clients.schemas import ClientFields, ClientIn
+from atarys.extensions import db
+from atarys.http import ApiError, json_body, ok
+from atarys.models import CLIENT_FIELDS
+from atarys.validation import validate
+
+bp = Blueprint("clients", __name__, url_prefix="/api/clients")
+
+MAX_PER_PAGE = 200
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: "Doit être un nombre entier."}
+        ) from None
+    if not low <= value <= high:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: f"Doit être compris entre {low} et {high}."}
+        )
+    return value
+
+
+@bp.get("/")
+def list_clients() -> Response:
+    page = _int_arg("page", 1, 1, 1_000_000)
+    per_page = _int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    sort = request.args.get("sort", "nom")
+    if sort.lstrip("-") not in service.SORTABLE:
+        raise ApiError(
+            422,
+            "Paramètre invalide.",
+            errors={"sort": "Tri possible sur : " + ", ".join(service.SORTABLE) + "."},
+        )
+    q = (request.args.get("q") or "").strip() or None
+    result = service.list_clients(db.session, q=q, sort=sort, page=page, per_page=per_page)
+    return ok(
+        [c.to_dict() for c in result.items],
+        f"{result.total} client(s) trouvé(s)",
+        pagination=result.pagination(),
+    )
+
+
+@bp.post("/")
+def create_client() -> Response:
+    values = validate(ClientIn, json_body()).model_dump()
+    client = service.create_client(db.session, values)
+    return ok(client.to_dict(), "Client créé", 201)
+
+
+@bp.get("/<int:client_id>")
+def get_client(client_id: int) -> Response:
+    return ok(service.get_client(db.session, client_id).to_dict(), "Client trouvé")
+
+
+@bp.put("/<int:client_id>")
+def replace_client(client_id: int) -> Response:
+    client = service.get_client(db.session, client_id)
+    values = validate(ClientIn, json_body()).model_dump()
+    changed = service.update_client(db.session, client, values)
+    return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
+
+
+@bp.patch("/<int:client_id>")
+def patch_client(client_id: int) -> Response:
+    client = service.get_client(db.session, client_id)
+    payload = json_body()
+    values = validate(ClientFields, payload).model_dump(include=set(payload) & set(CLIENT_FIELDS))
+    if "nom" in values and not values["nom"]:
+        raise ApiError(422, "Données invalides.", errors={"nom": "Ce champ est obligatoire."})
+    changed = service.update_client(db.session, client, values)
+    return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
+
+
+@bp.delete("/<int:client_id>")
+def delete_client(client_id: int) -> Response:
+    client = service.get_client(db.session, client_id)
+    service.delete_client(db.session, client)
+    return ok({"id": client_id}, "Client supprimé")

@@ -1,0 +1,132 @@
+"""Client queries and writes, shared by the HTTP API, the demo seeding and the sync engine's tests.
+
+Writes commit and then send ``client_changed`` (the client's id) so that other
+features (e.g. the near-real-time push to Google) can follow without this module
+knowing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from blinker import Namespace
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from atarys.http import ApiError
+from atarys.models import CLIENT_FIELDS, Client, utcnow
+
+_signals = Namespace()
+client_changed = _signals.signal("client-changed")
+
+SORTABLE = ("id", "nom", "prenom", "email", "ville", "entreprise", "created_at", "updated_at")
+DUPLICATE_EMAIL = "Un client avec cette adresse e-mail existe déjà."
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of clients and the numbers to page through the rest."""
+
+    items: list[Client]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    def pagination(self) -> dict[str, Any]:
+        return {
+            "page": self.page,
+            "per_page": self.per_page,
+            "total": self.total,
+            "pages": self.pages,
+            "has_next": self.page < self.pages,
+            "has_prev": self.page > 1,
+        }
+
+
+def _live() -> Select[tuple[Client]]:
+    return select(Client).where(Client.deleted_at.is_(None))
+
+
+def list_clients(session: Session, *, q: str | None, sort: str, page: int, per_page: int) -> Page:
+    """Live clients matching ``q`` (nom, prénom, e-mail, entreprise, téléphone), sorted."""
+    query = _live()
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(
+            or_(
+                *(
+                    func.lower(getattr(Client, name)).like(pattern)
+                    for name in ("nom", "prenom", "email", "entreprise", "telephone")
+                )
+            )
+        )
+    descending = sort.startswith("-")
+    column = getattr(Client, sort.lstrip("-"))
+    order = [column.desc() if descending else column.asc(), Client.id.asc()]
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def get_client(session: Session, client_id: int) -> Client:
+    """A live client, or a 404."""
+    client = session.get(Client, client_id)
+    if client is None or client.deleted_at is not None:
+        raise ApiError(404, f"Client {client_id} introuvable.")
+    return client
+
+
+def _check_email_free(session: Session, email: str | None, exclude_id: int | None) -> None:
+    if not email:
+        return
+    query = _live().where(func.lower(Client.email) == email.lower())
+    if exclude_id is not None:
+        query = query.where(Client.id != exclude_id)
+    if session.scalars(query.limit(1)).first() is not None:
+        raise ApiError(409, DUPLICATE_EMAIL, errors={"email": DUPLICATE_EMAIL})
+
+
+def _commit(session: Session) -> None:
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise ApiError(409, DUPLICATE_EMAIL, errors={"email": DUPLICATE_EMAIL}) from exc
+
+
+def create_client(session: Session, values: dict[str, Any]) -> Client:
+    """Insert a client from validated ``values``."""
+    _check_email_free(session, values.get("email"), None)
+    client = Client(**{k: values.get(k) for k in CLIENT_FIELDS})
+    session.add(client)
+    _commit(session)
+    client_changed.send(client.id)
+    return client
+
+
+def update_client(session: Session, client: Client, values: dict[str, Any]) -> bool:
+    """Apply validated ``values``; ``updated_at`` moves only when a value really changes."""
+    if "email" in values:
+        _check_email_free(session, values["email"], client.id)
+    changed = False
+    for name, value in values.items():
+        if getattr(client, name) != value:
+            setattr(client, name, value)
+            changed = True
+    if changed:
+        _commit(session)
+        client_changed.send(client.id)
+    return changed
+
+
+def delete_client(session: Session, client: Client) -> None:
+    """Soft delete: the row stays, marked, so the deletion can be synced."""
+    client.deleted_at = utcnow()
+    _commit(session)
+    client_changed.send(client.id)

@@ -1,0 +1,9 @@
+"""Flask extensions, made at module level and bound in ``create_app`` with ``init_app``."""
+
+from __future__ import annotations
+
+from flask_sqlalchemy import SQLAlchemy
+
+from atarys.models.base import Base
+
+db: SQLAlchemy = SQLAlchemy(model_class=Base)

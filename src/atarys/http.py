@@ -1,0 +1,117 @@
+"""The ATARYS JSON envelope ``{success, message, data}`` and the one place HTTP errors are made.
+
+Every API answer, success or failure, goes through ``ok`` or ``ApiError``; error
+handlers registered by ``register_error_handlers`` turn Werkzeug's HTML errors into
+the same envelope with a French message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+logger = logging.getLogger("atarys.http")
+
+# French messages for the HTTP errors Werkzeug raises by itself.
+HTTP_MESSAGES: dict[int, str] = {
+    400: "Requête invalide.",
+    401: "Authentification requise.",
+    403: "Accès refusé.",
+    404: "Ressource introuvable.",
+    405: "Méthode non autorisée pour cette adresse.",
+    409: "Conflit avec l'état actuel des données.",
+    413: "Requête trop volumineuse (1 Mo au maximum).",
+    415: "Type de contenu non pris en charge : envoyez du JSON (application/json).",
+    422: "Données invalides.",
+    429: "Trop de requêtes : réessayez plus tard.",
+    500: "Erreur interne du serveur.",
+    503: "Service momentanément indisponible.",
+}
+
+
+class ApiError(Exception):
+    """An error answered as the ATARYS envelope with ``success: false``."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        errors: dict[str, str] | None = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors
+        self.data = data
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"success": False, "message": self.message, "data": self.data}
+        if self.errors:
+            body["errors"] = self.errors
+        resp = jsonify(body)
+        resp.status_code = self.status
+        for key, value in self.headers.items():
+            resp.headers[key] = value
+        return resp
+
+
+def ok(data: Any = None, message: str = "", status: int = 200, **extra: Any) -> Response:
+    """A success envelope; ``extra`` keys (e.g. ``pagination``) sit beside ``data``."""
+    body: dict[str, Any] = {"success": True, "message": message, "data": data}
+    body.update(extra)
+    resp = jsonify(body)
+    resp.status_code = status
+    return resp
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or an ``ApiError`` (415 wrong type, 400 malformed or not an object)."""
+    if not request.is_json:
+        raise ApiError(415, HTTP_MESSAGES[415])
+    payload = request.get_json(silent=True)
+    if payload is None:
+        # Distinguish an empty or malformed body from the JSON literal null.
+        raw = request.get_data(cache=True)
+        if raw.strip() not in (b"null",):
+            raise ApiError(400, "Corps JSON mal formé.")
+    if not isinstance(payload, dict):
+        raise ApiError(400, "Le corps de la requête doit être un objet JSON.")
+    return payload
+
+
+def optional_json_body() -> dict[str, Any]:
+    """Like ``json_body`` but an empty body is an empty object (for POSTs whose options are optional)."""
+    if not request.get_data(cache=True).strip():
+        return {}
+    return json_body()
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Answer every error as JSON, never HTML nor a stack trace."""
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> Response:
+        return exc.response()
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        code = exc.code or 500
+        resp = ApiError(code, HTTP_MESSAGES.get(code, exc.name)).response()
+        if code == 405 and exc.response is None:
+            allowed = exc.get_headers()
+            for key, value in allowed:
+                if key.lower() == "allow":
+                    resp.headers["Allow"] = value
+        return resp
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return ApiError(500, HTTP_MESSAGES[500]).response()

@@ -1,0 +1,34 @@
+"""Schema migrations, driven from code (``atarys db upgrade``, ``atarys serve``, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the packaged migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str | None = None, *, connection: Connection | None = None) -> None:
+    """Bring the database at ``url`` (or on ``connection``) to the newest revision."""
+    command.upgrade(alembic_config(url, connection), "head")
+
+
+def current_heads() -> tuple[str, ...]:
+    """The head revision(s) of the packaged migrations."""
+    from alembic.script import ScriptDirectory
+
+    return tuple(ScriptDirectory.from_config(alembic_config()).get_heads())
