@@ -2,9 +2,39 @@
 
 Every test that uses the database runs once per backend. PostgreSQL is enabled by
 ``ATARYS_TEST_POSTGRES_URL``; when it is set and the server cannot be reached the
-tests fail, they are never skipped.
+tests fail, they are never skipped. ``ATARYS_REQUIRE_POSTGRES=1`` (CI) makes a
+missing URL an error too.
 """
 
 from __future__ import annotations
 
+import os
+import re
+from collections import Counter
+
+import pytest
+from _pytest.terminal import TerminalReporter
+
 pytest_plugins = ["fixtures.database", "fixtures.emulator"]
+_BACKEND = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("ATARYS_REQUIRE_POSTGRES") and not os.environ.get("ATARYS_TEST_POSTGRES_URL"):
+        raise pytest.UsageError(
+            "ATARYS_REQUIRE_POSTGRES is set but ATARYS_TEST_POSTGRES_URL is not"
+        )
+
+
+def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
+    """Print how many tests passed on each database backend."""
+    passed: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("passed", []):
+        match = _BACKEND.search(report.nodeid)
+        if match:
+            passed[match.group(1)] += 1
+    if passed:
+        terminalreporter.write_line(
+            "database tests passed: "
+            + ", ".join(f"{name}={count}" for name, count in sorted(passed.items()))
+        )

@@ -9,7 +9,7 @@ from flask import Flask
 
 from atarys import migrate
 from atarys.app import create_app, settings_of
-from atarys.extensions import db
+from atarys.extensions import session
 
 logger = logging.getLogger("atarys.cli")
 
@@ -58,7 +58,7 @@ def serve(host: str, port: int, demo: bool, threads: int) -> None:
     upgrade_database(app)
     if demo:
         with app.app_context():
-            added = seed_demo_clients(db.session)
+            added = seed_demo_clients(session())
         if added:
             click.echo(f"{added} clients de démonstration ajoutés.")
     click.echo(f"ATARYS sur http://{host}:{port}/")

@@ -31,6 +31,12 @@ class Settings:
     phone_region: str = "FR"
     google_api_endpoint: str = GOOGLE_API_ENDPOINT_DEFAULT
     token_key: str | None = None
+    # Access control and scheduling (the REST API work).
+    secure_cookies: bool = False
+    login_rate_limit: str = "10 per minute"
+    poll_minutes: int = 5
+    push_delay_seconds: float = 2.0
+    scheduler_enabled: bool = True
     testing: bool = False
     demo: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +53,13 @@ class Settings:
             google_api_endpoint=_env("ATARYS_GOOGLE_API_ENDPOINT", GOOGLE_API_ENDPOINT_DEFAULT)
             or GOOGLE_API_ENDPOINT_DEFAULT,
             token_key=_env("ATARYS_TOKEN_KEY"),
+            secure_cookies=(_env("ATARYS_SECURE_COOKIES", "0") or "0").lower()
+            in ("1", "true", "yes", "on"),
+            login_rate_limit=_env("ATARYS_LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute",
+            poll_minutes=int(_env("ATARYS_POLL_MINUTES", "5") or "5"),
+            push_delay_seconds=float(_env("ATARYS_PUSH_DELAY_SECONDS", "2") or "2"),
+            scheduler_enabled=(_env("ATARYS_SCHEDULER", "1") or "1").lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Settings:
@@ -68,6 +81,21 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'atarys.db').resolve()}"
+
+    @property
+    def google_credentials_file(self) -> Path:
+        """The OAuth2 client secrets file (the seed's ``data/google_credentials.json``)."""
+        return self.data_dir / "google_credentials.json"
+
+    @property
+    def legacy_token_file(self) -> Path:
+        """The seed's pickle token: detected to advise reconnecting, never loaded."""
+        return self.data_dir / "google_contacts_token.pickle"
+
+    @property
+    def google_tokens_dir(self) -> Path:
+        """Encrypted Google tokens, one file per account."""
+        return self.data_dir / "google_tokens"
 
     def ensure_secret_key(self) -> str:
         """The secret key: from the environment, or generated once and kept in the data dir."""

@@ -36,7 +36,9 @@ def configure_logging(log_dir: Path, *, stderr: bool = True) -> None:
     logger.propagate = False
     file_name = f"file:{(log_dir / 'atarys.log').resolve()}"
     if not _has_handler(logger, file_name):
-        for handler in [h for h in logger.handlers if str(getattr(h, _MARK, "")).startswith("file:")]:
+        for handler in [
+            h for h in logger.handlers if str(getattr(h, _MARK, "")).startswith("file:")
+        ]:
             logger.removeHandler(handler)
             handler.close()
         _add(logger, rotating_file_handler(log_dir / "atarys.log"), file_name)

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from atarys.clients import service
 from atarys.clients.schemas import ClientFields, ClientIn
-from atarys.extensions import db
+from atarys.extensions import session
 from atarys.http import ApiError, json_body, ok
 from atarys.models import CLIENT_FIELDS
 from atarys.validation import validate
@@ -45,7 +45,7 @@ def list_clients() -> Response:
             errors={"sort": "Tri possible sur : " + ", ".join(service.SORTABLE) + "."},
         )
     q = (request.args.get("q") or "").strip() or None
-    result = service.list_clients(db.session, q=q, sort=sort, page=page, per_page=per_page)
+    result = service.list_clients(session(), q=q, sort=sort, page=page, per_page=per_page)
     return ok(
         [c.to_dict() for c in result.items],
         f"{result.total} client(s) trouvé(s)",
@@ -56,36 +56,36 @@ def list_clients() -> Response:
 @bp.post("/")
 def create_client() -> Response:
     values = validate(ClientIn, json_body()).model_dump()
-    client = service.create_client(db.session, values)
+    client = service.create_client(session(), values)
     return ok(client.to_dict(), "Client créé", 201)
 
 
 @bp.get("/<int:client_id>")
 def get_client(client_id: int) -> Response:
-    return ok(service.get_client(db.session, client_id).to_dict(), "Client trouvé")
+    return ok(service.get_client(session(), client_id).to_dict(), "Client trouvé")
 
 
 @bp.put("/<int:client_id>")
 def replace_client(client_id: int) -> Response:
-    client = service.get_client(db.session, client_id)
+    client = service.get_client(session(), client_id)
     values = validate(ClientIn, json_body()).model_dump()
-    changed = service.update_client(db.session, client, values)
+    changed = service.update_client(session(), client, values)
     return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
 
 
 @bp.patch("/<int:client_id>")
 def patch_client(client_id: int) -> Response:
-    client = service.get_client(db.session, client_id)
+    client = service.get_client(session(), client_id)
     payload = json_body()
     values = validate(ClientFields, payload).model_dump(include=set(payload) & set(CLIENT_FIELDS))
     if "nom" in values and not values["nom"]:
         raise ApiError(422, "Données invalides.", errors={"nom": "Ce champ est obligatoire."})
-    changed = service.update_client(db.session, client, values)
+    changed = service.update_client(session(), client, values)
     return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
 
 
 @bp.delete("/<int:client_id>")
 def delete_client(client_id: int) -> Response:
-    client = service.get_client(db.session, client_id)
-    service.delete_client(db.session, client)
+    client = service.get_client(session(), client_id)
+    service.delete_client(session(), client)
     return ok({"id": client_id}, "Client supprimé")

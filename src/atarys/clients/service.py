@@ -70,7 +70,9 @@ def list_clients(session: Session, *, q: str | None, sort: str, page: int, per_p
     column = getattr(Client, sort.lstrip("-"))
     order = [column.desc() if descending else column.asc(), Client.id.asc()]
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = list(session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)))
+    items = list(
+        session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
+    )
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 

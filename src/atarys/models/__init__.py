@@ -2,5 +2,16 @@
 
 from atarys.models.base import Base, UTCDateTime, utcnow
 from atarys.models.client import CLIENT_FIELDS, Client
+from atarys.models.user import ApiToken, OAuthState, ScheduledJob, User
 
-__all__ = ["CLIENT_FIELDS", "Base", "Client", "UTCDateTime", "utcnow"]
+__all__ = [
+    "CLIENT_FIELDS",
+    "ApiToken",
+    "Base",
+    "Client",
+    "OAuthState",
+    "ScheduledJob",
+    "UTCDateTime",
+    "User",
+    "utcnow",
+]

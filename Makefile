@@ -1,0 +1,58 @@
+# One-command entry points. `make run` and `make test` work on a fresh machine
+# with Python 3.11+, make and node/npm; they install from the lock files.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FRONT_STAMP := frontend/node_modules/.installed
+PIP_FLAGS := --disable-pip-version-check -q
+
+.PHONY: run test test-py test-front check format install frontend bench bench-quick clean
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements/lock.txt 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/python -c "import atarys, flask, sqlalchemy, googleapiclient"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(FRONT_STAMP): frontend/package-lock.json frontend/package.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $(FRONT_STAMP)
+
+frontend: $(FRONT_STAMP)
+	cd frontend && npm run build
+
+## Run the app in demo mode: embedded SQLite + embedded Google emulator with sample contacts.
+run: install frontend
+	$(BIN)/atarys serve --demo
+
+## Run the whole test suite (Python on SQLite, and PostgreSQL when ATARYS_TEST_POSTGRES_URL is set; front-end unit tests).
+test: install $(FRONT_STAMP)
+	cd frontend && npm run build && npm test
+	$(BIN)/pytest
+
+test-py: install
+	$(BIN)/pytest
+
+## Lint, format check and strict typing.
+check: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+bench: install
+	$(BIN)/python -m bench.run
+
+bench-quick: install
+	$(BIN)/python -m bench.run --quick
+
+clean:
+	rm -rf $(VENV) frontend/node_modules src/atarys/static

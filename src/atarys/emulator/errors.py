@@ -1,0 +1,175 @@
+"""Google API errors raised by the emulator's state and wire layers.
+
+Each class is one Google error: its HTTP code, its canonical ``status`` string and,
+when Google sends one, the ``ErrorInfo`` reason. ``to_body()`` renders Google's
+error body::
+
+    {"error": {"code": 400, "message": "...", "status": "FAILED_PRECONDITION",
+               "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                            "reason": "...", "domain": "...", "metadata": {...}}]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+PEOPLE_SERVICE = "people.googleapis.com"
+
+
+class GoogleApiError(Exception):
+    """Base class: one Google error answer (``code``, ``status``, ``message``, ``reason``)."""
+
+    code: ClassVar[int] = 500
+    status: ClassVar[str] = "INTERNAL"
+    default_message: ClassVar[str] = "Internal error encountered."
+    default_reason: ClassVar[str | None] = None
+    domain: ClassVar[str] = "googleapis.com"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reason: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.message = message or self.default_message
+        self.reason = reason or self.default_reason
+        self.metadata = metadata or {}
+        super().__init__(self.message)
+
+    def to_body(self, method: str | None = None) -> dict[str, Any]:
+        """Google's JSON error body for this error."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.reason:
+            metadata = {"service": PEOPLE_SERVICE, **self.metadata}
+            if method:
+                metadata.setdefault("method", f"google.people.v1.{method}")
+            error["details"] = [
+                {
+                    "@type": ERROR_INFO_TYPE,
+                    "reason": self.reason,
+                    "domain": self.domain,
+                    "metadata": metadata,
+                }
+            ]
+        return {"error": error}
+
+
+class InvalidArgument(GoogleApiError):
+    """400 INVALID_ARGUMENT: a malformed or missing request parameter."""
+
+    code = 400
+    status = "INVALID_ARGUMENT"
+    default_message = "Request contains an invalid argument."
+
+
+class FailedPrecondition(GoogleApiError):
+    """400 FAILED_PRECONDITION: the request cannot run in the current state (stale etag...)."""
+
+    code = 400
+    status = "FAILED_PRECONDITION"
+    default_message = "Precondition check failed."
+
+
+class StaleEtag(FailedPrecondition):
+    """400 FAILED_PRECONDITION: the person etag sent with an update is not the current one."""
+
+    default_message = (
+        "Request person.etag is different than the current person.etag. "
+        "Clear local cache and get the latest person."
+    )
+
+
+class ExpiredSyncToken(FailedPrecondition):
+    """400 FAILED_PRECONDITION, ErrorInfo reason ``EXPIRED_SYNC_TOKEN`` (Google never uses 410)."""
+
+    default_message = "Sync token is expired. Clear local cache and retry call without the sync token."
+    default_reason = "EXPIRED_SYNC_TOKEN"
+    domain = PEOPLE_SERVICE
+
+
+class ContactLimitReached(FailedPrecondition):
+    """400 FAILED_PRECONDITION: the account already holds the maximum number of contacts."""
+
+    default_message = "Contact storage limit exceeded: an account holds at most 25000 contacts."
+    default_reason = "CONTACT_LIMIT_EXCEEDED"
+    domain = PEOPLE_SERVICE
+
+
+class Unauthenticated(GoogleApiError):
+    """401 UNAUTHENTICATED: missing, unknown, expired or revoked bearer token."""
+
+    code = 401
+    status = "UNAUTHENTICATED"
+    default_message = (
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+        "login cookie or other valid authentication credential. "
+        "See https://developers.google.com/identity/sign-in/web/devconsole-project."
+    )
+    default_reason = "ACCESS_TOKEN_TYPE_UNSUPPORTED"
+
+
+class PermissionDenied(GoogleApiError):
+    """403 PERMISSION_DENIED: the token lacks a scope the method needs."""
+
+    code = 403
+    status = "PERMISSION_DENIED"
+    default_message = "Request had insufficient authentication scopes."
+    default_reason = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
+
+
+class NotFound(GoogleApiError):
+    """404 NOT_FOUND: unknown (or deleted) person or contact group."""
+
+    code = 404
+    status = "NOT_FOUND"
+    default_message = "Requested entity was not found."
+
+
+class AlreadyExists(GoogleApiError):
+    """409 ALREADY_EXISTS: e.g. a contact group with the same name."""
+
+    code = 409
+    status = "ALREADY_EXISTS"
+    default_message = "Contact group name already exists."
+
+
+class ResourceExhausted(GoogleApiError):
+    """429 RESOURCE_EXHAUSTED, reason ``RATE_LIMIT_EXCEEDED``: a per-minute quota bucket is full."""
+
+    code = 429
+    status = "RESOURCE_EXHAUSTED"
+    default_message = "Quota exceeded."
+    default_reason = "RATE_LIMIT_EXCEEDED"
+
+
+class Internal(GoogleApiError):
+    """500 INTERNAL: an injected server error."""
+
+    code = 500
+    status = "INTERNAL"
+    default_message = "Internal error encountered."
+
+
+class Unavailable(GoogleApiError):
+    """503 UNAVAILABLE: an injected transient error (also used for "fail after apply")."""
+
+    code = 503
+    status = "UNAVAILABLE"
+    default_message = "The service is currently unavailable."
+
+
+class MethodNotFound(GoogleApiError):
+    """404 NOT_FOUND for a path no People API method serves."""
+
+    code = 404
+    status = "NOT_FOUND"
+    default_message = "Method not found."
+
+
+def error_for_http_code(code: int, message: str | None = None) -> GoogleApiError:
+    """An injected error for an HTTP code (500 → INTERNAL, anything else → UNAVAILABLE)."""
+    if code == 500:
+        return Internal(message)
+    return Unavailable(message)
