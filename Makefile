@@ -12,8 +12,8 @@ PIP_FLAGS := --disable-pip-version-check -q
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install $(PIP_FLAGS) -r requirements/lock.txt 2>&1 | grep -v "^WARNING: Location" || true
-	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+	$(BIN)/pip install $(PIP_FLAGS) -r requirements/lock.txt > $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
+	$(BIN)/pip install $(PIP_FLAGS) --no-deps -e . >> $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; exit 1)
 	$(BIN)/python -c "import atarys, flask, sqlalchemy, googleapiclient"
 	touch $(STAMP)
 
