@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 from _pytest.terminal import TerminalReporter
 
-pytest_plugins = ["fixtures.database", "fixtures.emulator"]
+pytest_plugins = ["fixtures.database", "fixtures.emulator", "fixtures.sync"]
 _BACKEND = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
 
 

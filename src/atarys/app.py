@@ -50,8 +50,14 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     register_error_handlers(app)
 
     from atarys.clients import bp as clients_bp
+    from atarys.web import bp as web_bp
 
     app.register_blueprint(clients_bp)
+
+    from atarys.api import init_api
+
+    init_api(app)
+    app.register_blueprint(web_bp)
 
     @app.get("/api/health")
     def health() -> Response:

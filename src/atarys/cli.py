@@ -9,6 +9,7 @@ from flask import Flask
 
 from atarys import migrate
 from atarys.app import create_app, settings_of
+from atarys.emulator.cli import emulator
 from atarys.extensions import session
 
 logger = logging.getLogger("atarys.cli")
@@ -46,24 +47,60 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Demo mode: sample clients (and the embedded emulator).")
+@click.option("--demo", is_flag=True, help="Demo mode: sample clients and the embedded emulator.")
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, demo: bool, threads: int) -> None:
-    """Upgrade the database, then serve the app with waitress."""
+    """Upgrade the database, start the scheduler, then serve the app with waitress."""
     from waitress import serve as waitress_serve
 
+    from atarys.api.commands import ensure_demo_user, start_demo_emulator
+    from atarys.api.scheduler import start_scheduler
+    from atarys.config import Settings
     from atarys.demo import seed_demo_clients
 
-    app = make_app(demo=demo)
+    emulator_ = None
+    overrides: dict[str, object] = {"demo": demo or None}
+    if demo:
+        emulator_ = start_demo_emulator(Settings.from_env(), host=host, port=port)
+        overrides["google_api_endpoint"] = emulator_.url
+        click.echo(f"Émulateur Google (démo) sur {emulator_.url}")
+    app = make_app(**overrides)
     upgrade_database(app)
     if demo:
         with app.app_context():
             added = seed_demo_clients(session())
         if added:
             click.echo(f"{added} clients de démonstration ajoutés.")
+        password = ensure_demo_user(app)
+        click.echo(
+            f"Connexion de démonstration : utilisateur « demo », mot de passe « {password} »"
+        )
+    scheduler = start_scheduler(app)
     click.echo(f"ATARYS sur http://{host}:{port}/")
-    waitress_serve(app, host=host, port=port, threads=threads, ident="atarys")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="atarys")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+        if emulator_ is not None:
+            emulator_.stop()
 
+
+main.add_command(emulator)
+
+from atarys.api.commands import (  # noqa: E402 (commands register after the group exists)
+    auth_command,
+    create_token_command,
+    create_user_command,
+)
+
+main.add_command(auth_command)
+main.add_command(create_user_command)
+main.add_command(create_token_command)
+
+from atarys.sync.cli import sync  # noqa: E402
+
+main.add_command(sync)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -16,13 +16,23 @@ export function classifyError(err) {
   if (!err) return "other";
   const t = text(err);
   if (err.status === 0 || err.code === "network") return "network";
+  if (err.code === "busy" || t.includes("déjà en cours")) return "busy";
   if (err.status === 429 || t.includes("quota")) return "quota";
-  if (t.includes("revoked") || t.includes("révoqu") || t.includes("invalid_grant")) return "revoked";
+  if (
+    t.includes("revoked") ||
+    t.includes("révoqu") ||
+    t.includes("invalid_grant") ||
+    t.includes("google_permission") ||
+    t.includes("google_auth")
+  ) {
+    return "revoked";
+  }
   if (
     t.includes("mass_deletion") ||
     t.includes("breaker") ||
     t.includes("suppression massive") ||
     t.includes("suppressions massives") ||
+    t.includes("supprimerait trop") ||
     (err.data && typeof err.data === "object" && (err.data.breaker || err.data.force_required))
   ) {
     return "breaker";
@@ -31,14 +41,13 @@ export function classifyError(err) {
     t.includes("not_connected") ||
     t.includes("not_authenticated") ||
     t.includes("non connecté") ||
-    t.includes("pas connecté") ||
-    t.includes("google_auth")
+    t.includes("pas connecté")
   ) {
     return "not_connected";
   }
   if (err.status === 401) return "session";
   if (err.status === 403) return "forbidden";
-  if (err.status === 503) return "unavailable";
+  if (err.status === 503 || err.status === 502 || t.includes("google_unavailable")) return "unavailable";
   return "other";
 }
 
@@ -88,6 +97,13 @@ export function explainError(err) {
           "Cette synchronisation supprimerait un grand nombre de contacts d'un coup ; elle a été bloquée.",
         action:
           "Vérifiez d'abord avec « Aperçu » que ces suppressions sont voulues. Si c'est le cas, forcez la synchronisation.",
+      };
+    case "busy":
+      return {
+        kind,
+        title: "Une synchronisation est déjà en cours",
+        detail: "Une autre synchronisation (automatique ou lancée par un collègue) travaille en ce moment.",
+        action: "Attendez qu'elle se termine, puis réessayez si besoin.",
       };
     case "session":
       return {

@@ -22,7 +22,7 @@ class GoogleApiError(Exception):
 
     code: ClassVar[int] = 500
     status: ClassVar[str] = "INTERNAL"
-    default_message: ClassVar[str] = "Internal error encountered."
+    default_message: ClassVar[str] = "InternalError error encountered."
     default_reason: ClassVar[str | None] = None
     domain: ClassVar[str] = "googleapis.com"
 
@@ -56,7 +56,7 @@ class GoogleApiError(Exception):
         return {"error": error}
 
 
-class InvalidArgument(GoogleApiError):
+class InvalidArgumentError(GoogleApiError):
     """400 INVALID_ARGUMENT: a malformed or missing request parameter."""
 
     code = 400
@@ -64,7 +64,7 @@ class InvalidArgument(GoogleApiError):
     default_message = "Request contains an invalid argument."
 
 
-class FailedPrecondition(GoogleApiError):
+class FailedPreconditionError(GoogleApiError):
     """400 FAILED_PRECONDITION: the request cannot run in the current state (stale etag...)."""
 
     code = 400
@@ -72,7 +72,7 @@ class FailedPrecondition(GoogleApiError):
     default_message = "Precondition check failed."
 
 
-class StaleEtag(FailedPrecondition):
+class StaleEtagError(FailedPreconditionError):
     """400 FAILED_PRECONDITION: the person etag sent with an update is not the current one."""
 
     default_message = (
@@ -81,15 +81,17 @@ class StaleEtag(FailedPrecondition):
     )
 
 
-class ExpiredSyncToken(FailedPrecondition):
+class ExpiredSyncTokenError(FailedPreconditionError):
     """400 FAILED_PRECONDITION, ErrorInfo reason ``EXPIRED_SYNC_TOKEN`` (Google never uses 410)."""
 
-    default_message = "Sync token is expired. Clear local cache and retry call without the sync token."
+    default_message = (
+        "Sync token is expired. Clear local cache and retry call without the sync token."
+    )
     default_reason = "EXPIRED_SYNC_TOKEN"
     domain = PEOPLE_SERVICE
 
 
-class ContactLimitReached(FailedPrecondition):
+class ContactLimitReachedError(FailedPreconditionError):
     """400 FAILED_PRECONDITION: the account already holds the maximum number of contacts."""
 
     default_message = "Contact storage limit exceeded: an account holds at most 25000 contacts."
@@ -97,7 +99,7 @@ class ContactLimitReached(FailedPrecondition):
     domain = PEOPLE_SERVICE
 
 
-class Unauthenticated(GoogleApiError):
+class UnauthenticatedError(GoogleApiError):
     """401 UNAUTHENTICATED: missing, unknown, expired or revoked bearer token."""
 
     code = 401
@@ -110,7 +112,7 @@ class Unauthenticated(GoogleApiError):
     default_reason = "ACCESS_TOKEN_TYPE_UNSUPPORTED"
 
 
-class PermissionDenied(GoogleApiError):
+class PermissionDeniedError(GoogleApiError):
     """403 PERMISSION_DENIED: the token lacks a scope the method needs."""
 
     code = 403
@@ -119,7 +121,7 @@ class PermissionDenied(GoogleApiError):
     default_reason = "ACCESS_TOKEN_SCOPE_INSUFFICIENT"
 
 
-class NotFound(GoogleApiError):
+class NotFoundError(GoogleApiError):
     """404 NOT_FOUND: unknown (or deleted) person or contact group."""
 
     code = 404
@@ -127,7 +129,7 @@ class NotFound(GoogleApiError):
     default_message = "Requested entity was not found."
 
 
-class AlreadyExists(GoogleApiError):
+class AlreadyExistsError(GoogleApiError):
     """409 ALREADY_EXISTS: e.g. a contact group with the same name."""
 
     code = 409
@@ -135,7 +137,7 @@ class AlreadyExists(GoogleApiError):
     default_message = "Contact group name already exists."
 
 
-class ResourceExhausted(GoogleApiError):
+class ResourceExhaustedError(GoogleApiError):
     """429 RESOURCE_EXHAUSTED, reason ``RATE_LIMIT_EXCEEDED``: a per-minute quota bucket is full."""
 
     code = 429
@@ -144,15 +146,15 @@ class ResourceExhausted(GoogleApiError):
     default_reason = "RATE_LIMIT_EXCEEDED"
 
 
-class Internal(GoogleApiError):
+class InternalError(GoogleApiError):
     """500 INTERNAL: an injected server error."""
 
     code = 500
     status = "INTERNAL"
-    default_message = "Internal error encountered."
+    default_message = "InternalError error encountered."
 
 
-class Unavailable(GoogleApiError):
+class UnavailableError(GoogleApiError):
     """503 UNAVAILABLE: an injected transient error (also used for "fail after apply")."""
 
     code = 503
@@ -160,7 +162,7 @@ class Unavailable(GoogleApiError):
     default_message = "The service is currently unavailable."
 
 
-class MethodNotFound(GoogleApiError):
+class MethodNotFoundError(GoogleApiError):
     """404 NOT_FOUND for a path no People API method serves."""
 
     code = 404
@@ -171,5 +173,5 @@ class MethodNotFound(GoogleApiError):
 def error_for_http_code(code: int, message: str | None = None) -> GoogleApiError:
     """An injected error for an HTTP code (500 → INTERNAL, anything else → UNAVAILABLE)."""
     if code == 500:
-        return Internal(message)
-    return Unavailable(message)
+        return InternalError(message)
+    return UnavailableError(message)

@@ -2,20 +2,201 @@
 
 ``people_service(app, account_email)`` returns a ready People API service for a
 connected account (credentials loaded from the token store, refreshed when needed)
-or raises ``NotConnectedError``. Filled in by the OAuth2/token-storage work.
+or raises ``NotConnectedError``. ``connection_state`` tells the status endpoint the
+truth about the token without raising.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from dataclasses import dataclass
 from typing import Any
 
+import google.auth.exceptions
 from flask import Flask
+from google.auth.transport.requests import Request
+from google.oauth2.credentials import Credentials
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+from googleapiclient.http import HttpRequest
+
+from atarys.config import Settings
+from atarys.google.tokens import StoredToken, TokenStore, TokenStoreError, legacy_token_present
+
+logger = logging.getLogger("atarys.google")
+
+_refresh_lock = threading.Lock()
 
 
 class NotConnectedError(Exception):
     """No usable Google credentials for this account (never connected, revoked, legacy pickle)."""
 
+    def __init__(
+        self, message: str = "Google n'est pas connecté.", *, reason: str = "not_connected"
+    ):
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+class GoogleAuthUnavailableError(Exception):
+    """The token endpoint could not be reached to refresh the access token."""
+
+
+def _settings(app: Flask) -> Settings:
+    settings = app.config["ATARYS_SETTINGS"]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def token_store(app: Flask) -> TokenStore:
+    """The app's token store (key from ATARYS_TOKEN_KEY or the data dir)."""
+    return TokenStore.for_settings(_settings(app))
+
+
+def stored_token(app: Flask, account_email: str | None = None) -> StoredToken | None:
+    """The stored token of ``account_email``, or of the most recently connected account."""
+    store = token_store(app)
+    if account_email:
+        try:
+            return store.load(account_email)
+        except TokenStoreError:
+            return None
+    tokens = store.accounts()
+    live = [t for t in tokens if not t.revoked]
+    if live:
+        return live[-1]
+    return tokens[-1] if tokens else None
+
+
+def _missing(app: Flask) -> NotConnectedError:
+    if legacy_token_present(_settings(app)):
+        return NotConnectedError(
+            "Ancien jeton (pickle) détecté : il n'est jamais chargé, reconnectez Google.",
+            reason="legacy_token",
+        )
+    return NotConnectedError()
+
+
+def refresh_failed(
+    app: Flask, account: str, exc: google.auth.exceptions.RefreshError
+) -> NotConnectedError | GoogleAuthUnavailableError:
+    """What a refusal of the token endpoint means; a revoked grant is remembered in the store."""
+    text = str(exc)
+    if "invalid_grant" in text or "invalid_client" in text:
+        token = stored_token(app, account)
+        if token is not None and not token.revoked:
+            token.revoked = True
+            token_store(app).save(token)
+        logger.warning("Google refresh token refused for an account: marked revoked")
+        return NotConnectedError(
+            "L'accès Google a été révoqué : reconnectez le compte.", reason="revoked"
+        )
+    return GoogleAuthUnavailableError(text)
+
+
+def credentials_for(app: Flask, account_email: str | None = None) -> tuple[str, Credentials]:
+    """Valid credentials (refreshed and saved when expired) for an account, or ``NotConnectedError``."""
+    token = stored_token(app, account_email)
+    if token is None:
+        raise _missing(app)
+    if token.revoked:
+        raise NotConnectedError(
+            "L'accès Google a été révoqué : reconnectez le compte.", reason="revoked"
+        )
+    creds = token.credentials()
+    if creds.valid:
+        return token.account, creds
+    if not creds.refresh_token:
+        raise NotConnectedError(
+            "Jeton Google expiré sans jeton de rafraîchissement.", reason="expired"
+        )
+    with _refresh_lock:
+        try:
+            creds.refresh(Request())  # type: ignore[no-untyped-call]
+        except google.auth.exceptions.RefreshError as exc:
+            raise refresh_failed(app, token.account, exc) from exc
+        except google.auth.exceptions.TransportError as exc:
+            raise GoogleAuthUnavailableError(str(exc)) from exc
+        refreshed = StoredToken.from_credentials(token.account, creds)
+        refreshed.refresh_token = creds.refresh_token or token.refresh_token
+        token_store(app).save(refreshed)
+    return token.account, creds
+
+
+class CountingHttpRequest(HttpRequest):
+    """An ``HttpRequest`` counting calls per API method (and 429s) in the Prometheus metrics."""
+
+    def execute(self, http: Any = None, num_retries: int = 0) -> Any:
+        from atarys.api.metrics import GOOGLE_API_CALLS, GOOGLE_API_ERRORS, QUOTA_RETRIES
+
+        method = str(self.methodId or "unknown")
+        GOOGLE_API_CALLS.labels(method=method).inc()
+        try:
+            return super().execute(http=http, num_retries=num_retries)
+        except HttpError as exc:
+            status = int(getattr(exc.resp, "status", 0) or 0)
+            GOOGLE_API_ERRORS.labels(status=str(status)).inc()
+            if status == 429:
+                QUOTA_RETRIES.inc()
+            raise
+
+
+def build_service(credentials: Credentials, api_endpoint: str) -> Any:
+    """A People API service on ``api_endpoint`` whose calls are counted."""
+    return build(
+        "people",
+        "v1",
+        credentials=credentials,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options={"api_endpoint": api_endpoint},
+        requestBuilder=CountingHttpRequest,
+    )
+
 
 def people_service(app: Flask, account_email: str | None = None) -> Any:
     """A People API service for ``account_email`` (the default account when ``None``)."""
-    raise NotConnectedError("Google n'est pas connecté.")
+    _, creds = credentials_for(app, account_email)
+    return build_service(creds, _settings(app).google_api_endpoint)
+
+
+@dataclass
+class ConnectionState:
+    """What the status endpoint reports about the Google connection."""
+
+    account: str | None
+    token_file_exists: bool
+    authenticated: bool
+    revoked: bool
+    legacy_token: bool
+    reason: str | None
+    message: str | None
+
+
+def connection_state(app: Flask, account_email: str | None = None) -> ConnectionState:
+    """Whether a usable token exists for the account (refreshing it if needed), never raising."""
+    settings = _settings(app)
+    token = stored_token(app, account_email)
+    legacy = legacy_token_present(settings)
+    if token is None:
+        err = _missing(app)
+        return ConnectionState(None, False, False, False, legacy, err.reason, err.message)
+    try:
+        account, _ = credentials_for(app, token.account)
+    except NotConnectedError as exc:
+        return ConnectionState(
+            token.account, True, False, exc.reason == "revoked", legacy, exc.reason, exc.message
+        )
+    except GoogleAuthUnavailableError:
+        return ConnectionState(
+            token.account,
+            True,
+            False,
+            False,
+            legacy,
+            "auth_unreachable",
+            "Serveur d'authentification Google injoignable.",
+        )
+    return ConnectionState(account, True, True, False, legacy, None, None)

@@ -2,6 +2,14 @@
 
 from atarys.models.base import Base, UTCDateTime, utcnow
 from atarys.models.client import CLIENT_FIELDS, Client
+from atarys.models.sync import (
+    GoogleAccount,
+    SyncConflict,
+    SyncDuplicate,
+    SyncLink,
+    SyncRun,
+    SyncRunItem,
+)
 from atarys.models.user import ApiToken, OAuthState, ScheduledJob, User
 
 __all__ = [
@@ -9,8 +17,14 @@ __all__ = [
     "ApiToken",
     "Base",
     "Client",
+    "GoogleAccount",
     "OAuthState",
     "ScheduledJob",
+    "SyncConflict",
+    "SyncDuplicate",
+    "SyncLink",
+    "SyncRun",
+    "SyncRunItem",
     "UTCDateTime",
     "User",
     "utcnow",

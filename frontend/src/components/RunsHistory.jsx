@@ -1,0 +1,163 @@
+// Past runs: a small chart (items and duration per run), a table, and one run's detail.
+import { useEffect, useState } from "react";
+import { api, paths } from "../lib/api.js";
+import { formatDate, formatDuration } from "../lib/format.js";
+import { countsOf, durationOf, isFailed, isRunning, itemsOf, runOf, totalItems } from "../lib/sync.js";
+import { ChangeList, RunCounts, runError } from "./SyncPanel.jsx";
+import { Badge, Button, Card, Dialog, ErrorNotice } from "./ui.jsx";
+
+const TRIGGERS = {
+  manual: "manuelle",
+  scheduled: "automatique",
+  schedule: "automatique",
+  scheduler: "automatique",
+  auto: "automatique",
+  api: "bouton « Synchroniser »",
+  "api-async": "bouton « Synchroniser »",
+  cli: "ligne de commande",
+  client: "modification d'un client",
+  debounce: "modification d'un client",
+};
+
+function statusBadge(run) {
+  if (isRunning(run)) return <Badge tone="blue">En cours</Badge>;
+  if (String(run.status) === "refused") return <Badge tone="amber">Bloquée (sécurité)</Badge>;
+  if (isFailed(run)) return <Badge tone="red">Échec</Badge>;
+  if (String(run.status) === "partial") return <Badge tone="amber">Terminée avec erreurs</Badge>;
+  const c = countsOf(run);
+  if (c && (c.atarys_to_google.errors || c.google_to_atarys.errors)) return <Badge tone="amber">Terminée avec erreurs</Badge>;
+  return <Badge tone="green">Réussie</Badge>;
+}
+
+/** Bars: items changed per run; dots and line: duration. Oldest on the left. */
+export function RunsChart({ runs }) {
+  const data = [...runs].reverse().slice(-20).map((r) => ({ id: r.id, items: totalItems(r), duration: durationOf(r) ?? 0 }));
+  if (!data.length) return null;
+  const width = 600;
+  const height = 160;
+  const pad = { left: 34, right: 40, top: 12, bottom: 22 };
+  const innerW = width - pad.left - pad.right;
+  const innerH = height - pad.top - pad.bottom;
+  const maxItems = Math.max(1, ...data.map((d) => d.items));
+  const maxDur = Math.max(0.001, ...data.map((d) => d.duration));
+  const slot = innerW / data.length;
+  const barW = Math.max(4, Math.min(28, slot * 0.6));
+  const x = (i) => pad.left + slot * i + slot / 2;
+  const yItems = (v) => pad.top + innerH - (v / maxItems) * innerH;
+  const yDur = (v) => pad.top + innerH - (v / maxDur) * innerH;
+  const line = data.map((d, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${yDur(d.duration).toFixed(1)}`).join(" ");
+  const summary = `Graphique des ${data.length} dernières synchronisations : au plus ${maxItems} éléments modifiés et ${formatDuration(maxDur)} de durée.`;
+  return (
+    <figure className="mt-2">
+      <svg viewBox={`0 0 ${width} ${height}`} className="h-auto w-full" role="img" aria-label={summary}>
+        <line x1={pad.left} x2={width - pad.right} y1={pad.top + innerH} y2={pad.top + innerH} stroke="#cbd5e1" />
+        <text x={pad.left - 4} y={pad.top + 8} textAnchor="end" fontSize="10" fill="#475569">{maxItems}</text>
+        <text x={pad.left - 4} y={pad.top + innerH} textAnchor="end" fontSize="10" fill="#475569">0</text>
+        <text x={width - pad.right + 4} y={pad.top + 8} fontSize="10" fill="#b45309">{formatDuration(maxDur)}</text>
+        {data.map((d, i) => (
+          <rect key={d.id ?? i} x={x(i) - barW / 2} y={yItems(d.items)} width={barW} height={pad.top + innerH - yItems(d.items)} rx="2" fill="#2563eb">
+            <title>{`Synchronisation n° ${d.id} : ${d.items} élément(s), ${formatDuration(d.duration)}`}</title>
+          </rect>
+        ))}
+        <path d={line} fill="none" stroke="#d97706" strokeWidth="2" />
+        {data.map((d, i) => (
+          <circle key={`c${d.id ?? i}`} cx={x(i)} cy={yDur(d.duration)} r="3" fill="#d97706" />
+        ))}
+      </svg>
+      <figcaption className="mt-1 flex flex-wrap gap-4 text-xs text-slate-600">
+        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-blue-600" />Éléments modifiés</span>
+        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-amber-600" />Durée</span>
+      </figcaption>
+    </figure>
+  );
+}
+
+function RunDetail({ id, onClose }) {
+  const [run, setRun] = useState(null);
+  const [error, setError] = useState(null);
+  useEffect(() => {
+    api
+      .get(paths.run(id))
+      .then((res) => setRun(runOf(res.data)))
+      .catch(setError);
+  }, [id]);
+  return (
+    <Dialog title={`Synchronisation n° ${id}`} onClose={onClose}>
+      <ErrorNotice error={error} />
+      {!run && !error && <p role="status">Chargement…</p>}
+      {run && (
+        <div className="space-y-3 text-sm" data-testid="run-detail">
+          <div className="flex flex-wrap items-center gap-2">
+            {statusBadge(run)}
+            <span>Début : {formatDate(run.started_at)}</span>
+            <span>Durée : {formatDuration(durationOf(run))}</span>
+          </div>
+          {(run.error || run.error_message) && <ErrorNotice error={runError(run)} />}
+          <RunCounts counts={countsOf(run)} />
+          <h3 className="font-semibold">Ce qui a changé</h3>
+          <ChangeList items={itemsOf(run)} emptyText="Aucun changement pendant cette synchronisation." />
+        </div>
+      )}
+    </Dialog>
+  );
+}
+
+export default function RunsHistory({ refreshKey }) {
+  const [runs, setRuns] = useState([]);
+  const [error, setError] = useState(null);
+  const [open, setOpen] = useState(null);
+
+  useEffect(() => {
+    api
+      .get(paths.runs, { query: { limit: 20 } })
+      .then((res) => {
+        setRuns(Array.isArray(res.data) ? res.data : itemsOf(res.data));
+        setError(null);
+      })
+      .catch(setError);
+  }, [refreshKey]);
+
+  return (
+    <Card id="historique" title="Historique des synchronisations">
+      <ErrorNotice error={error} />
+      {!error && runs.length === 0 && <p className="text-sm text-slate-600">Aucune synchronisation pour l'instant.</p>}
+      {runs.length > 0 && (
+        <>
+          <RunsChart runs={runs} />
+          <div className="mt-3 overflow-x-auto">
+            <table className="w-full text-left text-sm">
+              <caption className="sr-only">Liste des synchronisations</caption>
+              <thead className="text-slate-600">
+                <tr>
+                  <th scope="col" className="py-1 pr-2">Date</th>
+                  <th scope="col" className="py-1 pr-2">État</th>
+                  <th scope="col" className="hidden py-1 pr-2 sm:table-cell">Déclenchée par</th>
+                  <th scope="col" className="py-1 pr-2 text-right">Éléments</th>
+                  <th scope="col" className="hidden py-1 pr-2 text-right sm:table-cell">Durée</th>
+                  <th scope="col" className="py-1"><span className="sr-only">Détail</span></th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((r) => (
+                  <tr key={r.id} className="border-t border-slate-100" data-run-id={r.id}>
+                    <td className="py-1 pr-2 whitespace-nowrap">{formatDate(r.started_at || r.created_at)}</td>
+                    <td className="py-1 pr-2">{statusBadge(r)}{r.dry_run && <span className="ml-1 text-xs">(aperçu)</span>}</td>
+                    <td className="hidden py-1 pr-2 sm:table-cell">{TRIGGERS[r.trigger] || r.trigger || "—"}</td>
+                    <td className="py-1 pr-2 text-right">{totalItems(r)}</td>
+                    <td className="hidden py-1 pr-2 text-right sm:table-cell">{formatDuration(durationOf(r))}</td>
+                    <td className="py-1 text-right">
+                      <Button variant="ghost" onClick={() => setOpen(r.id)} aria-label={`Voir le détail de la synchronisation n° ${r.id}`}>
+                        Détail
+                      </Button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+      {open !== null && <RunDetail id={open} onClose={() => setOpen(null)} />}
+    </Card>
+  );
+}

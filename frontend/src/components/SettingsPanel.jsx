@@ -1,0 +1,211 @@
+// Sync settings: conflict policy, deletion propagation, import scope, auto-sync interval.
+import { useEffect, useId, useState } from "react";
+import { api, paths } from "../lib/api.js";
+import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
+
+const ENUMS = {
+  conflict_policy: {
+    label: "En cas de conflit",
+    options: [
+      ["newest", "Garder la modification la plus récente"],
+      ["atarys", "ATARYS a toujours raison"],
+      ["google", "Google a toujours raison"],
+      ["manual", "Me demander (réglage manuel)"],
+    ],
+  },
+  google_deletions: {
+    label: "Contact supprimé dans Google",
+    options: [
+      ["propagate", "Supprimer aussi le client dans ATARYS"],
+      ["unlink", "Garder le client, ne plus le lier"],
+    ],
+  },
+  atarys_deletions: {
+    label: "Client supprimé dans ATARYS",
+    options: [
+      ["propagate", "Supprimer aussi le contact dans Google"],
+      ["unlink", "Garder le contact, ne plus le lier"],
+    ],
+  },
+  import_scope: {
+    label: "Contacts Google à importer",
+    options: [
+      ["all", "Tous les contacts Google"],
+      ["group", "Seulement ceux du groupe « ATARYS »"],
+    ],
+  },
+  deletion_propagation: {
+    label: "Suppressions",
+    options: [
+      ["both", "Reporter dans les deux sens"],
+      ["none", "Ne jamais reporter"],
+      ["atarys_to_google", "ATARYS → Google seulement"],
+      ["google_to_atarys", "Google → ATARYS seulement"],
+    ],
+  },
+};
+
+const LABELS = {
+  propagate_deletions: "Reporter les suppressions d'un côté à l'autre",
+  delete_propagation: "Reporter les suppressions d'un côté à l'autre",
+  deletion_propagation: "Suppressions",
+  import_scope: "Contacts Google à importer (« all » pour tous, sinon le nom d'un groupe)",
+  import_group: "Groupe (libellé Google) à importer",
+  group: "Groupe (libellé Google) à importer",
+  auto_sync_minutes: "Synchronisation automatique toutes les (minutes, 0 = désactivée)",
+  poll_minutes: "Vérifier les modifications Google toutes les (minutes)",
+  phone_region: "Pays par défaut des numéros de téléphone (code ISO, ex. FR)",
+  mass_deletion_threshold: "Seuil de sécurité contre les suppressions massives",
+  breaker_ratio: "Sécurité : part maximale de contacts supprimés d'un coup (0,2 = 20 %)",
+  breaker_min: "Sécurité : nombre de suppressions toujours permis",
+};
+
+// What PUT /settings accepts, in the order shown; the rest is shown read-only.
+const EDITABLE = ["conflict_policy", "google_deletions", "atarys_deletions", "import_scope", "auto_sync_minutes", "phone_region"];
+
+/** "All contacts" or "only the contacts of one group (label)". */
+function ImportScopeControl({ value, onChange, error }) {
+  const id = useId();
+  const all = !value || value === "all";
+  const [group, setGroup] = useState(all ? "" : value);
+  return (
+    <fieldset aria-describedby={error ? `${id}-err` : undefined}>
+      <legend className="block text-sm font-medium">Contacts Google à importer</legend>
+      <label className="mt-1 flex items-center gap-2 text-sm">
+        <input type="radio" name={`${id}-scope`} checked={all} onChange={() => onChange("all")} />
+        Tous les contacts
+      </label>
+      <div className="mt-1 flex flex-wrap items-center gap-2 text-sm">
+        <label className="flex items-center gap-2">
+          <input type="radio" name={`${id}-scope`} checked={!all} onChange={() => onChange(group || "ATARYS")} />
+          Seulement le groupe
+        </label>
+        <label htmlFor={`${id}-group`} className="sr-only">
+          Nom du groupe Google à importer
+        </label>
+        <input
+          id={`${id}-group`}
+          type="text"
+          value={all ? group : value}
+          placeholder="ex. Clients"
+          onChange={(e) => {
+            setGroup(e.target.value);
+            onChange(e.target.value || "all");
+          }}
+          className="min-w-0 flex-1 rounded-md border border-slate-300 px-2 py-1"
+        />
+      </div>
+      {error && <p id={`${id}-err`} className="mt-1 text-sm text-red-700">{error}</p>}
+    </fieldset>
+  );
+}
+
+function SettingControl({ name, value, onChange, error }) {
+  const id = useId();
+  const errorId = `${id}-err`;
+  if (name === "import_scope" && value && !["all", "group"].includes(value)) {
+    return <ImportScopeControl value={value} onChange={onChange} error={error} />;
+  }
+  const common = { id, name, "aria-invalid": error ? "true" : undefined, "aria-describedby": error ? errorId : undefined };
+  let control;
+  if (typeof value === "boolean") {
+    return (
+      <div>
+        <label className="flex items-center gap-2 text-sm font-medium">
+          <input type="checkbox" {...common} checked={value} onChange={(e) => onChange(e.target.checked)} />
+          {LABELS[name] || name}
+        </label>
+        {error && <p id={errorId} className="mt-1 text-sm text-red-700">{error}</p>}
+      </div>
+    );
+  }
+  if (ENUMS[name]) {
+    const known = ENUMS[name].options.some(([v]) => v === value);
+    control = (
+      <select {...common} value={value ?? ""} onChange={(e) => onChange(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+        {!known && <option value={value ?? ""}>{String(value ?? "")}</option>}
+        {ENUMS[name].options.map(([v, label]) => (
+          <option key={v} value={v}>
+            {label}
+          </option>
+        ))}
+      </select>
+    );
+  } else if (typeof value === "number") {
+    control = <input type="number" min="0" {...common} value={value} onChange={(e) => onChange(e.target.value === "" ? 0 : Number(e.target.value))} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm sm:w-40" />;
+  } else {
+    control = <input type="text" {...common} value={value ?? ""} onChange={(e) => onChange(e.target.value === "" ? null : e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm" />;
+  }
+  return (
+    <div>
+      <label htmlFor={id} className="block text-sm font-medium">
+        {(ENUMS[name] && ENUMS[name].label) || LABELS[name] || name}
+      </label>
+      {control}
+      {error && <p id={errorId} className="mt-1 text-sm text-red-700">{error}</p>}
+    </div>
+  );
+}
+
+export default function SettingsPanel() {
+  const [settings, setSettings] = useState(null);
+  const [error, setError] = useState(null);
+  const [errors, setErrors] = useState({});
+  const [saved, setSaved] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    api
+      .get(paths.settings)
+      .then((res) => setSettings(res.data || {}))
+      .catch(setError);
+  }, []);
+
+  const save = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setError(null);
+    setSaved(null);
+    const body = Object.fromEntries(Object.entries(settings).filter(([k]) => EDITABLE.includes(k)));
+    try {
+      const res = await api.put(paths.settings, body);
+      if (res.data && typeof res.data === "object") setSettings(res.data);
+      setSaved(res.message || "Réglages enregistrés");
+    } catch (err) {
+      if (err.errors) setErrors(err.errors);
+      else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card id="reglages" title="Réglages de la synchronisation">
+      <ErrorNotice error={error} />
+      {settings && (
+        <form onSubmit={save} className="space-y-4" aria-label="Réglages de la synchronisation">
+          <div className="grid gap-4 sm:grid-cols-2">
+            {EDITABLE.filter((k) => k in settings).map((name) => (
+              <SettingControl key={name} name={name} value={settings[name]} error={errors[name]} onChange={(v) => setSettings((s) => ({ ...s, [name]: v }))} />
+            ))}
+          </div>
+          {(settings.breaker_ratio !== undefined || settings.breaker_min !== undefined) && (
+            <p className="text-sm text-slate-600">
+              Sécurité : une synchronisation qui supprimerait plus de{" "}
+              {settings.breaker_ratio !== undefined && `${Math.round(Number(settings.breaker_ratio) * 100)} % des contacts`}
+              {settings.breaker_min !== undefined && ` (et plus de ${settings.breaker_min} contacts)`} est bloquée et demande une
+              confirmation.
+            </p>
+          )}
+          {saved && <Notice tone="success">{saved}</Notice>}
+          <div className="flex justify-end">
+            <Button type="submit" disabled={busy}>
+              {busy ? "Enregistrement…" : "Enregistrer les réglages"}
+            </Button>
+          </div>
+        </form>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,328 @@
+// "Synchroniser avec Google Contacts": start an async run, follow its progress, show the result.
+// "Aperçu": a dry run showing, per contact and per field, what a sync would change.
+import { useEffect, useRef, useState } from "react";
+import { api, ApiError, paths } from "../lib/api.js";
+import { classifyError } from "../lib/errors.js";
+import { fieldLabel, showValue } from "../lib/format.js";
+import {
+  actionLabel,
+  changesOf,
+  COUNT_LABELS,
+  countsOf,
+  directionLabel,
+  finalRunOf,
+  DIRECTIONS,
+  isFailed,
+  isRunning,
+  itemName,
+  itemsOf,
+  planCounts,
+  progressOf,
+  runIdOf,
+  runOf,
+} from "../lib/sync.js";
+import { Button, Card, ConfirmDialog, ErrorNotice, Notice, ProgressBar } from "./ui.jsx";
+
+const PREVIEW_PAGE = 25;
+
+/** Counts per direction, as two small tables side by side. */
+export function RunCounts({ counts }) {
+  if (!counts) return null;
+  return (
+    <div className="grid gap-3 sm:grid-cols-2" data-testid="run-counts">
+      {DIRECTIONS.map((dir) => (
+        <div key={dir.key} className="rounded-md border border-slate-200 p-3">
+          <h3 className="text-sm font-semibold">{dir.label}</h3>
+          <dl className="mt-2 grid grid-cols-3 gap-2 text-center">
+            {COUNT_LABELS.filter(([key]) => key !== "conflicts" && key !== "duplicates").map(([key, label]) => (
+              <div key={key} className="rounded bg-slate-50 px-1 py-2">
+                <dt className="text-xs text-slate-600">{label}</dt>
+                <dd className={`text-lg font-semibold ${key === "errors" && counts[dir.key][key] ? "text-red-700" : ""}`} data-count={`${dir.key}.${key}`}>
+                  {counts[dir.key][key]}
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** The planned (or done) changes: one block per contact, one row per field. */
+export function ChangeList({ items, emptyText = "Aucun changement." }) {
+  const [shown, setShown] = useState(PREVIEW_PAGE);
+  const meaningful = items.filter((i) => !["noop", "unchanged", "skip"].includes(String(i.action || "").toLowerCase()));
+  if (!meaningful.length) return <p className="text-sm text-slate-600">{emptyText}</p>;
+  return (
+    <div>
+      <ul className="space-y-2">
+        {meaningful.slice(0, shown).map((item, index) => {
+          const changes = changesOf(item);
+          return (
+            <li key={item.id ?? `${item.client_id}-${item.google_id}-${index}`} className="rounded-md border border-slate-200" data-testid="change-item">
+              <details open={meaningful.length <= 5}>
+                <summary className="flex cursor-pointer flex-wrap items-center gap-2 px-3 py-2 text-sm">
+                  <span className="font-medium">{itemName(item)}</span>
+                  <span className="rounded bg-slate-100 px-1.5 py-0.5 text-xs">{actionLabel(item.action)}</span>
+                  <span className="text-xs text-slate-600">{directionLabel(item.direction, item.action)}</span>
+                  {item.error && <span className="text-xs text-red-700">{item.error}</span>}
+                </summary>
+                {changes.length > 0 && (
+                  <div className="overflow-x-auto border-t border-slate-100 px-3 py-2">
+                    <table className="w-full text-sm">
+                      <thead>
+                        <tr className="text-left text-xs text-slate-600">
+                          <th scope="col" className="py-1 pr-2">Champ</th>
+                          <th scope="col" className="py-1 pr-2">Avant</th>
+                          <th scope="col" className="py-1">Après</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {changes.map((c) => (
+                          <tr key={c.field} className="align-top">
+                            <th scope="row" className="py-1 pr-2 font-normal text-slate-700">{fieldLabel(c.field)}</th>
+                            <td className="py-1 pr-2 break-all text-red-800 line-through decoration-red-300">{showValue(c.before)}</td>
+                            <td className="py-1 break-all text-green-800">{showValue(c.after)}</td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
+              </details>
+            </li>
+          );
+        })}
+      </ul>
+      {meaningful.length > shown && (
+        <Button variant="secondary" className="mt-2" onClick={() => setShown((n) => n + PREVIEW_PAGE)}>
+          Afficher {Math.min(PREVIEW_PAGE, meaningful.length - shown)} de plus ({meaningful.length - shown} restants)
+        </Button>
+      )}
+    </div>
+  );
+}
+
+/** The ApiError a failed run stands for (a job's `error: {status, message}` or a run's `error_message`). */
+export function runError(run) {
+  const err = run.error && typeof run.error === "object" ? run.error : null;
+  const message =
+    (err && err.message) || (typeof run.error === "string" && run.error) || run.error_message || "La synchronisation a échoué.";
+  const code = (err && (err.reason || err.code)) || run.error_code || run.reason || (run.status === "refused" ? "mass_deletion" : null);
+  const status = (err && err.status) || run.http_status || 500;
+  const retryAfter = err && err.retry_after !== undefined ? Number(err.retry_after) : null;
+  return new ApiError(status, message, { code, data: run, retryAfter });
+}
+
+export default function SyncPanel({ connected = true, onRunFinished, pollInterval = 800 }) {
+  const [phase, setPhase] = useState("idle"); // idle | starting | running | done | error
+  const [run, setRun] = useState(null);
+  const [error, setError] = useState(null);
+  const [askForce, setAskForce] = useState(false);
+  const [preview, setPreview] = useState(null); // null | {loading} | {plan} | {error}
+  const alive = useRef(true);
+  const timer = useRef(null);
+
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+      clearTimeout(timer.current);
+    };
+  }, []);
+
+  const finish = (answer) => {
+    const finalRun = finalRunOf(answer);
+    setRun(finalRun);
+    if (isFailed(finalRun)) {
+      setError(runError(finalRun));
+      setPhase("error");
+    } else {
+      setPhase("done");
+    }
+    if (onRunFinished) onRunFinished(finalRun);
+  };
+
+  const poll = (id) => {
+    timer.current = setTimeout(async () => {
+      if (!alive.current) return;
+      try {
+        const res = await api.get(paths.run(id));
+        if (!alive.current) return;
+        const current = runOf(res.data);
+        if (isRunning(current)) {
+          setRun(current);
+          poll(id);
+        } else {
+          finish(current);
+        }
+      } catch (err) {
+        if (!alive.current) return;
+        setError(err);
+        setPhase("error");
+      }
+    }, pollInterval);
+  };
+
+  const start = async (force = false) => {
+    setAskForce(false);
+    setError(null);
+    setRun(null);
+    setPhase("starting");
+    try {
+      const body = { async: true };
+      if (force) body.force = true;
+      const res = await api.post(paths.syncAll, body);
+      if (!alive.current) return;
+      const current = runOf(res.data) || {};
+      const id = runIdOf(res.data);
+      if (id !== null && (res.status === 202 || isRunning(current))) {
+        setRun({ ...current, id, status: current.status || "running" });
+        setPhase("running");
+        poll(id);
+      } else {
+        finish({ ...current, status: current.status || "finished" });
+      }
+    } catch (err) {
+      if (!alive.current) return;
+      setError(err);
+      setPhase("error");
+    }
+  };
+
+  const runPreview = async () => {
+    setPreview({ loading: true });
+    try {
+      const res = await api.post(paths.syncAll, { dry_run: true });
+      setPreview({ plan: res.data, message: res.message });
+    } catch (err) {
+      setPreview({ error: err });
+    }
+  };
+
+  const busy = phase === "starting" || phase === "running";
+  const counts = phase === "done" ? countsOf(run) : null;
+  const kind = error ? classifyError(error) : null;
+  const planItems = preview && preview.plan ? itemsOf(preview.plan) : [];
+  const previewCounts = preview && preview.plan ? planCounts(planItems) : null;
+
+  return (
+    <Card
+      id="synchronisation"
+      title="Synchronisation"
+      actions={
+        <>
+          <Button variant="secondary" onClick={runPreview} disabled={busy || !connected || (preview && preview.loading)}>
+            {preview && preview.loading ? "Calcul de l'aperçu…" : "Aperçu"}
+          </Button>
+          <Button onClick={() => start(false)} disabled={busy || !connected}>
+            {busy ? "Synchronisation en cours…" : "Synchroniser avec Google Contacts"}
+          </Button>
+        </>
+      }
+    >
+      {!connected && (
+        <p className="text-sm text-slate-600">Connectez Google pour pouvoir synchroniser vos clients.</p>
+      )}
+      {connected && phase === "idle" && !preview && (
+        <p className="text-sm text-slate-600">
+          Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
+          montre ce qui changerait, sans rien écrire.
+        </p>
+      )}
+
+      <div aria-live="polite">
+        {busy && (
+          <div className="mt-2" data-testid="sync-progress">
+            <ProgressBar
+              label="Synchronisation en cours"
+              done={run ? progressOf(run).done : 0}
+              total={run ? progressOf(run).total : null}
+            />
+          </div>
+        )}
+        {phase === "done" && (
+          <div className="mt-2 space-y-3" data-testid="sync-result">
+            <Notice tone={counts && (counts.atarys_to_google.errors || counts.google_to_atarys.errors) ? "warning" : "success"} title="Synchronisation terminée">
+              {counts ? (
+                <span>
+                  {counts.conflicts > 0 && (
+                    <>
+                      {counts.conflicts} conflit{counts.conflicts > 1 ? "s" : ""} à régler (voir <a className="underline" href="#conflits">Conflits</a>).{" "}
+                    </>
+                  )}
+                  {counts.duplicates > 0 && (
+                    <>
+                      {counts.duplicates} doublon{counts.duplicates > 1 ? "s" : ""} détecté{counts.duplicates > 1 ? "s" : ""} (voir <a className="underline" href="#doublons">Doublons</a>).
+                    </>
+                  )}
+                  {!counts.conflicts && !counts.duplicates && "Les deux côtés sont à jour."}
+                </span>
+              ) : (
+                "Les deux côtés sont à jour."
+              )}
+            </Notice>
+            <RunCounts counts={counts} />
+          </div>
+        )}
+      </div>
+
+      {phase === "error" && (
+        <ErrorNotice error={error} className="mt-2">
+          {kind === "breaker" && (
+            <Button variant="danger" onClick={() => setAskForce(true)}>
+              Forcer la synchronisation
+            </Button>
+          )}
+          {kind === "breaker" && (
+            <Button variant="secondary" onClick={runPreview}>
+              Voir l'aperçu
+            </Button>
+          )}
+          {kind !== "breaker" && kind !== "not_connected" && kind !== "revoked" && (
+            <Button variant="secondary" onClick={() => start(false)}>
+              Réessayer
+            </Button>
+          )}
+        </ErrorNotice>
+      )}
+
+      {preview && !preview.loading && (
+        <section aria-labelledby="apercu-titre" className="mt-4 border-t border-slate-200 pt-4" data-testid="sync-preview">
+          <div className="flex flex-wrap items-center justify-between gap-2">
+            <h3 id="apercu-titre" className="font-semibold">
+              Aperçu des changements (rien n'a été écrit)
+            </h3>
+            <Button variant="ghost" onClick={() => setPreview(null)}>
+              Fermer l'aperçu
+            </Button>
+          </div>
+          {preview.error ? (
+            <ErrorNotice error={preview.error} className="mt-2" />
+          ) : (
+            <div className="mt-2 space-y-3">
+              {previewCounts && planItems.length > 0 && <RunCounts counts={previewCounts} />}
+              <ChangeList items={planItems} emptyText="Rien à synchroniser : les deux côtés sont déjà à jour." />
+            </div>
+          )}
+        </section>
+      )}
+
+      {askForce && (
+        <ConfirmDialog
+          title="Forcer la synchronisation ?"
+          confirmLabel="Oui, forcer la synchronisation"
+          onConfirm={() => start(true)}
+          onCancel={() => setAskForce(false)}
+        >
+          <p>
+            Cette synchronisation va supprimer un grand nombre de contacts. Elle a été bloquée par sécurité.
+          </p>
+          {error && error.message && <p className="mt-2 font-medium">{error.message}</p>}
+          <p className="mt-2">Ne continuez que si vous êtes sûr que ces suppressions sont voulues.</p>
+        </ConfirmDialog>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,402 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { api, paths } from "../lib/api.js";
+import { clientName, FIELD_LABELS } from "../lib/format.js";
+import { navigate, useLocation } from "../lib/router.jsx";
+import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
+
+const PER_PAGE = 20;
+const EMPTY = Object.fromEntries(Object.keys(FIELD_LABELS).map((k) => [k, ""]));
+
+const SORTS = [
+  { value: "nom", label: "Nom (A → Z)" },
+  { value: "-nom", label: "Nom (Z → A)" },
+  { value: "ville", label: "Ville" },
+  { value: "entreprise", label: "Entreprise" },
+  { value: "-updated_at", label: "Modifiés récemment" },
+  { value: "-created_at", label: "Créés récemment" },
+];
+
+// The sync state of a client: the API's own `sync` key when it gives one, else what the
+// open conflicts and duplicates say about it (`known`: {conflicts: Set, duplicates: Set}).
+export function syncStateOf(client, known = null) {
+  const raw =
+    client.sync_status ??
+    (client.sync && (client.sync.status || client.sync.state)) ??
+    (client.google && (client.google.status || client.google.state)) ??
+    null;
+  if (known && known.conflicts.has(client.id)) return "conflict";
+  if (raw) return String(raw).toLowerCase();
+  if (known && known.duplicates.has(client.id)) return "duplicate";
+  if (client.google_id || client.resource_name || (client.sync && client.sync.resource_name)) return "linked";
+  return "unknown";
+}
+
+const SYNC_BADGES = {
+  linked: { tone: "green", label: "Synchronisé" },
+  synced: { tone: "green", label: "Synchronisé" },
+  ok: { tone: "green", label: "Synchronisé" },
+  pending: { tone: "blue", label: "En attente" },
+  conflict: { tone: "amber", label: "Conflit" },
+  error: { tone: "red", label: "Erreur" },
+  duplicate: { tone: "purple", label: "Doublon" },
+  none: { tone: "slate", label: "Non lié" },
+  unlinked: { tone: "slate", label: "Non lié" },
+  unknown: { tone: "slate", label: "—" },
+};
+
+export function SyncBadge({ client, known }) {
+  const state = syncStateOf(client, known);
+  const badge = SYNC_BADGES[state] || { tone: "slate", label: state };
+  const detail =
+    (client.sync && (client.sync.error || client.sync.message)) || (state === "unknown" ? "État de synchronisation inconnu" : undefined);
+  return (
+    <Badge tone={badge.tone} title={detail} data-sync-state={state}>
+      {badge.label}
+      {state === "unknown" && <span className="sr-only">État de synchronisation inconnu</span>}
+    </Badge>
+  );
+}
+
+function ClientForm({ initial, onSaved, onCancel }) {
+  const editing = Boolean(initial && initial.id);
+  const [values, setValues] = useState(() => {
+    const base = { ...EMPTY };
+    if (initial) for (const key of Object.keys(EMPTY)) base[key] = initial[key] ?? "";
+    return base;
+  });
+  const [errors, setErrors] = useState({});
+  const [failure, setFailure] = useState(null);
+  const [busy, setBusy] = useState(false);
+
+  const set = (key) => (value) => setValues((v) => ({ ...v, [key]: value }));
+
+  const submit = async (event) => {
+    event.preventDefault();
+    setBusy(true);
+    setErrors({});
+    setFailure(null);
+    const body = {};
+    for (const [key, value] of Object.entries(values)) body[key] = value.trim() === "" ? null : value.trim();
+    try {
+      const res = editing ? await api.put(paths.client(initial.id), body) : await api.post(paths.clients, body);
+      onSaved(res.data, res.message || (editing ? "Client mis à jour" : "Client créé"));
+    } catch (err) {
+      if (err.errors) setErrors(err.errors);
+      const fieldErrors = err.errors && Object.keys(err.errors).some((k) => k in EMPTY);
+      if (!fieldErrors) setFailure(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const fields = [
+    ["nom", { required: true, autoComplete: "family-name" }],
+    ["prenom", { autoComplete: "given-name" }],
+    ["email", { type: "email", autoComplete: "email" }],
+    ["telephone", { type: "tel", autoComplete: "tel", hint: "Par exemple 06 12 34 56 78" }],
+    ["adresse", { autoComplete: "street-address" }],
+    ["ville", { autoComplete: "address-level2" }],
+    ["code_postal", { autoComplete: "postal-code" }],
+    ["entreprise", { autoComplete: "organization" }],
+    ["fonction", { autoComplete: "organization-title" }],
+  ];
+  return (
+    <Dialog title={editing ? `Modifier ${clientName(initial)}` : "Nouveau client"} onClose={onCancel}>
+      <form onSubmit={submit} noValidate aria-label={editing ? "Modifier le client" : "Nouveau client"}>
+        <div className="grid gap-4 sm:grid-cols-2">
+          {fields.map(([key, props]) => (
+            <Field key={key} label={FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
+          ))}
+        </div>
+        {Object.keys(errors).length > 0 && (
+          <Notice tone="error" className="mt-4" title="Le formulaire contient des erreurs">
+            Corrigez les champs signalés en rouge puis enregistrez à nouveau.
+          </Notice>
+        )}
+        <ErrorNotice error={failure} className="mt-4" />
+        <div className="mt-6 flex flex-wrap justify-end gap-2">
+          <Button variant="secondary" onClick={onCancel}>
+            Annuler
+          </Button>
+          <Button type="submit" disabled={busy}>
+            {busy ? "Enregistrement…" : "Enregistrer"}
+          </Button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+export default function ClientsPage() {
+  const { search } = useLocation();
+  const [query, setQuery] = useState(() => new URLSearchParams(search).get("q") || "");
+  const [debounced, setDebounced] = useState(query);
+  const [sort, setSort] = useState("nom");
+  const [page, setPage] = useState(1);
+  const [result, setResult] = useState({ items: [], pagination: null });
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState(null);
+  const [editing, setEditing] = useState(null); // null | {} (new) | client
+  const [deleting, setDeleting] = useState(null);
+  const [message, setMessage] = useState(null);
+  const [rowBusy, setRowBusy] = useState(null);
+  const [rowError, setRowError] = useState(null);
+  const requestId = useRef(0);
+  const [known, setKnown] = useState({ conflicts: new Set(), duplicates: new Set() });
+
+  // Conflicts and duplicates mark the clients concerned (badges).
+  const loadKnown = useCallback(() => {
+    Promise.all([api.get(paths.conflicts).catch(() => null), api.get(paths.duplicates).catch(() => null)]).then(([c, d]) => {
+      const conflicts = new Set();
+      const duplicates = new Set();
+      for (const item of (c && Array.isArray(c.data) ? c.data : [])) {
+        if (item.client_id && (!item.status || item.status === "open")) conflicts.add(item.client_id);
+      }
+      for (const item of (d && Array.isArray(d.data) ? d.data : [])) {
+        if (item.status && item.status !== "open") continue;
+        for (const id of item.client_ids || []) duplicates.add(id);
+      }
+      setKnown({ conflicts, duplicates });
+    });
+  }, []);
+
+  useEffect(() => {
+    loadKnown();
+  }, [loadKnown]);
+
+  useEffect(() => {
+    const timer = setTimeout(() => setDebounced(query), 250);
+    return () => clearTimeout(timer);
+  }, [query]);
+
+  useEffect(() => setPage(1), [debounced, sort]);
+
+  const load = useCallback(async () => {
+    const id = ++requestId.current;
+    setLoading(true);
+    try {
+      const res = await api.get(paths.clients, { query: { page, per_page: PER_PAGE, q: debounced, sort } });
+      if (id !== requestId.current) return;
+      setResult({ items: res.data || [], pagination: res.pagination || null });
+      setError(null);
+    } catch (err) {
+      if (id === requestId.current) setError(err);
+    } finally {
+      if (id === requestId.current) setLoading(false);
+    }
+  }, [page, debounced, sort]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  // /clients?id=42 opens that client (links from the duplicates list).
+  useEffect(() => {
+    const id = new URLSearchParams(search).get("id");
+    if (!id) return;
+    api
+      .get(paths.client(id))
+      .then((res) => setEditing(res.data))
+      .catch((err) => setError(err));
+  }, [search]);
+
+  const closeForm = () => {
+    setEditing(null);
+    if (new URLSearchParams(window.location.search).get("id")) navigate("/clients", { replace: true });
+  };
+
+  const saved = (client, text) => {
+    closeForm();
+    setMessage(text);
+    load();
+  };
+
+  const remove = async () => {
+    const client = deleting;
+    try {
+      const res = await api.del(paths.client(client.id));
+      setMessage(res.message || "Client supprimé");
+      setDeleting(null);
+      load();
+    } catch (err) {
+      setDeleting(null);
+      setRowError({ id: client.id, error: err });
+    }
+  };
+
+  const syncOne = async (client) => {
+    setRowBusy(client.id);
+    setRowError(null);
+    try {
+      const res = await api.post(paths.syncToGoogle(client.id), {});
+      const action = String((res.data && res.data.action) || "").toLowerCase();
+      const words = {
+        created: "contact créé dans Google Contacts",
+        create: "contact créé dans Google Contacts",
+        updated: "contact mis à jour dans Google Contacts",
+        update: "contact mis à jour dans Google Contacts",
+        deleted: "contact supprimé dans Google Contacts",
+        unchanged: "déjà à jour dans Google Contacts",
+        noop: "déjà à jour dans Google Contacts",
+        conflict: "conflit détecté : réglez-le dans la page Google Contacts",
+      };
+      setMessage(`${clientName(client)} : ${words[action] || "synchronisé avec Google Contacts"}.`);
+      load();
+      loadKnown();
+    } catch (err) {
+      setRowError({ id: client.id, error: err });
+    } finally {
+      setRowBusy(null);
+    }
+  };
+
+  const pg = result.pagination;
+  return (
+    <div>
+      <div className="flex flex-wrap items-end justify-between gap-3">
+        <h1 className="text-2xl font-semibold">Clients</h1>
+        <Button onClick={() => setEditing({})}>Nouveau client</Button>
+      </div>
+      <div className="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
+        <div className="flex-1">
+          <label htmlFor="recherche-clients" className="block text-sm font-medium">
+            Rechercher
+          </label>
+          <input
+            id="recherche-clients"
+            type="search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            placeholder="Nom, e-mail, entreprise, téléphone…"
+            className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
+          />
+        </div>
+        <div>
+          <label htmlFor="tri-clients" className="block text-sm font-medium">
+            Trier par
+          </label>
+          <select
+            id="tri-clients"
+            value={sort}
+            onChange={(e) => setSort(e.target.value)}
+            className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm sm:w-auto"
+          >
+            {SORTS.map((s) => (
+              <option key={s.value} value={s.value}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+
+      {message && (
+        <Notice tone="success" className="mt-4">
+          <div className="flex items-start justify-between gap-2">
+            <span>{message}</span>
+            <button type="button" onClick={() => setMessage(null)} className="text-green-900 underline">
+              Masquer
+            </button>
+          </div>
+        </Notice>
+      )}
+      <ErrorNotice error={error} className="mt-4">
+        <Button variant="secondary" onClick={load}>
+          Réessayer
+        </Button>
+      </ErrorNotice>
+      {rowError && <ErrorNotice error={rowError.error} className="mt-4" />}
+
+      <div className="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        <table className="w-full text-left text-sm">
+          <caption className="sr-only">Liste des clients</caption>
+          <thead className="bg-slate-50 text-slate-700">
+            <tr>
+              <th scope="col" className="px-3 py-2">Client</th>
+              <th scope="col" className="hidden px-3 py-2 md:table-cell">E-mail</th>
+              <th scope="col" className="hidden px-3 py-2 lg:table-cell">Téléphone</th>
+              <th scope="col" className="hidden px-3 py-2 md:table-cell">Ville</th>
+              <th scope="col" className="hidden px-3 py-2 lg:table-cell">Entreprise</th>
+              <th scope="col" className="px-3 py-2">Google</th>
+              <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody aria-busy={loading ? "true" : undefined}>
+            {result.items.map((c) => (
+              <tr key={c.id} className="border-t border-slate-100 align-top" data-client-id={c.id}>
+                <td className="px-3 py-2">
+                  <span className="font-medium">{[c.nom, c.prenom].filter(Boolean).join(" ")}</span>
+                  <span className="block text-xs text-slate-600 md:hidden">{c.email}</span>
+                  <span className="block text-xs text-slate-600 lg:hidden">{c.telephone}</span>
+                </td>
+                <td className="hidden px-3 py-2 md:table-cell">{c.email}</td>
+                <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{c.telephone}</td>
+                <td className="hidden px-3 py-2 md:table-cell">{c.ville}</td>
+                <td className="hidden px-3 py-2 lg:table-cell">{c.entreprise}</td>
+                <td className="px-3 py-2">
+                  <SyncBadge client={c} known={known} />
+                </td>
+                <td className="px-3 py-2">
+                  <div className="flex flex-wrap justify-end gap-1">
+                    <Button variant="ghost" onClick={() => setEditing(c)} aria-label={`Modifier ${clientName(c)}`}>
+                      Modifier
+                    </Button>
+                    <Button
+                      variant="ghost"
+                      onClick={() => syncOne(c)}
+                      disabled={rowBusy === c.id}
+                      aria-label={`Synchroniser ce client : ${clientName(c)}`}
+                    >
+                      {rowBusy === c.id ? "Synchronisation…" : "Synchroniser ce client"}
+                    </Button>
+                    <Button variant="ghost" className="text-red-700" onClick={() => setDeleting(c)} aria-label={`Supprimer ${clientName(c)}`}>
+                      Supprimer
+                    </Button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+            {!loading && result.items.length === 0 && (
+              <tr>
+                <td colSpan={7} className="px-3 py-6 text-center text-slate-600">
+                  {debounced ? `Aucun client ne correspond à « ${debounced} ».` : "Aucun client pour l'instant."}
+                </td>
+              </tr>
+            )}
+          </tbody>
+        </table>
+      </div>
+
+      {pg && (
+        <nav aria-label="Pagination des clients" className="mt-3 flex flex-wrap items-center justify-between gap-2 text-sm">
+          <p aria-live="polite">
+            {pg.total} client{pg.total > 1 ? "s" : ""} — page {pg.page} sur {Math.max(pg.pages, 1)}
+          </p>
+          <div className="flex gap-2">
+            <Button variant="secondary" disabled={!pg.has_prev} onClick={() => setPage((p) => p - 1)}>
+              Précédente
+            </Button>
+            <Button variant="secondary" disabled={!pg.has_next} onClick={() => setPage((p) => p + 1)}>
+              Suivante
+            </Button>
+          </div>
+        </nav>
+      )}
+
+      {editing && <ClientForm initial={editing} onSaved={saved} onCancel={closeForm} />}
+      {deleting && (
+        <ConfirmDialog
+          title="Supprimer ce client ?"
+          confirmLabel="Supprimer"
+          onConfirm={remove}
+          onCancel={() => setDeleting(null)}
+        >
+          <p>
+            {clientName(deleting)} sera supprimé d'ATARYS. Selon les réglages de synchronisation, la suppression peut
+            aussi être reportée dans Google Contacts.
+          </p>
+        </ConfirmDialog>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,306 @@
+"""The API's only door to the sync engine (``atarys.sync``).
+
+Everything the HTTP layer and the scheduler need from the engine goes through here:
+opening a ``SyncService`` for the connected account, the account's settings, and the
+one translation of the engine's typed errors into the ATARYS envelope (French
+message, HTTP status, ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask, current_app
+from google.auth.exceptions import RefreshError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
+
+from atarys.api import metrics
+from atarys.extensions import db
+from atarys.google.connection import (
+    GoogleAuthUnavailableError,
+    NotConnectedError,
+    people_service,
+    refresh_failed,
+    stored_token,
+)
+from atarys.http import ApiError
+
+logger = logging.getLogger("atarys.api.engine")
+
+# A test may swap how services are made: ``app.extensions[FACTORY_KEY] = factory``
+# with ``factory(app, session, account_email) -> service``.
+FACTORY_KEY = "atarys_sync_factory"
+
+NOT_CONNECTED_MESSAGE = (
+    "Google n'est pas connecté : lancez l'authentification (POST /api/google-contacts/auth)."
+)
+
+
+def _default_account(session: Session | scoped_session[Any]) -> Any | None:
+    try:
+        from atarys.sync.service import default_account
+    except ImportError:  # engine not there yet: the model is enough
+        from atarys.models import GoogleAccount
+
+        return session.scalars(select(GoogleAccount).order_by(GoogleAccount.id)).first()
+    return default_account(session)
+
+
+def _get_or_create_account(session: Session | scoped_session[Any], email: str) -> Any:
+    try:
+        from atarys.sync.service import get_or_create_account
+    except ImportError:  # engine not there yet: the model is enough
+        from atarys.models import GoogleAccount
+
+        found = session.scalars(select(GoogleAccount).where(GoogleAccount.email == email)).first()
+        if found is None:
+            found = GoogleAccount(email=email)
+            session.add(found)
+            session.flush()
+        return found
+    return get_or_create_account(session, email)
+
+
+def account_email(app: Flask, session: Session | scoped_session[Any]) -> str | None:
+    """The account to sync: the engine's default account, else the last connected token's."""
+    account = _default_account(session)
+    if account is not None:
+        return str(account.email)
+    token = stored_token(app)
+    return token.account if token else None
+
+
+def ensure_account(session: Session | scoped_session[Any], email: str) -> Any:
+    """The engine's ``GoogleAccount`` for ``email``, created when new."""
+    account = _get_or_create_account(session, email)
+    session.commit()
+    return account
+
+
+def current_account(app: Flask, session: Session | scoped_session[Any]) -> Any | None:
+    """The ``GoogleAccount`` row of the account to sync, or ``None``."""
+    account = _default_account(session)
+    if account is not None:
+        return account
+    token = stored_token(app)
+    if token is None or token.revoked:
+        return None
+    account = _get_or_create_account(session, token.account)
+    session.commit()
+    return account
+
+
+def _default_factory(
+    app: Flask, session: Session | scoped_session[Any], email: str | None, require_google: bool
+) -> Any:
+    from atarys.sync.service import SyncService, get_or_create_account
+
+    if email is None:
+        if require_google:
+            raise NotConnectedError()
+        return None
+    people: Any = None
+    if require_google:
+        people = people_service(app, email)
+    else:
+        try:
+            people = people_service(app, email)
+        except (NotConnectedError, GoogleAuthUnavailableError):
+            people = None
+    account = get_or_create_account(session, email)
+    session.commit()
+    return SyncService(session, account, people)
+
+
+def open_service(
+    app: Flask, session: Session | scoped_session[Any] | None = None, *, require_google: bool = True
+) -> Any:
+    """A ``SyncService`` for the connected account.
+
+    With ``require_google`` (the default) a missing or revoked connection raises
+    ``NotConnectedError``; without it (reading runs, conflicts…) the service may have
+    no Google side, and ``None`` means no account was ever connected.
+    """
+    session = session if session is not None else db.session
+    factory: Callable[[Flask, Any, str | None, bool], Any] = app.extensions.get(
+        FACTORY_KEY, _default_factory
+    )
+    return factory(app, session, account_email(app, session), require_google)
+
+
+SETTING_KEYS = (
+    "conflict_policy",
+    "google_deletions",
+    "atarys_deletions",
+    "import_scope",
+    "auto_sync_minutes",
+    "phone_region",
+)
+
+
+def _settings_of(account: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"account": getattr(account, "email", None)}
+    if hasattr(account, "settings_dict"):
+        data.update(account.settings_dict())
+    else:
+        for key in SETTING_KEYS:
+            data[key] = getattr(account, key, None)
+    return data
+
+
+def account_settings(app: Flask) -> dict[str, Any]:
+    """The connected account's sync settings (``NotConnectedError`` when there is none)."""
+    account = current_account(app, db.session)
+    if account is None:
+        raise NotConnectedError()
+    return _settings_of(account)
+
+
+def update_account_settings(app: Flask, values: dict[str, Any]) -> dict[str, Any]:
+    """Change some settings of the connected account and return them all."""
+    account = current_account(app, db.session)
+    if account is None:
+        raise NotConnectedError()
+    for key, value in values.items():
+        if key in SETTING_KEYS:
+            setattr(account, key, value)
+    db.session.commit()
+    return _settings_of(account)
+
+
+@contextmanager
+def engine_errors() -> Iterator[None]:
+    """Turn the engine's (and the connection's) typed errors into ``ApiError``s, once, here."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except Exception as exc:
+        api_error = translate(exc)
+        if api_error is None:
+            raise
+        raise api_error from exc
+
+
+def _retry_after(exc: Exception) -> int:
+    value = getattr(exc, "retry_after", None)
+    try:
+        return max(1, int(float(value))) if value is not None else 60
+    except (TypeError, ValueError):
+        return 60
+
+
+def _account_or_empty() -> str:
+    token = stored_token(current_app._get_current_object())  # type: ignore[attr-defined]
+    return token.account if token else ""
+
+
+def translate(exc: Exception) -> ApiError | None:
+    """The ``ApiError`` for an engine error, or ``None`` when it is not one of ours."""
+    from atarys.sync import errors as e
+
+    if isinstance(exc, NotConnectedError):
+        return ApiError(
+            409,
+            exc.message if exc.reason != "not_connected" else NOT_CONNECTED_MESSAGE,
+            data={"authenticated": False, "reason": exc.reason},
+        )
+    if isinstance(exc, GoogleAuthUnavailableError):
+        return ApiError(
+            503,
+            "Serveur d'authentification Google injoignable : réessayez plus tard.",
+            data={"reason": "auth_unreachable"},
+            headers={"Retry-After": "30"},
+        )
+    if isinstance(exc, RefreshError):
+        return translate(
+            refresh_failed(current_app._get_current_object(), _account_or_empty(), exc)
+        )  # type: ignore[attr-defined]
+    if not isinstance(exc, e.SyncError):
+        return None
+    if isinstance(exc, e.AccountBusyError):
+        return ApiError(
+            409,
+            "Une synchronisation est déjà en cours pour ce compte : réessayez dans un instant.",
+            data={"reason": "busy"},
+            headers={"Retry-After": "10"},
+        )
+    if isinstance(exc, e.MassDeletionError):
+        return ApiError(
+            409,
+            "Synchronisation refusée : elle supprimerait trop de contacts ("
+            + " ".join(exc.reasons)
+            + "). Vérifiez avec une simulation (dry_run) puis relancez avec force=true.",
+            data={"reason": "mass_deletion", "counts": exc.counts, "reasons": exc.reasons},
+        )
+    if isinstance(exc, e.QuotaExceededError):
+        seconds = _retry_after(exc)
+        return ApiError(
+            429,
+            f"Quota de l'API Google dépassé : réessayez dans {seconds} s.",
+            data={"reason": "quota", "retry_after": seconds},
+            headers={"Retry-After": str(seconds)},
+        )
+    if isinstance(exc, e.GoogleUnavailableError):
+        return ApiError(
+            503,
+            "Google Contacts est momentanément indisponible : réessayez plus tard.",
+            data={"reason": "google_unavailable"},
+            headers={"Retry-After": "30"},
+        )
+    if isinstance(exc, e.NotConnectedError):
+        return ApiError(
+            409, NOT_CONNECTED_MESSAGE, data={"authenticated": False, "reason": "not_connected"}
+        )
+    if isinstance(exc, e.AuthError):
+        return ApiError(
+            409,
+            "Google a refusé l'autorisation : reconnectez le compte (POST /api/google-contacts/auth).",
+            data={"authenticated": False, "reason": "google_auth"},
+        )
+    if isinstance(exc, e.ClientNotFound | e.ContactNotFound | e.ConflictNotFound | e.RunNotFound):
+        return ApiError(404, exc.message)
+    if isinstance(exc, e.InvalidChoiceError):
+        return ApiError(422, exc.message, errors={"choice": exc.message})
+    if isinstance(exc, e.StaleItemError):
+        return ApiError(
+            409,
+            "Le contact a changé entre-temps dans Google : réessayez.",
+            data={"reason": "stale"},
+        )
+    if isinstance(exc, e.GoogleApiError):
+        logger.warning("unexpected Google answer %s %s", exc.status, exc.reason)
+        return ApiError(
+            502,
+            f"Réponse inattendue de Google ({exc.status} {exc.reason}).",
+            data={"reason": "google_api"},
+        )
+    logger.warning("sync error %s: %s", type(exc).__name__, exc.message)
+    return ApiError(502, f"La synchronisation a échoué : {exc.message}")
+
+
+def run_sync_all(
+    service: Any,
+    *,
+    dry_run: bool,
+    force: bool,
+    trigger: str,
+    progress: Callable[..., None] | None = None,
+) -> dict[str, Any]:
+    """``sync_all`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
+    started = time.perf_counter()
+    try:
+        result = service.sync_all(dry_run=dry_run, force=force, trigger=trigger, progress=progress)
+    except Exception as exc:
+        metrics.record_failed_run(
+            trigger=trigger, reason=type(exc).__name__, seconds=time.perf_counter() - started
+        )
+        raise
+    data: dict[str, Any] = result.to_dict()
+    metrics.record_run(data, trigger=trigger, seconds=time.perf_counter() - started)
+    return data

@@ -1,0 +1,653 @@
+"""``/api/google-contacts/*``: the seed's seven endpoints, and the ones a user needs besides.
+
+Seed (paths, methods, envelope, French messages and ``data`` keys kept):
+``POST auth``, ``POST sync-to-google/<client_id>``, ``POST sync-from-google/<google_id>``,
+``POST sync-all``, ``GET status``, ``GET list-contacts``, ``GET setup-instructions``.
+
+Added: ``GET runs``, ``GET runs/<id>``, ``POST sync-all`` with ``dry_run``/``async``,
+``GET conflicts``, ``POST conflicts/<id>/resolve``, ``GET duplicates``,
+``GET|PUT settings``, ``POST disconnect``, and ``GET oauth2callback`` (public: it
+checks the single-use ``state``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from flask import Blueprint, Response, current_app, redirect, request, url_for
+from google.auth.exceptions import RefreshError
+from googleapiclient.errors import HttpError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy import delete
+
+from atarys.api import engine, jobs
+from atarys.api.auth import current_principal
+from atarys.config import Settings
+from atarys.extensions import db
+from atarys.google import oauth
+from atarys.google.client import CONTACTS_SCOPE
+from atarys.google.connection import (
+    GoogleAuthUnavailableError,
+    NotConnectedError,
+    connection_state,
+    people_service,
+    refresh_failed,
+    stored_token,
+    token_store,
+)
+from atarys.google.tokens import StoredToken
+from atarys.http import ApiError, ok, optional_json_body
+from atarys.models import OAuthState, utcnow
+from atarys.validation import validate
+
+logger = logging.getLogger("atarys.api.google_contacts")
+
+bp = Blueprint("google_contacts", __name__, url_prefix="/api/google-contacts")
+
+UI_PATH = "/google-contacts"
+STATE_TTL = timedelta(minutes=15)
+LIST_FIELDS = "names,emailAddresses,phoneNumbers,addresses,organizations,metadata"
+RESOURCE_RE = re.compile(r"^(?:people/)?(c?[0-9A-Za-z_-]{1,128})$")
+
+
+def _settings() -> Settings:
+    settings = current_app.config["ATARYS_SETTINGS"]
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _app() -> Any:
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: "Doit être un nombre entier."}
+        ) from None
+    if not low <= value <= high:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: f"Doit être compris entre {low} et {high}."}
+        )
+    return value
+
+
+def _client_secrets() -> oauth.ClientSecrets:
+    try:
+        return oauth.load_client_secrets(_settings().google_credentials_file)
+    except oauth.ClientSecretsError as exc:
+        raise ApiError(
+            503,
+            f"Google Contacts n'est pas configuré : {exc.message} "
+            "(voir /api/google-contacts/setup-instructions).",
+            data={"credentials_file_exists": _settings().google_credentials_file.exists()},
+        ) from exc
+
+
+def _redirect_uri(client: oauth.ClientSecrets) -> str:
+    own = url_for("google_contacts.oauth2callback", _external=True)
+    if client.kind == "web" and client.redirect_uris and own not in client.redirect_uris:
+        for uri in client.redirect_uris:
+            if uri.rstrip("/").endswith("/oauth2callback"):
+                return uri
+    return own
+
+
+# --- seed: auth ----------------------------------------------------------------------------------
+
+
+@bp.post("/auth")
+def auth() -> Response:
+    """Authenticated when a stored token works; else a consent URL (web flow, never blocking)."""
+    client = _client_secrets()
+    state = connection_state(_app())
+    if state.authenticated:
+        return ok(
+            {"authenticated": True, "service_available": True, "account": state.account},
+            "✅ Authentification Google réussie",
+        )
+    redirect_uri = _redirect_uri(client)
+    raw_state, verifier = oauth.new_state(), oauth.new_code_verifier()
+    principal = current_principal()
+    db.session.execute(delete(OAuthState).where(OAuthState.created_at < utcnow() - STATE_TTL))
+    db.session.add(
+        OAuthState(
+            state_hash=oauth.hash_state(raw_state),
+            code_verifier=verifier,
+            redirect_uri=redirect_uri,
+            user_id=principal.user_id if principal else None,
+        )
+    )
+    db.session.commit()
+    url = oauth.authorization_url(
+        client, redirect_uri=redirect_uri, state=raw_state, code_verifier=verifier
+    )
+    message = (
+        "L'accès Google a été révoqué : autorisez à nouveau ATARYS"
+        if state.revoked
+        else "Autorisation Google requise : ouvrez authorization_url"
+    )
+    return ok(
+        {
+            "authenticated": False,
+            "service_available": False,
+            "authorization_url": url,
+            "redirect_uri": redirect_uri,
+            "reason": state.reason,
+        },
+        message,
+    )
+
+
+def _to_ui(**params: str) -> Response:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    resp = redirect(f"{UI_PATH}?{query}", code=302)
+    assert isinstance(resp, Response)
+    return resp
+
+
+@bp.get("/oauth2callback")
+def oauth2callback() -> Response:
+    """Check ``state``, trade the code at the file's ``token_uri``, store the token, back to the UI."""
+    raw_state = request.args.get("state", "")
+    row = db.session.get(OAuthState, oauth.hash_state(raw_state)) if raw_state else None
+    if row is None:
+        logger.warning("OAuth2 callback with an unknown state")
+        return _to_ui(google="error", reason="state")
+    redirect_uri, verifier, created = row.redirect_uri, row.code_verifier, row.created_at
+    db.session.delete(row)
+    db.session.commit()
+    if utcnow() - created > STATE_TTL:
+        return _to_ui(google="error", reason="expired")
+    if request.args.get("error"):
+        return _to_ui(google="error", reason="access_denied")
+    code = request.args.get("code", "")
+    if not code:
+        return _to_ui(google="error", reason="no_code")
+    try:
+        client = oauth.load_client_secrets(_settings().google_credentials_file)
+        creds = oauth.exchange_code(
+            client, code=code, redirect_uri=redirect_uri, code_verifier=verifier
+        )
+        email = oauth.account_email(creds, _settings().google_api_endpoint)
+    except oauth.OAuthError as exc:
+        logger.warning("OAuth2 callback failed: %s", exc.reason)
+        return _to_ui(google="error", reason=exc.reason)
+    except (HttpError, OSError) as exc:
+        logger.warning("OAuth2 callback: Google unreachable (%s)", type(exc).__name__)
+        return _to_ui(google="error", reason="unreachable")
+    store = token_store(_app())
+    token = StoredToken.from_credentials(email, creds)
+    previous = store.load(email)
+    if not token.refresh_token and previous is not None and not previous.revoked:
+        token.refresh_token = previous.refresh_token
+    store.save(token)
+    engine.ensure_account(db.session, email)
+    logger.info("Google account connected")
+    return _to_ui(google="connected")
+
+
+# --- seed: the syncs ---------------------------------------------------------------------------
+
+
+@bp.post("/sync-to-google/<int:client_id>")
+def sync_to_google(client_id: int) -> Response:
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        item = service.sync_client_to_google(client_id)
+    action = str(getattr(item, "action", "") or "unchanged")
+    return ok(
+        {"google_id": getattr(item, "google_id", None), "action": action},
+        f"Contact {action} dans Google Contacts",
+    )
+
+
+@bp.post("/sync-from-google/<path:google_id>")
+def sync_from_google(google_id: str) -> Response:
+    match = RESOURCE_RE.match(google_id)
+    if match is None:
+        raise ApiError(
+            422,
+            "Identifiant Google invalide.",
+            errors={"google_id": "Attendu : people/c123 ou c123."},
+        )
+    resource_name = f"people/{match.group(1)}"
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        item = service.sync_contact_from_google(resource_name)
+    action = str(getattr(item, "action", "") or "unchanged")
+    return ok(
+        {
+            "client_id": getattr(item, "client_id", None),
+            "action": action,
+            "google_id": resource_name,
+        },
+        f"Client {action} dans ATARYS",
+    )
+
+
+class SyncAllIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    dry_run: StrictBool = False
+    force: StrictBool = False
+    run_async: StrictBool = Field(default=False, alias="async")
+
+
+@bp.post("/sync-all")
+def sync_all() -> Response:
+    options = validate(SyncAllIn, optional_json_body())
+    if options.run_async:
+        with engine.engine_errors():
+            engine.open_service(_app())  # fail now (409, 503…) rather than in the background
+        job = jobs.start(_app(), dry_run=options.dry_run, force=options.force)
+        resp = ok(job.to_dict(), "Synchronisation lancée en arrière-plan", 202)
+        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=job.id)
+        return resp
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        data = engine.run_sync_all(
+            service, dry_run=options.dry_run, force=options.force, trigger="api"
+        )
+    message = (
+        "Simulation terminée : aucune modification appliquée"
+        if options.dry_run
+        else "Synchronisation complète terminée"
+    )
+    return ok(data, message)
+
+
+# --- seed: status, list, setup ---------------------------------------------------------------------
+
+
+def _last_run() -> dict[str, Any] | None:
+    try:
+        service = engine.open_service(_app(), require_google=False)
+        if service is None:
+            return None
+        runs = service.list_runs(limit=1, offset=0)
+    except (NotConnectedError, ImportError, ApiError):
+        return None
+    except Exception:
+        logger.exception("could not read the last run")
+        return None
+    items = runs.get("items", runs) if isinstance(runs, dict) else runs
+    if isinstance(items, list) and items:
+        first = items[0]
+        return first.to_dict() if hasattr(first, "to_dict") else first  # type: ignore[no-any-return]
+    return None
+
+
+@bp.get("/status")
+def status() -> Response:
+    """The truth about the connection: files, token, Google reachable, last and next run."""
+    from atarys.api import scheduler
+
+    settings = _settings()
+    credentials_exists = settings.google_credentials_file.exists()
+    state = connection_state(_app())
+    reachable: bool | None = None
+    if state.authenticated:
+        try:
+            service = people_service(_app(), state.account)
+            service.people().get(resourceName="people/me", personFields="emailAddresses").execute()
+            reachable = True
+        except RefreshError as exc:
+            refresh_failed(_app(), str(state.account), exc)
+            state = connection_state(_app())
+        except (HttpError, OSError, NotConnectedError, GoogleAuthUnavailableError):
+            reachable = False
+    service_available = bool(state.authenticated and reachable)
+    data: dict[str, Any] = {
+        "authenticated": state.authenticated,
+        "service_available": service_available,
+        "credentials_file_exists": credentials_exists,
+        "token_file_exists": state.token_file_exists,
+        "token_valid": state.authenticated,
+        "token_revoked": state.revoked,
+        "legacy_token_file_exists": state.legacy_token,
+        "google_reachable": reachable,
+        "account": state.account,
+        "reason": state.reason,
+        "last_run": _last_run() if state.account else None,
+        "next_run": scheduler.next_run_info(_app()),
+    }
+    if service_available:
+        message = "✅ Service Google Contacts disponible"
+    elif state.legacy_token and not state.token_file_exists:
+        message = "⚠️ Ancien jeton (pickle) ignoré pour raison de sécurité : reconnectez Google"
+    elif not credentials_exists:
+        message = "⚠️ Fichier data/google_credentials.json introuvable : voir setup-instructions"
+    elif state.revoked:
+        message = "⚠️ L'accès Google a été révoqué : reconnectez le compte (POST auth)"
+    elif not state.token_file_exists:
+        message = "⚠️ Google n'est pas connecté : lancez l'authentification (POST auth)"
+    elif not state.authenticated:
+        message = f"⚠️ {state.message or 'Jeton Google inutilisable'}"
+    else:
+        message = "⚠️ Google Contacts injoignable pour le moment"
+    return ok(data, message)
+
+
+def _first(person: dict[str, Any], key: str) -> dict[str, Any]:
+    values = person.get(key) or []
+    for value in values:
+        if (value.get("metadata") or {}).get("primary"):
+            return value  # type: ignore[no-any-return]
+    return values[0] if values else {}
+
+
+def contact_summary(person: dict[str, Any]) -> dict[str, Any]:
+    """A Google person in the seed's list shape (ATARYS field names)."""
+    name, email = _first(person, "names"), _first(person, "emailAddresses")
+    phone, address = _first(person, "phoneNumbers"), _first(person, "addresses")
+    org = _first(person, "organizations")
+    return {
+        "google_id": person.get("resourceName"),
+        "nom": name.get("familyName"),
+        "prenom": name.get("givenName"),
+        "email": email.get("value"),
+        "telephone": phone.get("value"),
+        "adresse": address.get("formattedValue") or address.get("streetAddress"),
+        "ville": address.get("city"),
+        "code_postal": address.get("postalCode"),
+        "entreprise": org.get("name"),
+        "fonction": org.get("title"),
+        "etag": person.get("etag"),
+    }
+
+
+@bp.get("/list-contacts")
+def list_contacts() -> Response:
+    """One page of Google contacts; ``pagination.next_page_token`` reaches the next one."""
+    page_size = _int_arg("page_size", 100, 1, 1000)
+    page_token = request.args.get("page_token") or None
+    if page_token is not None and len(page_token) > 2000:
+        raise ApiError(422, "Paramètre invalide.", errors={"page_token": "Trop long."})
+    with engine.engine_errors():
+        service = people_service(_app())
+    try:
+        answer = (
+            service.people()
+            .connections()
+            .list(
+                resourceName="people/me",
+                personFields=LIST_FIELDS,
+                pageSize=page_size,
+                pageToken=page_token,
+            )
+            .execute()
+        )
+    except HttpError as exc:
+        status = int(getattr(exc.resp, "status", 0) or 0)
+        if status == 400 and page_token:
+            raise ApiError(
+                422,
+                "Paramètre invalide.",
+                errors={"page_token": "Jeton de page invalide ou expiré."},
+            ) from exc
+        if status == 429:
+            raise ApiError(
+                429,
+                "Quota de l'API Google dépassé : réessayez dans 60 s.",
+                headers={"Retry-After": "60"},
+            ) from exc
+        if status in (401, 403):
+            raise ApiError(
+                409,
+                "L'accès Google a été refusé : reconnectez le compte.",
+                data={"authenticated": False, "reason": "google_auth"},
+            ) from exc
+        raise ApiError(503, "Google Contacts est momentanément indisponible.") from exc
+    except OSError as exc:
+        raise ApiError(503, "Google Contacts est injoignable.") from exc
+    contacts = [contact_summary(p) for p in answer.get("connections") or []]
+    total = answer.get("totalItems", answer.get("totalPeople"))
+    total = total if isinstance(total, int) else len(contacts)
+    return ok(
+        contacts,
+        f"{total} contacts trouvés dans Google",
+        pagination={
+            "page_size": page_size,
+            "page_token": page_token,
+            "next_page_token": answer.get("nextPageToken"),
+            "total_items": total,
+            "count": len(contacts),
+        },
+    )
+
+
+SETUP_STEPS: list[dict[str, Any]] = [
+    {
+        "step": 1,
+        "title": "Créer un projet Google Cloud",
+        "description": "Allez sur https://console.cloud.google.com et créez un nouveau projet",
+        "url": "https://console.cloud.google.com",
+    },
+    {
+        "step": 2,
+        "title": "Activer l'API Google People",
+        "description": "Dans « API et services » → « Bibliothèque », activez « Google People API »",
+        "url": "https://console.cloud.google.com/apis/library/people.googleapis.com",
+    },
+    {
+        "step": 3,
+        "title": "Configurer l'écran de consentement OAuth",
+        "description": "Type « Interne » pour un compte Google Workspace, sinon « Externe » avec "
+        "vos utilisateurs en testeurs ; ajoutez le scope contacts",
+        "url": "https://console.cloud.google.com/apis/credentials/consent",
+    },
+    {
+        "step": 4,
+        "title": "Créer des identifiants OAuth2",
+        "description": "« Identifiants » → « Créer des identifiants » → « ID client OAuth » : "
+        "« Application Web » avec l'URI de redirection indiquée (redirect_uri), ou "
+        "« Application de bureau » pour la commande « atarys auth »",
+        "url": "https://console.cloud.google.com/apis/credentials",
+    },
+    {
+        "step": 5,
+        "title": "Télécharger les identifiants",
+        "description": "Téléchargez le fichier JSON et placez-le dans data/google_credentials.json",
+        "url": None,
+    },
+    {
+        "step": 6,
+        "title": "Connecter le compte Google",
+        "description": "Cliquez sur « Connecter Google » (POST /api/google-contacts/auth) et "
+        "acceptez l'accès, ou lancez « atarys auth » sur le serveur",
+        "url": None,
+    },
+]
+
+
+@bp.get("/setup-instructions")
+def setup_instructions() -> Response:
+    settings = _settings()
+    state = connection_state(_app())
+    missing: list[str] = []
+    if not settings.google_credentials_file.exists():
+        missing.append("data/google_credentials.json (identifiants OAuth2) est absent")
+    else:
+        try:
+            oauth.load_client_secrets(settings.google_credentials_file)
+        except oauth.ClientSecretsError as exc:
+            missing.append(exc.message)
+    if state.legacy_token:
+        missing.append(
+            "data/google_contacts_token.pickle (ancien format) est ignoré : reconnectez Google"
+        )
+    if state.revoked:
+        missing.append("l'accès Google a été révoqué : reconnectez le compte")
+    elif not state.token_file_exists:
+        missing.append("aucun compte Google connecté (étape 6)")
+    return ok(
+        {
+            "steps": SETUP_STEPS,
+            "required_files": ["data/google_credentials.json"],
+            "scopes": [CONTACTS_SCOPE],
+            "redirect_uri": url_for("google_contacts.oauth2callback", _external=True),
+            "missing": missing,
+            "ready": not missing,
+        },
+        "Instructions de configuration Google Contacts",
+    )
+
+
+# --- runs, conflicts, duplicates ----------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+@bp.get("/runs")
+def list_runs() -> Response:
+    limit = _int_arg("limit", 20, 1, 200)
+    offset = _int_arg("offset", 0, 0, 1_000_000)
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        runs = _plain(service.list_runs(limit=limit, offset=offset)) if service else []
+    items = runs.get("items", []) if isinstance(runs, dict) else runs
+    total = runs.get("total", len(items)) if isinstance(runs, dict) else len(items)
+    return ok(
+        items,
+        f"{total} synchronisation(s)",
+        pagination={"limit": limit, "offset": offset, "total": total},
+    )
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id: str) -> Response:
+    job = jobs.get(run_id)
+    if job is not None:
+        data = job.to_dict()
+        if job.status == "finished" and job.run_id is not None:
+            try:
+                with engine.engine_errors():
+                    service = engine.open_service(_app(), require_google=False)
+                    data["run"] = _plain(service.get_run(job.run_id)) if service else None
+            except ApiError:
+                data["run"] = None
+        return ok(data, _job_message(job.status))
+    if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", run_id):
+        raise ApiError(404, "Synchronisation introuvable.")
+    key: Any = int(run_id) if run_id.isdigit() else run_id
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        run = service.get_run(key) if service else None
+    if run is None:
+        raise ApiError(404, "Synchronisation introuvable.")
+    return ok(_plain(run), "Détail de la synchronisation")
+
+
+def _job_message(status: str) -> str:
+    return {
+        "queued": "Synchronisation en attente",
+        "running": "Synchronisation en cours",
+        "finished": "Synchronisation complète terminée",
+        "failed": "La synchronisation a échoué",
+    }.get(status, status)
+
+
+@bp.get("/conflicts")
+def list_conflicts() -> Response:
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        conflicts = _plain(service.list_conflicts()) if service else []
+    return ok(conflicts, f"{len(conflicts)} conflit(s) à résoudre")
+
+
+class ResolveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    choice: Literal["atarys", "google", "value"]
+    value: str | dict[str, str | None] | None = None
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+def resolve_conflict(conflict_id: int) -> Response:
+    body = validate(ResolveIn, optional_json_body())
+    if body.choice == "value" and body.value is None:
+        raise ApiError(
+            422, "Données invalides.", errors={"value": "Obligatoire quand choice vaut « value »."}
+        )
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        result = service.resolve_conflict(conflict_id, choice=body.choice, value=body.value)
+    return ok(_plain(result), "Conflit résolu")
+
+
+@bp.get("/duplicates")
+def list_duplicates() -> Response:
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        duplicates = _plain(service.list_duplicates()) if service else []
+    return ok(duplicates, f"{len(duplicates)} doublon(s) détecté(s)")
+
+
+# --- settings, disconnect -----------------------------------------------------------------------
+
+
+class SettingsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    conflict_policy: Literal["newest", "atarys", "google", "manual"] | None = None
+    google_deletions: Literal["propagate", "unlink"] | None = None
+    atarys_deletions: Literal["propagate", "unlink"] | None = None
+    import_scope: str | None = Field(default=None, min_length=1, max_length=20)
+    auto_sync_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+    phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
+
+
+@bp.get("/settings")
+def get_settings() -> Response:
+    with engine.engine_errors():
+        data = engine.account_settings(_app())
+    return ok(data, "Paramètres de synchronisation")
+
+
+@bp.put("/settings")
+def put_settings() -> Response:
+    body = validate(SettingsIn, optional_json_body())
+    values = body.model_dump(exclude_none=True)
+    if "phone_region" in values:
+        values["phone_region"] = values["phone_region"].upper()
+    with engine.engine_errors():
+        data = engine.update_account_settings(_app(), values)
+    return ok(data, "Paramètres enregistrés")
+
+
+@bp.post("/disconnect")
+def disconnect() -> Response:
+    """Revoke the token at the OAuth2 server (best effort) and delete it."""
+    token = stored_token(_app())
+    if token is None:
+        return ok({"disconnected": False, "revoked": False}, "Aucun compte Google connecté")
+    client: oauth.ClientSecrets | None
+    try:
+        client = oauth.load_client_secrets(_settings().google_credentials_file)
+    except oauth.ClientSecretsError:
+        client = None
+    revoked = False
+    secret = token.refresh_token or token.token
+    if secret and not token.revoked:
+        revoked = oauth.revoke(client, secret, token.token_uri)
+    token_store(_app()).delete(token.account)
+    logger.info("Google account disconnected")
+    return ok(
+        {"disconnected": True, "revoked": revoked, "account": token.account},
+        "Compte Google déconnecté",
+    )

@@ -1,0 +1,149 @@
+"""Typed sync errors, raised where they arise and turned into HTTP/CLI answers at the edge.
+
+Hierarchy::
+
+    SyncError                      every sync failure; ``message`` is French, for a person
+    ├── AccountBusyError           another run holds this account's lock
+    ├── MassDeletionError          the breaker refused a plan (``counts``, ``reasons``)
+    ├── NotConnectedError          no usable Google credentials for the account
+    ├── AuthError                  Google refused the credentials (401/403)
+    ├── QuotaExceededError         429 after every retry (``retry_after`` seconds)
+    ├── GoogleUnavailableError     500/503/network after every retry
+    ├── GoogleApiError             any other unexpected Google answer (``status``, ``reason``)
+    ├── StaleItemError             a conditional write found a newer version (``ids``)
+    ├── WriteRejectedError         a side refused a write (``ids``, ``detail``)
+    ├── InvalidChoiceError         a bad conflict resolution or setting value
+    ├── ClientNotFound / ContactNotFound / ConflictNotFound / RunNotFound
+        (aliases ``ClientNotFoundError`` ... for callers that prefer the suffix)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SyncError(Exception):
+    """Base of every sync error; ``message`` is French and meant for a person."""
+
+    message: str = "Erreur de synchronisation."
+
+    def __init__(self, message: str | None = None) -> None:
+        if message is not None:
+            self.message = message
+        super().__init__(self.message)
+
+
+class AccountBusyError(SyncError):
+    """A run is already in progress for this account."""
+
+    message = "Une synchronisation est déjà en cours pour ce compte."
+
+
+class MassDeletionError(SyncError):
+    """The plan deletes too much (or follows a suspicious listing); refused unless forced."""
+
+    def __init__(self, counts: dict[str, int], reasons: Sequence[str]) -> None:
+        self.counts = dict(counts)
+        self.reasons = list(reasons)
+        super().__init__(
+            "Synchronisation refusée : suppressions massives. "
+            + " ".join(self.reasons)
+            + " Relancez avec --force si c'est voulu."
+        )
+
+
+class NotConnectedError(SyncError):
+    """No usable Google credentials for this account."""
+
+    message = "Google n'est pas connecté."
+
+
+class AuthError(SyncError):
+    """Google refused the credentials or the scope."""
+
+    message = "Google a refusé l'autorisation : reconnectez le compte."
+
+
+class QuotaExceededError(SyncError):
+    """Google's quota is exhausted even after retries; retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: float, message: str | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message or f"Quota Google dépassé : réessayez dans {int(retry_after) + 1} s."
+        )
+
+
+class GoogleUnavailableError(SyncError):
+    """Google answered 500/503 (or could not be reached) after every retry."""
+
+    message = "Google Contacts est momentanément indisponible."
+
+
+class GoogleApiError(SyncError):
+    """Google answered an error the engine does not expect."""
+
+    def __init__(self, status: int, reason: str, detail: str) -> None:
+        self.status = status
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"Erreur Google ({status} {reason}).")
+
+
+class StaleItemError(SyncError):
+    """A write conditional on an etag found a newer version of these items."""
+
+    def __init__(self, ids: Sequence[str]) -> None:
+        self.ids = list(ids)
+        super().__init__("Le contact a changé entre-temps.")
+
+
+class ClientNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No such client."""
+
+    def __init__(self, client_id: int) -> None:
+        self.client_id = client_id
+        super().__init__(f"Client {client_id} introuvable.")
+
+
+class ContactNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No such Google contact."""
+
+    def __init__(self, resource_name: str) -> None:
+        self.resource_name = resource_name
+        super().__init__(f"Contact Google {resource_name} introuvable.")
+
+
+class ConflictNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No such (open) conflict."""
+
+    def __init__(self, conflict_id: int) -> None:
+        self.conflict_id = conflict_id
+        super().__init__(f"Conflit {conflict_id} introuvable.")
+
+
+class RunNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No such run."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        super().__init__(f"Synchronisation {run_id} introuvable.")
+
+
+class InvalidChoiceError(SyncError):
+    """A conflict resolution or setting value that is not allowed."""
+
+
+ClientNotFoundError = ClientNotFound
+ContactNotFoundError = ContactNotFound
+ConflictNotFoundError = ConflictNotFound
+RunNotFoundError = RunNotFound
+
+
+class WriteRejectedError(SyncError):
+    """A side refused a write for these items (constraint, invalid value); not retried."""
+
+    def __init__(self, ids: Sequence[str], detail: str) -> None:
+        self.ids = list(ids)
+        self.detail = detail
+        super().__init__(f"Écriture refusée : {detail}")

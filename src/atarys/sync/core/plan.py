@@ -1,0 +1,418 @@
+"""The pure decisions: the three-way merge of a linked pair, matching, the breaker.
+
+``plan_pair`` follows the pimsync/vdirsyncer model: the last synchronised normalized
+snapshot is the common ancestor; each case below carries a one-line comment.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from atarys.sync.core.records import FIELDS, Record, diff, normalize_record
+
+Policy = Literal["newest", "atarys", "google", "manual"]
+Deletions = Literal["propagate", "unlink"]
+POLICIES: tuple[str, ...] = ("newest", "atarys", "google", "manual")
+DELETION_SETTINGS: tuple[str, ...] = ("propagate", "unlink")
+
+PairAction = Literal[
+    "none",  # nothing to write (the snapshot may still move to ``merged``)
+    "update",  # write ``to_atarys`` and/or ``to_google``
+    "delete_google",  # the client was deleted: delete the contact, drop the link
+    "delete_atarys",  # the contact was deleted: soft-delete the client, drop the link
+    "unlink",  # one side deleted, setting "unlink": drop the link only
+    "forget",  # both deleted: drop the link
+    "recreate_google",  # contact deleted but client edited: create the contact again
+    "recreate_atarys",  # client deleted but contact edited: create the client again
+]
+Changes = dict[str, tuple[str | None, str | None]]
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """The account's sync settings, as the pure core sees them."""
+
+    conflict_policy: Policy = "newest"
+    google_deletions: Deletions = "propagate"
+    atarys_deletions: Deletions = "propagate"
+    phone_region: str = "FR"
+    breaker_ratio: float = 0.2
+    breaker_min: int = 10
+
+
+@dataclass(frozen=True)
+class Version:
+    """One side's current state of an item: its mapped fields and when it last changed."""
+
+    record: Record
+    updated: datetime | None = None
+
+
+class _Marker:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+UNCHANGED = _Marker("UNCHANGED")  # the side did not report the item: assume it equals the snapshot
+DELETED = _Marker("DELETED")  # the side reported the item deleted (or a full listing lacked it)
+SideState = Version | _Marker
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """One field changed differently on both sides since the snapshot."""
+
+    field: str
+    snapshot: str | None
+    atarys: str | None
+    google: str | None
+    winner: Literal["atarys", "google"] | None  # None: left open (manual policy)
+    resolution: str  # the policy that decided, or "manual"
+
+
+@dataclass(frozen=True)
+class PairPlan:
+    """What to do with one linked pair."""
+
+    action: PairAction
+    comment: str
+    merged: Record | None = None  # the next snapshot (normalized)
+    to_atarys: Changes = field(default_factory=dict)
+    to_google: Changes = field(default_factory=dict)
+    conflicts: tuple[FieldConflict, ...] = ()
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC 3339 time (Google's ``updateTime``, nanoseconds allowed) as aware UTC."""
+    if not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _winner(policy: Policy, a: Version, g: Version) -> Literal["atarys", "google"] | None:
+    if policy == "manual":
+        return None
+    if policy in ("atarys", "google"):
+        return policy
+    # newest: ATARYS updated_at vs the CONTACT source's updateTime; a tie keeps ATARYS.
+    if a.updated is not None and g.updated is not None and g.updated > a.updated:
+        return "google"
+    if a.updated is None and g.updated is not None:
+        return "google"
+    return "atarys"
+
+
+def merge(snapshot: Record, a: Version, g: Version, settings: PlanSettings) -> PairPlan:
+    """Three-way, field by field, of two present versions against the snapshot."""
+    region = settings.phone_region
+    na, ng = normalize_record(a.record, region), normalize_record(g.record, region)
+    merged: dict[str, str | None] = {}
+    conflicts: list[FieldConflict] = []
+    for name in FIELDS:
+        s, av, gv = snapshot.get(name), na.get(name), ng.get(name)
+        if av == gv:
+            merged[name] = av  # same on both sides (unchanged, or the same edit twice)
+        elif av == s:
+            merged[name] = gv  # changed in Google only: Google wins
+        elif gv == s:
+            merged[name] = av  # changed in ATARYS only: ATARYS wins
+        else:
+            # changed differently on both sides: the policy decides, or a person does
+            winner = _winner(settings.conflict_policy, a, g)
+            resolution = settings.conflict_policy if winner else "manual"
+            conflicts.append(FieldConflict(name, s, av, gv, winner, resolution))
+            merged[name] = av if winner == "atarys" else gv if winner == "google" else s
+    new = Record(**merged)
+    open_fields = {c.field for c in conflicts if c.winner is None}
+    target_a = new.with_values({f: na.get(f) for f in open_fields})
+    target_g = new.with_values({f: ng.get(f) for f in open_fields})
+    to_atarys, to_google = diff(na, target_a), diff(ng, target_g)
+    action: PairAction = "update" if to_atarys or to_google else "none"
+    comment = (
+        "merged field by field"
+        if action == "update"
+        else "both sides agree"
+        if not conflicts
+        else "conflicts left open"
+    )
+    return PairPlan(action, comment, new, to_atarys, to_google, tuple(conflicts))
+
+
+def plan_pair(snapshot: Record, a: SideState, g: SideState, settings: PlanSettings) -> PairPlan:
+    """The plan for one linked pair from its snapshot and each side's state."""
+    region = settings.phone_region
+    a_changed = isinstance(a, Version) and normalize_record(a.record, region) != snapshot
+    g_changed = isinstance(g, Version) and normalize_record(g.record, region) != snapshot
+    if a is DELETED and g is DELETED:
+        return PairPlan("forget", "deleted on both sides")
+    if a is DELETED:
+        if g_changed:
+            assert isinstance(g, Version)
+            # deleted in ATARYS but edited in Google: the edit wins, the client comes back
+            merged = normalize_record(g.record, region)
+            return PairPlan("recreate_atarys", "deleted in ATARYS, edited in Google", merged,
+                            to_atarys=diff(None, merged))  # fmt: skip
+        if settings.atarys_deletions == "unlink":
+            return PairPlan("unlink", "deleted in ATARYS, setting: unlink only")
+        # deleted in ATARYS, unchanged in Google: delete the contact
+        return PairPlan("delete_google", "deleted in ATARYS", to_google=diff(snapshot, None))
+    if g is DELETED:
+        if a_changed:
+            assert isinstance(a, Version)
+            # deleted in Google but edited in ATARYS: the edit wins, the contact comes back
+            merged = normalize_record(a.record, region)
+            return PairPlan("recreate_google", "deleted in Google, edited in ATARYS", merged,
+                            to_google=diff(None, merged))  # fmt: skip
+        if settings.google_deletions == "unlink":
+            return PairPlan("unlink", "deleted in Google, setting: unlink only")
+        # deleted in Google, unchanged in ATARYS: soft-delete the client
+        return PairPlan("delete_atarys", "deleted in Google", to_atarys=diff(snapshot, None))
+    if not a_changed and not g_changed:
+        # neither side differs from the snapshot (echo, touch, reformatting): nothing to do
+        return PairPlan("none", "unchanged", snapshot)
+    a_version = a if isinstance(a, Version) else Version(snapshot)
+    g_version = g if isinstance(g, Version) else Version(snapshot)
+    # at least one side changed: merge field by field
+    return merge(snapshot, a_version, g_version, settings)
+
+
+# --- matching -------------------------------------------------------------------------
+
+MatchHow = Literal["client_data", "email", "create_google", "create_atarys"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An unlinked client or contact; ``hint`` is the client id a contact's clientData names."""
+
+    id: str
+    record: Record  # normalized
+    hint: str | None = None
+    in_scope: bool = True
+
+
+@dataclass(frozen=True)
+class Match:
+    """A decision for unlinked items: link the two, or create the missing side."""
+
+    how: MatchHow
+    client_id: str | None
+    resource_name: str | None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Items that could be the same person and are not merged: a person decides."""
+
+    email_key: str
+    client_ids: tuple[str, ...]
+    resource_names: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    matches: tuple[Match, ...]
+    duplicates: tuple[Duplicate, ...]
+
+
+def match(
+    clients: Sequence[Candidate],
+    contacts: Sequence[Candidate],
+    *,
+    linked_clients: Iterable[str] = (),
+    linked_client_emails: dict[str, str] | None = None,
+    linked_contact_emails: dict[str, str] | None = None,
+    known_duplicate_emails: Iterable[str] = (),
+) -> MatchResult:
+    """Match unlinked clients and contacts: clientData → e-mail → create.
+
+    ``linked_client_emails`` / ``linked_contact_emails`` map an e-mail key to the linked
+    client / contact holding it; ``known_duplicate_emails`` are keys already reported
+    with unlinked contacts this listing may not show.
+    """
+    matches: list[Match] = []
+    duplicates: list[Duplicate] = []
+    linked = set(linked_clients)
+    by_client = {c.id: c for c in clients}
+    taken_clients: set[str] = set()
+    rest_contacts: list[Candidate] = []
+    by_hint: dict[str, list[Candidate]] = defaultdict(list)
+    for contact in sorted(contacts, key=lambda c: c.id):
+        if contact.hint is not None and (contact.hint in by_client or contact.hint in linked):
+            by_hint[contact.hint].append(contact)
+        else:
+            rest_contacts.append(contact)
+    for client_id, holders in sorted(by_hint.items()):
+        if client_id in linked:
+            # a copy of an already linked contact (e.g. restored from Google's trash)
+            duplicates.append(Duplicate(_key(holders[0]), (client_id,),
+                                        tuple(h.id for h in holders), "client_data_linked"))  # fmt: skip
+            continue
+        # our own contact found back by its clientData (a lost response, a wiped status)
+        matches.append(Match("client_data", client_id, holders[0].id))
+        taken_clients.add(client_id)
+        if len(holders) > 1:
+            duplicates.append(Duplicate(_key(holders[0]), (client_id,),
+                                        tuple(h.id for h in holders[1:]), "client_data_twice"))  # fmt: skip
+    rest_clients = [c for c in sorted(clients, key=lambda c: c.id) if c.id not in taken_clients]
+    lce = linked_client_emails or {}
+    lge = linked_contact_emails or {}
+    known = set(known_duplicate_emails)
+    groups: dict[str, tuple[list[Candidate], list[Candidate]]] = defaultdict(lambda: ([], []))
+    for c in rest_clients:
+        if c.record.email:
+            groups[c.record.email][0].append(c)
+        else:
+            matches.append(Match("create_google", c.id, None))  # no e-mail: nothing to match
+    for g in rest_contacts:
+        if g.record.email:
+            groups[g.record.email][1].append(g)
+        elif g.in_scope:
+            matches.append(Match("create_atarys", None, g.id))  # no e-mail: nothing to match
+    for key, (cs, gs) in sorted(groups.items()):
+        cids, rns = tuple(c.id for c in cs), tuple(g.id for g in gs)
+        if len(cs) > 1 or len(gs) > 1:
+            # several clients or contacts share the e-mail: never merged silently
+            duplicates.append(Duplicate(key, cids, rns, "same_email"))
+        elif cs and gs:
+            # one client, one contact, same e-mail: link them
+            matches.append(Match("email", cs[0].id, gs[0].id))
+        elif cs and (key in lge or key in known):
+            # the client's e-mail belongs to a contact already linked or reported
+            others = (lge[key],) if key in lge else ()
+            duplicates.append(Duplicate(key, cids, others, "email_taken_in_google"))
+        elif cs:
+            matches.append(Match("create_google", cs[0].id, None))  # new client
+        elif key in lce:
+            # the contact's e-mail belongs to a client already linked to another contact
+            duplicates.append(Duplicate(key, (lce[key],), rns, "email_taken_in_atarys"))
+        elif gs[0].in_scope:
+            matches.append(Match("create_atarys", None, gs[0].id))  # new contact
+    return MatchResult(tuple(matches), tuple(duplicates))
+
+
+def _key(c: Candidate) -> str:
+    return c.record.email or ""
+
+
+# --- the breaker ----------------------------------------------------------------------
+
+
+def breaker_reasons(
+    *,
+    google_deletions: int,
+    atarys_deletions: int,
+    linked: int,
+    settings: PlanSettings,
+    full_listing: bool = False,
+    listed: int = 0,
+    expected: int | None = None,
+) -> list[str]:
+    """Why a plan must be refused unless forced (empty: it may run).
+
+    A side loses too much when more than ``breaker_min`` items and more than
+    ``breaker_ratio`` of the linked pairs would be deleted on it; a full Google
+    listing is suspicious when it announced more items than it gave, or shrank below
+    the linked pairs by that much.
+    """
+    reasons: list[str] = []
+
+    def too_many(n: int) -> bool:
+        return n > settings.breaker_min and n > settings.breaker_ratio * max(linked, 1)
+
+    pct = f"{int(settings.breaker_ratio * 100)} %"
+    if too_many(google_deletions):
+        reasons.append(
+            f"{google_deletions} contacts Google seraient supprimés sur {linked} liés "
+            f"(seuil : {pct} et plus de {settings.breaker_min})."
+        )
+    if too_many(atarys_deletions):
+        reasons.append(
+            f"{atarys_deletions} clients ATARYS seraient supprimés sur {linked} liés "
+            f"(seuil : {pct} et plus de {settings.breaker_min})."
+        )
+    if full_listing and expected is not None and listed < expected:
+        reasons.append(
+            f"La liste Google s'est arrêtée avant la fin ({listed} contacts sur {expected})."
+        )
+    if full_listing and too_many(linked - listed):
+        reasons.append(
+            f"La liste Google a suspicieusement rétréci ({listed} contacts pour {linked} liens)."
+        )
+    return reasons
+
+
+# --- the printable plan ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedItem:
+    """One line of a plan, as a dry run prints it."""
+
+    action: str
+    direction: str  # "atarys_to_google", "google_to_atarys", "both" or "none"
+    client_id: str | None
+    resource_name: str | None
+    comment: str
+    changes_to_atarys: Changes = field(default_factory=dict)
+    changes_to_google: Changes = field(default_factory=dict)
+    conflicts: tuple[FieldConflict, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "action": self.action,
+            "direction": self.direction,
+            "client_id": int(self.client_id) if self.client_id else None,
+            "resource_name": self.resource_name,
+            "comment": self.comment,
+            "to_atarys": {k: {"before": b, "after": a} for k, (b, a) in self.changes_to_atarys.items()},
+            "to_google": {k: {"before": b, "after": a} for k, (b, a) in self.changes_to_google.items()},
+            "conflicts": [
+                {"field": c.field, "atarys": c.atarys, "google": c.google,
+                 "winner": c.winner, "resolution": c.resolution}
+                for c in self.conflicts
+            ],
+        }  # fmt: skip
+
+
+def format_plan(items: Sequence[PlannedItem]) -> str:
+    """The plan as text: one block per contact, one line per field."""
+    if not items:
+        return "Rien à synchroniser."
+    lines: list[str] = []
+    for item in items:
+        who = " ↔ ".join(
+            x
+            for x in (
+                f"client {item.client_id}" if item.client_id else "",
+                item.resource_name or "",
+            )
+            if x
+        )
+        lines.append(f"{item.action:<16} {who or '-'}  ({item.comment})")
+        for label, changes in (
+            ("ATARYS", item.changes_to_atarys),
+            ("Google", item.changes_to_google),
+        ):
+            for name, (before, after) in changes.items():
+                lines.append(f"    → {label:<6} {name}: {before!r} → {after!r}")
+        for c in item.conflicts:
+            lines.append(
+                f"    ! conflit {c.field}: ATARYS {c.atarys!r} / Google {c.google!r}"
+                f" → {c.winner or 'à trancher'}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,92 @@
+"""Records: the nine mapped fields of a client / contact, and their normalization.
+
+A ``Record`` holds raw values as a side gives them; ``normalize_record`` makes the
+form every comparison uses (and that snapshots store): whitespace folded, e-mail in
+lower case, phone in E.164 when readable, each value cut to the ATARYS column length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from atarys.normalize import clean_text, phone_key
+
+# The seed's fields and the ATARYS column lengths (kept in step with models.client).
+FIELD_LENGTHS: dict[str, int] = {
+    "nom": 100,
+    "prenom": 100,
+    "email": 200,
+    "telephone": 30,
+    "adresse": 200,
+    "ville": 100,
+    "code_postal": 10,
+    "entreprise": 200,
+    "fonction": 100,
+}
+FIELDS: tuple[str, ...] = tuple(FIELD_LENGTHS)
+
+
+@dataclass(frozen=True)
+class Record:
+    """The mapped fields of one client or contact; ``None`` means empty."""
+
+    nom: str | None = None
+    prenom: str | None = None
+    email: str | None = None
+    telephone: str | None = None
+    adresse: str | None = None
+    ville: str | None = None
+    code_postal: str | None = None
+    entreprise: str | None = None
+    fonction: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        """Field → value, in the seed's order."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Record:
+        """A record from a dict (unknown keys ignored, non-strings refused)."""
+        values: dict[str, str | None] = {}
+        for f in fields(cls):
+            value = data.get(f.name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{f.name} must be a string or None")
+            values[f.name] = value
+        return cls(**values)
+
+    def get(self, name: str) -> str | None:
+        value = getattr(self, name)
+        assert value is None or isinstance(value, str)
+        return value
+
+    def with_values(self, values: dict[str, str | None]) -> Record:
+        return replace(self, **values)
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in self.as_dict().values())
+
+
+def normalize_value(name: str, value: str | None, region: str = "FR") -> str | None:
+    """The normalized form of one field's value."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    if name == "email":
+        text = text.lower()
+    elif name == "telephone":
+        text = phone_key(text, region) or text
+    return text[: FIELD_LENGTHS[name]].rstrip() or None
+
+
+def normalize_record(record: Record, region: str = "FR") -> Record:
+    """The normalized record: the form compared and stored as snapshot."""
+    return Record(**{n: normalize_value(n, record.get(n), region) for n in FIELDS})
+
+
+def diff(before: Record | None, after: Record | None) -> dict[str, tuple[str | None, str | None]]:
+    """Field → (before, after) for every field that differs (``None`` record = all empty)."""
+    b = before or Record()
+    a = after or Record()
+    return {n: (b.get(n), a.get(n)) for n in FIELDS if b.get(n) != a.get(n)}

@@ -1,0 +1,517 @@
+"""The sync's entry points for the API, the scheduler and the CLI: ``SyncService``.
+
+Every method returns a typed result with ``to_dict()`` (JSON-serialisable) or raises a
+``atarys.sync.errors`` error; translating those for HTTP or a terminal is the caller's job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from atarys.models import (
+    Client,
+    GoogleAccount,
+    SyncConflict,
+    SyncDuplicate,
+    SyncRun,
+    SyncRunItem,
+    utcnow,
+)
+from atarys.sync.core.errors import (
+    ClientNotFound,
+    ConflictNotFound,
+    ContactNotFound,
+    InvalidChoiceError,
+    MassDeletionError,
+    NotConnectedError,
+    RunNotFound,
+    SyncError,
+)
+from atarys.sync.core.plan import (
+    DELETION_SETTINGS,
+    POLICIES,
+    PlannedItem,
+    PlanSettings,
+    format_plan,
+)
+from atarys.sync.core.records import FIELDS, Record, normalize_value
+from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, Pair, summarize_calls
+from atarys.sync.log import action_logger
+from atarys.sync.sides.atarys_db import AtarysDbSide
+from atarys.sync.sides.base import Change, Side
+from atarys.sync.sides.google import GoogleSide
+from atarys.sync.store import Store, new_lock_owner
+
+logger = logging.getLogger("atarys.sync.service")
+
+
+def get_or_create_account(session: Session, email: str) -> GoogleAccount:
+    """The account row for ``email`` (case-insensitive), added (flushed) when new."""
+    key = email.strip().lower()
+    account = session.scalars(
+        select(GoogleAccount).where(func.lower(GoogleAccount.email) == key)
+    ).first()
+    if account is None:
+        account = GoogleAccount(
+            email=key,
+            conflict_policy="newest",
+            google_deletions="propagate",
+            atarys_deletions="propagate",
+            import_scope="all",
+            auto_sync_minutes=60,
+            phone_region="FR",
+            breaker_ratio=0.2,
+            breaker_min=10,
+        )
+        session.add(account)
+        session.flush()
+    return account
+
+
+def default_account(session: Session) -> GoogleAccount | None:
+    """The first account ever connected, or ``None``."""
+    return session.scalars(select(GoogleAccount).order_by(GoogleAccount.id)).first()
+
+
+def plan_settings(account: GoogleAccount) -> PlanSettings:
+    """The pure core's view of an account's settings (invalid values refused)."""
+    if account.conflict_policy not in POLICIES:
+        raise InvalidChoiceError(f"Politique de conflit inconnue : {account.conflict_policy}.")
+    for value in (account.google_deletions, account.atarys_deletions):
+        if value not in DELETION_SETTINGS:
+            raise InvalidChoiceError(f"Réglage de suppression inconnu : {value}.")
+    return PlanSettings(
+        conflict_policy=account.conflict_policy,  # type: ignore[arg-type]
+        google_deletions=account.google_deletions,  # type: ignore[arg-type]
+        atarys_deletions=account.atarys_deletions,  # type: ignore[arg-type]
+        phone_region=account.phone_region or "FR",
+        breaker_ratio=account.breaker_ratio,
+        breaker_min=account.breaker_min,
+    )
+
+
+@dataclass
+class RunResult:
+    """What ``sync_all`` did (or, in a dry run, would do)."""
+
+    run_id: int
+    dry_run: bool
+    status: str
+    atarys_to_google: DirectionCounts
+    google_to_atarys: DirectionCounts
+    conflicts: int
+    open_conflicts: int
+    duplicates: int
+    plan: list[PlannedItem] = field(default_factory=list)
+    breaker: list[str] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    duration_seconds: float | None = None
+    full_listing: bool = False
+
+    @property
+    def text(self) -> str:
+        """The plan as printable text (dry runs)."""
+        return format_plan(self.plan)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "status": self.status,
+            "atarys_to_google": self.atarys_to_google.to_dict(),
+            "google_to_atarys": self.google_to_atarys.to_dict(),
+            "conflicts": self.conflicts,
+            "open_conflicts": self.open_conflicts,
+            "duplicates": self.duplicates,
+            "plan": [p.to_dict() for p in self.plan] if self.dry_run else [],
+            "breaker": self.breaker,
+            "api_calls": self.api_calls,
+            "errors": self.errors[:50],
+            "duration_seconds": self.duration_seconds,
+            "full_listing": self.full_listing,
+        }
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What a one-item sync did: ``action`` is created/updated/unchanged/deleted/linked/conflict/..."""
+
+    action: str
+    client_id: int | None
+    google_id: str | None
+    run_id: int
+    message: str = ""
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "client_id": self.client_id,
+            "google_id": self.google_id,
+            "run_id": self.run_id,
+            "message": self.message,
+            "changes": self.changes,
+        }
+
+
+@dataclass(frozen=True)
+class RunPage:
+    items: list[SyncRun]
+    total: int
+    limit: int
+    offset: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "items": [r.to_dict() for r in self.items],
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+        }
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: SyncRun
+    items: list[SyncRunItem]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = self.run.to_dict()
+        data["items"] = [i.to_dict() for i in self.items]
+        return data
+
+
+def _default_log_dir() -> Path | None:
+    try:
+        from flask import current_app
+
+        settings = current_app.config.get("ATARYS_SETTINGS")
+    except RuntimeError:
+        return None
+    log_dir = getattr(settings, "log_dir", None)
+    return Path(log_dir) if log_dir is not None else None
+
+
+class SyncService:
+    """Sync of one Google account with ATARYS, through a session and a People API service.
+
+    ``people`` may be ``None`` for reading runs, conflicts and duplicates; anything that
+    needs Google then raises ``NotConnectedError``. Tests may pass ``google_side`` (any
+    ``Side``) instead of a People service.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        account: GoogleAccount,
+        people: Any,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        log_dir: Path | None = None,
+        google_side: Side | None = None,
+        google_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.session = session
+        self.account = account
+        self.people = people
+        self.clock = clock
+        self.store = Store(session, account, clock=clock)
+        self.actions = action_logger(log_dir if log_dir is not None else _default_log_dir())
+        self._google_side = google_side
+        self.google_options = dict(google_options or {})
+
+    # --- sides ------------------------------------------------------------------------
+
+    def google(self) -> Side:
+        """The Google side (built once)."""
+        if self._google_side is None:
+            if self.people is None:
+                raise NotConnectedError()
+            self._google_side = GoogleSide(
+                self.people,
+                region=self.account.phone_region or "FR",
+                import_scope=self.account.import_scope,
+                group=self.account.group_resource_name,
+                budget=self.account.quota_per_minute,
+                **self.google_options,
+            )
+        return self._google_side
+
+    def atarys(self) -> AtarysDbSide:
+        return AtarysDbSide(
+            self.session, region=self.account.phone_region or "FR", clock=self.clock
+        )
+
+    def _prepare_google(self, *, create_group: bool) -> Side:
+        google = self.google()
+        if isinstance(google, GoogleSide) and google.group is None:
+            group = google.ensure_group(create=create_group)
+            if group and self.account.group_resource_name != group:
+                self.account.group_resource_name = group
+        return google
+
+    # --- runs -------------------------------------------------------------------------
+
+    def _run(
+        self,
+        *,
+        trigger: str,
+        dry_run: bool,
+        force: bool,
+        progress: Callable[[int, int], None] | None,
+        focus_client: str | None = None,
+        focus_contact: str | None = None,
+    ) -> Outcome:
+        settings = plan_settings(self.account)
+        google = self.google()
+        owner = new_lock_owner()
+        self.store.acquire_lock(owner)
+        self._calls_before = summarize_calls(google)
+        try:
+            run = self.store.start_run(trigger=trigger, dry_run=dry_run, forced=force)
+            out = Outcome(run)
+            try:
+                google = self._prepare_google(create_group=not dry_run)
+                engine = Engine(
+                    self.session,
+                    self.store,
+                    self.atarys(),
+                    google,
+                    settings,
+                    actions=self.actions,
+                    progress=progress,
+                    lock_owner=owner,
+                )
+                engine.run(
+                    out,
+                    dry_run=dry_run,
+                    force=force,
+                    focus_client=focus_client,
+                    focus_contact=focus_contact,
+                )
+            except MassDeletionError as exc:
+                self._finish(out, google, "refused", exc.message)
+                raise
+            except SyncError as exc:
+                self._finish(out, google, "failed", exc.message)
+                raise
+            status = "partial" if out.errors else "success"
+            self._finish(out, google, status, None)
+            return out
+        finally:
+            self.store.release_lock(owner)
+
+    def _finish(self, out: Outcome, google: Side, status: str, message: str | None) -> None:
+        if status in ("failed", "refused"):
+            self.session.rollback()
+        run = out.run
+        run.counts = {A2G: out.a2g.to_dict(), G2A: out.g2a.to_dict()}
+        run.conflicts = len(out.conflicts)
+        run.duplicates = len(out.duplicates)
+        run.errors = out.a2g.errors + out.g2a.errors
+        before = getattr(self, "_calls_before", {})
+        run.api_calls = {
+            k: v - before.get(k, 0)
+            for k, v in summarize_calls(google).items()
+            if v - before.get(k, 0)
+        }
+        if status == "success" and not run.dry_run:
+            run.progress_done = run.progress_total
+        self.store.finish_run(run, status=status, error_message=message)
+        self.session.commit()
+        self.actions.info(
+            "run=%s end status=%s a2g=%s g2a=%s calls=%s",
+            run.id,
+            status,
+            out.a2g.to_dict(),
+            out.g2a.to_dict(),
+            run.api_calls,
+        )
+
+    def _result(self, out: Outcome) -> RunResult:
+        run = out.run
+        return RunResult(
+            run_id=run.id,
+            dry_run=run.dry_run,
+            status=run.status,
+            atarys_to_google=out.a2g,
+            google_to_atarys=out.g2a,
+            conflicts=len(out.conflicts),
+            open_conflicts=sum(1 for c in out.conflicts if c.winner is None),
+            duplicates=len(out.duplicates),
+            plan=out.planned,
+            breaker=out.breaker,
+            api_calls=dict(run.api_calls or {}),
+            errors=list(out.errors),
+            duration_seconds=run.duration_seconds,
+            full_listing=run.full_listing,
+        )
+
+    def sync_all(
+        self,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        trigger: str = "manual",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RunResult:
+        """Sync every change both ways (a dry run plans and reports without writing)."""
+        out = self._run(trigger=trigger, dry_run=dry_run, force=force, progress=progress)
+        return self._result(out)
+
+    def _item_result(self, out: Outcome, pair: Pair | None, default: str) -> ItemResult:
+        run_id = out.run.id
+        dup = out.duplicates[0] if out.duplicates else None
+        if pair is None:
+            if dup is not None:
+                return ItemResult("duplicate", None, None, run_id, f"doublon : {dup.email_key}")
+            return ItemResult(default, None, None, run_id)
+        plan = pair.plan
+        client_id = int(pair.client_id) if pair.client_id and pair.client_id.isdigit() else None
+        changes: dict[str, Any] = {}
+        if plan is not None:
+            changes = {
+                "to_atarys": {k: {"before": b, "after": a} for k, (b, a) in plan.to_atarys.items()},
+                "to_google": {k: {"before": b, "after": a} for k, (b, a) in plan.to_google.items()},
+            }
+        if out.errors and not pair.done:
+            action = "error"
+        elif pair.how in ("create_google", "create_atarys"):
+            action = "created"
+        elif pair.how in ("email", "client_data"):
+            action = "linked"
+        elif plan is None:
+            action = "unchanged"
+        elif plan.action in ("delete_google", "delete_atarys"):
+            action = "deleted"
+        elif plan.action in ("unlink", "forget"):
+            action = "unlinked"
+        elif plan.action in ("recreate_google", "recreate_atarys"):
+            action = "created"
+        elif any(c.winner is None for c in plan.conflicts):
+            action = "conflict"
+        elif plan.to_google or plan.to_atarys:
+            action = "updated"
+        else:
+            action = "unchanged"
+        return ItemResult(
+            action, client_id, pair.resource_name, run_id, plan.comment if plan else "", changes
+        )
+
+    def sync_client_to_google(self, client_id: int) -> ItemResult:
+        """Sync one client now (its pair only); ``ClientNotFound`` if it never existed."""
+        if self.session.get(Client, client_id) is None:
+            raise ClientNotFound(client_id)
+        out = self._run(
+            trigger="client", dry_run=False, force=True, progress=None, focus_client=str(client_id)
+        )
+        pair = next((p for p in out.pairs if p.client_id == str(client_id)), None)
+        return self._item_result(out, pair, "unchanged")
+
+    def sync_contact_from_google(self, resource_name: str) -> ItemResult:
+        """Sync one contact now (its pair only); ``ContactNotFound`` if Google and we know nothing."""
+        out = self._run(
+            trigger="contact", dry_run=False, force=True, progress=None, focus_contact=resource_name
+        )
+        pair = next((p for p in out.pairs if p.resource_name == resource_name), None)
+        if pair is None and not out.duplicates:
+            raise ContactNotFound(resource_name)
+        return self._item_result(out, pair, "unchanged")
+
+    # --- conflicts, duplicates, runs ----------------------------------------------------
+
+    def list_conflicts(self, status: str | None = "open") -> list[SyncConflict]:
+        return self.store.conflicts(status)
+
+    def list_duplicates(self, status: str | None = "open") -> list[SyncDuplicate]:
+        return self.store.duplicates(status)
+
+    def list_runs(self, limit: int = 20, offset: int = 0) -> RunPage:
+        rows, total = self.store.runs(limit, offset)
+        return RunPage(rows, total, limit, offset)
+
+    def get_run(self, run_id: int) -> RunDetail:
+        run = self.session.get(SyncRun, run_id)
+        if run is None or run.account_id != self.account.id:
+            raise RunNotFound(run_id)
+        return RunDetail(run, self.store.run_items(run_id))
+
+    def resolve_conflict(
+        self, conflict_id: int, *, choice: str, value: str | None = None
+    ) -> SyncConflict:
+        """Settle an open conflict: keep ATARYS' value, Google's, or a given one, on both sides."""
+        conflict = self.store.conflict(conflict_id)
+        if conflict is None or conflict.status != "open":
+            raise ConflictNotFound(conflict_id)
+        if choice not in ("atarys", "google", "value"):
+            raise InvalidChoiceError("Choix invalide : atarys, google ou value.")
+        chosen = (
+            conflict.atarys_value
+            if choice == "atarys"
+            else conflict.google_value
+            if choice == "google"
+            else value
+        )
+        region = self.account.phone_region or "FR"
+        chosen = normalize_value(conflict.field, chosen, region)
+        link = (
+            self.store.link_for_client(conflict.client_id)
+            if conflict.client_id is not None
+            else None
+        )
+        if link is not None:
+            owner = new_lock_owner()
+            self.store.acquire_lock(owner)
+            try:
+                google = self.google()
+                atarys = self.atarys()
+                a_item = atarys.get([str(link.client_id)]).get(str(link.client_id))
+                g_item = google.get([link.resource_name]).get(link.resource_name)
+                if a_item is not None:
+                    target = a_item.record.with_values({conflict.field: chosen})
+                    atarys.update([Change(a_item.id, a_item.etag, target)])
+                etag = link.etag
+                if g_item is not None:
+                    target = g_item.record.with_values({conflict.field: chosen})
+                    etag = google.update(
+                        [Change(g_item.id, g_item.etag, target, hint=str(link.client_id))]
+                    )[0].etag
+                snapshot = Record.from_dict(link.snapshot).with_values({conflict.field: chosen})
+                self.store.set_link(link, snapshot=snapshot, etag=etag)
+            except SyncError:
+                self.session.rollback()
+                raise
+            finally:
+                self.session.commit()
+                self.store.release_lock(owner)
+        conflict.status = "resolved"
+        conflict.resolution = choice
+        conflict.resolved_value = chosen
+        conflict.resolved_at = self.clock()
+        self.session.commit()
+        self.actions.info(
+            "conflict=%s resolved choice=%s field=%s", conflict.id, choice, conflict.field
+        )
+        return conflict
+
+
+__all__ = [
+    "FIELDS",
+    "ItemResult",
+    "RunDetail",
+    "RunPage",
+    "RunResult",
+    "SyncService",
+    "default_account",
+    "get_or_create_account",
+    "plan_settings",
+]

@@ -1,0 +1,161 @@
+"""The ATARYS side: the ``clients`` table through a SQLAlchemy session.
+
+Writes only flush: the engine commits them together with the links they create, so a
+crash never leaves a client without its link. Deletions are soft (``deleted_at``).
+Change tracking re-reads clients changed since the watermark minus an overlap window:
+re-reading is harmless (unchanged records equal their snapshot), missing one is not,
+so clock skew and same-timestamp races cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from atarys.models import Client, utcnow
+from atarys.sync.core.errors import StaleItemError, WriteRejectedError
+from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
+from atarys.sync.sides.base import Change, Item, Listing, NewItem
+
+OVERLAP = timedelta(minutes=10)
+
+
+def client_record(client: Client) -> Record:
+    """The mapped fields of a client (an empty ``nom`` reads as ``None``)."""
+    return Record(**{n: (getattr(client, n) or None) for n in FIELDS})
+
+
+def client_etag(client: Client) -> str:
+    text = "|".join(
+        [str(getattr(client, n) or "") for n in FIELDS]
+        + [client.updated_at.isoformat() if client.updated_at else "", str(client.deleted_at)]
+    )
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _column_value(name: str, value: str | None) -> str | None:
+    if value is None:
+        return "" if name == "nom" else None  # nom is NOT NULL: empty means "no family name"
+    return value[: FIELD_LENGTHS[name]]
+
+
+class AtarysDbSide:
+    """Clients in the database; ids are client ids as strings."""
+
+    name = "atarys"
+    create_batch = 200
+    update_batch = 200
+    delete_batch = 500
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        region: str = "FR",
+        clock: Callable[[], datetime] = utcnow,
+        overlap: timedelta = OVERLAP,
+    ) -> None:
+        self.session = session
+        self.region = region
+        self.clock = clock
+        self.overlap = overlap
+
+    def _item(self, client: Client) -> Item:
+        return Item(
+            id=str(client.id),
+            etag=client_etag(client),
+            record=client_record(client) if client.deleted_at is None else Record(),
+            updated=client.updated_at,
+            deleted=client.deleted_at is not None,
+        )
+
+    def list_changes(self, cursor: str | None) -> Listing:
+        now = self.clock()
+        query = select(Client).order_by(Client.id)
+        if cursor is None:
+            query = query.where(Client.deleted_at.is_(None))
+        else:
+            since = datetime.fromisoformat(cursor) - self.overlap
+            query = query.where(or_(Client.updated_at >= since, Client.deleted_at >= since))
+        items = [self._item(c) for c in self.session.scalars(query)]
+        return Listing(items, now.isoformat(), full=cursor is None, expected=None)
+
+    def ids(self) -> set[str]:
+        rows = self.session.scalars(select(Client.id).where(Client.deleted_at.is_(None)))
+        return {str(i) for i in rows}
+
+    def _load(self, ids: Sequence[str]) -> dict[str, Client]:
+        keys = [int(i) for i in ids if i.isdigit()]
+        found: dict[str, Client] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            for c in self.session.scalars(select(Client).where(Client.id.in_(chunk))):
+                found[str(c.id)] = c
+        return found
+
+    def get(self, ids: Sequence[str]) -> dict[str, Item]:
+        return {i: self._item(c) for i, c in self._load(ids).items() if c.deleted_at is None}
+
+    def get_any(self, ids: Sequence[str]) -> dict[str, Item]:
+        """Like ``get`` but soft-deleted clients come back too (marked deleted)."""
+        return {i: self._item(c) for i, c in self._load(ids).items()}
+
+    def create(self, items: Sequence[NewItem]) -> list[Item]:
+        clients = []
+        with self.session.no_autoflush:
+            for new in items:
+                values = {n: _column_value(n, new.record.get(n)) for n in FIELDS}
+                clients.append(Client(**values))
+        savepoint = self.session.begin_nested()
+        self.session.add_all(clients)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            savepoint.rollback()
+            raise WriteRejectedError(
+                [str(i) for i in range(len(items))], "adresse e-mail déjà utilisée"
+            ) from exc
+        savepoint.commit()
+        return [self._item(c) for c in clients]
+
+    def update(self, changes: Sequence[Change]) -> list[Item]:
+        loaded = self._load([c.id for c in changes])
+        stale = [
+            c.id
+            for c in changes
+            if c.id not in loaded
+            or loaded[c.id].deleted_at is not None
+            or (c.etag is not None and client_etag(loaded[c.id]) != c.etag)
+        ]
+        if stale:
+            raise StaleItemError(stale)
+        savepoint = self.session.begin_nested()
+        try:
+            for change in changes:
+                client = loaded[change.id]
+                for n in FIELDS:
+                    new, old = change.record.get(n), getattr(client, n) or None
+                    if normalize_value(n, new, self.region) != normalize_value(n, old, self.region):
+                        setattr(client, n, _column_value(n, new))
+            self.session.flush()
+        except IntegrityError as exc:
+            savepoint.rollback()
+            self.session.expire_all()
+            raise WriteRejectedError(
+                [c.id for c in changes], "adresse e-mail déjà utilisée"
+            ) from exc
+        savepoint.commit()
+        return [self._item(loaded[c.id]) for c in changes]
+
+    def delete(self, ids: Sequence[str]) -> None:
+        now = self.clock()
+        for client in self._load(ids).values():
+            if client.deleted_at is None:
+                client.deleted_at = now
+                client.updated_at = now
+        self.session.flush()

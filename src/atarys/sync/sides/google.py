@@ -1,0 +1,461 @@
+"""The Google side: the People API through google-api-python-client.
+
+Reads use ``connections.list`` with ``requestSyncToken``/``syncToken`` and every page;
+an ``EXPIRED_SYNC_TOKEN`` answer (HTTP 400, keyed on the ErrorInfo reason, not on the
+status) falls back to a full listing. Writes use the People API's own batch methods
+(create/update ≤ 200, delete ≤ 500, get ≤ 200), one call at a time, updates carrying
+the contact's etag. 429/500/503 and network errors are retried with exponential
+backoff and jitter (tenacity); a client-side per-minute budget per quota bucket keeps
+a large first sync under Google's limits. Calls are counted per method.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import httplib2
+from google.auth.exceptions import RefreshError, TransportError
+from googleapiclient.errors import HttpError
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+
+from atarys.sync.core.errors import (
+    AuthError,
+    GoogleApiError,
+    GoogleUnavailableError,
+    QuotaExceededError,
+    StaleItemError,
+    SyncError,
+    WriteRejectedError,
+)
+from atarys.sync.core.mapping import (
+    PERSON_FIELDS,
+    Person,
+    apply_record,
+    client_id_of,
+    group_names,
+    is_deleted,
+    person_to_record,
+    previous_resource_names,
+    record_to_person,
+    update_time,
+)
+from atarys.sync.core.plan import parse_time
+from atarys.sync.core.records import Record
+from atarys.sync.sides.base import CallCounter, Change, Item, Listing, NewItem
+
+logger = logging.getLogger("atarys.sync.google")
+
+GROUP_NAME = "ATARYS"
+# Cost of each method in Google's per-minute quota buckets (see notes/people-api.md).
+COSTS: dict[str, dict[str, int]] = {
+    "connections.list": {"critical_read": 1},
+    "people.get": {"critical_read": 1},
+    "people.batchGet": {"critical_read": 1},
+    "people.batchCreateContacts": {"critical_read": 6, "critical_write": 6},
+    "people.batchUpdateContacts": {"critical_read": 6, "critical_write": 6},
+    "people.batchDeleteContacts": {"write": 10},
+    "contactGroups.list": {"critical_read": 1},
+    "contactGroups.create": {"write": 1},
+}
+DEFAULT_BUDGET: dict[str, int] = {"critical_read": 90, "critical_write": 90, "write": 90}
+RETRYABLE_STATUS = (429, 500, 502, 503, 504)
+
+
+class _ExpiredSyncTokenError(Exception):
+    """The sync token was refused: list everything again."""
+
+
+class QuotaBudget:
+    """A sliding one-minute window per bucket: waits before a call would exceed it."""
+
+    def __init__(
+        self,
+        limits: dict[str, int],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = dict(limits)
+        self.sleep = sleep
+        self.clock = clock
+        self.spent: dict[str, deque[tuple[float, int]]] = {}
+        self.waited = 0.0
+
+    def take(self, costs: dict[str, int]) -> None:
+        for bucket, cost in costs.items():
+            limit = self.limits.get(bucket)
+            if not limit:
+                continue
+            window = self.spent.setdefault(bucket, deque())
+            while True:
+                now = self.clock()
+                while window and window[0][0] <= now - 60:
+                    window.popleft()
+                used = sum(c for _, c in window)
+                if used + cost <= limit or not window:
+                    break
+                pause = window[0][0] + 60 - now
+                self.waited += pause
+                self.sleep(max(pause, 0.01))
+            window.append((self.clock(), cost))
+
+
+def _error_info(exc: HttpError) -> tuple[int, str, str, str]:
+    """(HTTP status, status string, ErrorInfo reason, message) of a Google error."""
+    status = int(exc.resp.status)
+    try:
+        body = json.loads(
+            exc.content.decode("utf-8") if isinstance(exc.content, bytes) else exc.content
+        )
+    except (ValueError, UnicodeDecodeError):
+        return status, "", "", str(exc)
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    reason = ""
+    for detail in error.get("details") or []:
+        if isinstance(detail, dict) and detail.get("reason"):
+            reason = str(detail["reason"])
+            break
+    return status, str(error.get("status", "")), reason, str(error.get("message", ""))
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, HttpError):
+        return int(exc.resp.status) in RETRYABLE_STATUS
+    return isinstance(exc, (TransportError, httplib2.HttpLib2Error, ConnectionError, TimeoutError))
+
+
+class GoogleSide:
+    """Contacts of one Google account; ids are resourceNames."""
+
+    name = "google"
+    create_batch = 200
+    update_batch = 200
+    delete_batch = 500
+    get_batch = 200
+
+    def __init__(
+        self,
+        people: Any,
+        *,
+        region: str = "FR",
+        import_scope: str = "all",
+        group: str | None = None,
+        budget: dict[str, int] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
+        attempts: int = 6,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        page_size: int = 1000,
+    ) -> None:
+        self.people = people
+        self.region = region
+        self.import_scope = import_scope
+        self.group = group
+        self.sleep = sleep
+        self.budget = QuotaBudget(
+            {**DEFAULT_BUDGET, **(budget or {})}, sleep=sleep, clock=monotonic
+        )
+        self.attempts = attempts
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.page_size = page_size
+        self.counter = CallCounter()
+        self.retries = 0
+        self.cache: dict[str, Person] = {}
+
+    # --- calls ------------------------------------------------------------------------
+
+    def _wait(self, state: RetryCallState) -> float:
+        from tenacity import wait_exponential_jitter
+
+        base = wait_exponential_jitter(
+            initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
+        )(state)
+        return float(base)
+
+    def _call(self, method: str, request: Any) -> dict[str, Any]:
+        """Execute one request: budget, count, retry, and typed errors."""
+
+        def attempt() -> Any:
+            self.budget.take(COSTS.get(method, {"critical_read": 1}))
+            self.counter.count(method)
+            return request.execute(num_retries=0)
+
+        def before_sleep(state: RetryCallState) -> None:
+            self.retries += 1
+            outcome = state.outcome
+            exc = outcome.exception() if outcome else None
+            logger.info("retrying %s after %s", method, type(exc).__name__)
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(_retryable),
+            sleep=self.sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            result = retrying(attempt)
+        except HttpError as exc:
+            raise self._translate(exc) from exc
+        except RefreshError as exc:
+            raise AuthError() from exc
+        except (TransportError, httplib2.HttpLib2Error, ConnectionError, TimeoutError) as exc:
+            raise GoogleUnavailableError() from exc
+        return result if isinstance(result, dict) else {}
+
+    def _translate(self, exc: HttpError) -> Exception:
+        status, status_text, reason, message = _error_info(exc)
+        if reason == "EXPIRED_SYNC_TOKEN" or (
+            status == 400 and "sync token is expired" in message.lower()
+        ):
+            return _ExpiredSyncTokenError(message)
+        if status in (401, 403):
+            return AuthError()
+        if status == 429:
+            retry_after = float(exc.resp.get("retry-after", 60) or 60)
+            return QuotaExceededError(retry_after)
+        if status >= 500:
+            return GoogleUnavailableError()
+        return GoogleApiError(status, reason or status_text, message)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _item(self, person: Person) -> Item:
+        rn = str(person.get("resourceName", ""))
+        etag = str(person.get("etag", ""))
+        if is_deleted(person):
+            self.cache.pop(rn, None)
+            return Item(
+                rn,
+                etag,
+                Record(),
+                deleted=True,
+                previous_ids=tuple(previous_resource_names(person)),
+            )
+        self.cache[rn] = person
+        in_scope = self.import_scope != "group" or (
+            self.group is not None and self.group in group_names(person)
+        )
+        return Item(
+            id=rn,
+            etag=etag,
+            record=person_to_record(person),
+            updated=parse_time(update_time(person)),
+            hint=client_id_of(person),
+            in_scope=in_scope,
+            previous_ids=tuple(previous_resource_names(person)),
+        )
+
+    def _list(self, sync_token: str | None) -> Listing:
+        items: list[Item] = []
+        page_token: str | None = None
+        expected: int | None = None
+        next_sync: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "resourceName": "people/me",
+                "personFields": PERSON_FIELDS,
+                "pageSize": self.page_size,
+                "requestSyncToken": True,
+            }
+            if sync_token:
+                params["syncToken"] = sync_token
+            if page_token:
+                params["pageToken"] = page_token
+            resp = self._call("connections.list", self.people.people().connections().list(**params))
+            items.extend(self._item(p) for p in resp.get("connections") or [])
+            if isinstance(resp.get("totalItems"), int):
+                expected = int(resp["totalItems"])
+            page_token = resp.get("nextPageToken")
+            if not page_token:
+                next_sync = resp.get("nextSyncToken")
+                break
+        full = sync_token is None
+        return Listing(items, next_sync, full=full, expected=expected if full else None)
+
+    def list_changes(self, cursor: str | None) -> Listing:
+        try:
+            return self._list(cursor)
+        except _ExpiredSyncTokenError:
+            logger.info("sync token expired: full listing")
+            listing = self._list(None)
+            return Listing(
+                listing.items, listing.cursor, True, listing.expected, cursor_expired=True
+            )
+
+    def ids(self) -> set[str]:
+        return {i.id for i in self._list(None).items if not i.deleted}
+
+    def get(self, ids: Sequence[str]) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), self.get_batch):
+            chunk = unique[start : start + self.get_batch]
+            request = self.people.people().getBatchGet(
+                resourceNames=chunk, personFields=PERSON_FIELDS
+            )
+            resp = self._call("people.batchGet", request)
+            for r in resp.get("responses") or []:
+                person = r.get("person")
+                if (
+                    isinstance(person, dict)
+                    and person.get("resourceName")
+                    and not is_deleted(person)
+                ):
+                    found[str(person["resourceName"])] = self._item(person)
+        return found
+
+    def me(self) -> str | None:
+        """The account's own e-mail address."""
+        resp = self._call(
+            "people.get",
+            self.people.people().get(resourceName="people/me", personFields="emailAddresses"),
+        )
+        emails = resp.get("emailAddresses") or []
+        return str(emails[0]["value"]) if emails and emails[0].get("value") else None
+
+    # --- writing ----------------------------------------------------------------------
+
+    def ensure_group(self, *, create: bool = True) -> str | None:
+        """The "ATARYS" contact group's resourceName, created when missing (and allowed)."""
+        page_token: str | None = None
+        while True:
+            params: dict[str, Any] = {"pageSize": 1000}
+            if page_token:
+                params["pageToken"] = page_token
+            resp = self._call("contactGroups.list", self.people.contactGroups().list(**params))
+            for g in resp.get("contactGroups") or []:
+                if g.get("name") == GROUP_NAME or g.get("formattedName") == GROUP_NAME:
+                    self.group = str(g["resourceName"])
+                    return self.group
+            page_token = resp.get("nextPageToken")
+            if not page_token:
+                break
+        if not create:
+            return None
+        try:
+            resp = self._call(
+                "contactGroups.create",
+                self.people.contactGroups().create(body={"contactGroup": {"name": GROUP_NAME}}),
+            )
+        except GoogleApiError as exc:
+            if exc.status == 409:  # created meanwhile
+                return self.ensure_group(create=False)
+            raise
+        self.group = str(resp["resourceName"])
+        return self.group
+
+    def create(self, items: Sequence[NewItem]) -> list[Item]:
+        if not items:
+            return []
+        contacts = [
+            {"contactPerson": record_to_person(i.record, i.hint, self.group)} for i in items
+        ]
+        body = {"contacts": contacts, "readMask": PERSON_FIELDS}
+        try:
+            resp = self._call(
+                "people.batchCreateContacts", self.people.people().batchCreateContacts(body=body)
+            )
+        except GoogleApiError as exc:
+            if exc.status == 400:
+                raise WriteRejectedError([str(i) for i in range(len(items))], exc.detail) from exc
+            raise
+        created = [r.get("person") for r in resp.get("createdPeople") or []]
+        if len(created) != len(items) or not all(isinstance(p, dict) for p in created):
+            raise GoogleApiError(200, "PARTIAL_CREATE", "batchCreateContacts answered fewer people")
+        return [self._item(p) for p in created if isinstance(p, dict)]
+
+    def update(self, changes: Sequence[Change]) -> list[Item]:
+        missing = [
+            c.id
+            for c in changes
+            if c.id not in self.cache
+            or (c.etag is not None and self.cache[c.id].get("etag") != c.etag)
+        ]
+        if missing:
+            self.get(missing)
+        stale = [
+            c.id
+            for c in changes
+            if c.id not in self.cache
+            or (c.etag is not None and self.cache[c.id].get("etag") != c.etag)
+        ]
+        if stale:
+            raise StaleItemError(stale)
+        bodies: dict[str, Person] = {}
+        mask: set[str] = set()
+        for c in changes:
+            body, fields = apply_record(self.cache[c.id], c.record, c.hint, self.region)
+            if fields:
+                bodies[c.id] = body
+                mask.update(fields)
+        if bodies:
+            ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]
+            request_body = {
+                "contacts": bodies,
+                "updateMask": ",".join(ordered),
+                "readMask": PERSON_FIELDS,
+            }
+            try:
+                resp = self._call(
+                    "people.batchUpdateContacts",
+                    self.people.people().batchUpdateContacts(body=request_body),
+                )
+            except GoogleApiError as exc:
+                if exc.status == 400 and (
+                    "etag" in exc.detail.lower() or exc.reason == "FAILED_PRECONDITION"
+                ):
+                    for rn in bodies:
+                        self.cache.pop(rn, None)
+                    raise StaleItemError(list(bodies)) from exc
+                if exc.status == 404:
+                    for rn in bodies:
+                        self.cache.pop(rn, None)
+                    raise StaleItemError(list(bodies)) from exc
+                if exc.status == 400:
+                    raise WriteRejectedError(list(bodies), exc.detail) from exc
+                raise
+            for rn, r in (resp.get("updateResult") or {}).items():
+                person = r.get("person") if isinstance(r, dict) else None
+                if isinstance(person, dict):
+                    self._item(person)
+                else:
+                    self.cache.pop(rn, None)
+        out = []
+        for c in changes:
+            if c.id not in self.cache:
+                self.get([c.id])
+            if c.id not in self.cache:
+                raise StaleItemError([c.id])
+            out.append(self._item(self.cache[c.id]))
+        return out
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+        try:
+            self._call(
+                "people.batchDeleteContacts",
+                self.people.people().batchDeleteContacts(body={"resourceNames": list(ids)}),
+            )
+        except GoogleApiError as exc:
+            if exc.status not in (400, 404):
+                raise
+            present = list(self.get(ids))  # some were already gone: delete the rest
+            if present and len(present) < len(ids):
+                self.delete(present)
+            elif present:
+                raise
+        for rn in ids:
+            self.cache.pop(rn, None)
+
+
+__all__ = ["GROUP_NAME", "GoogleSide", "QuotaBudget", "SyncError"]

@@ -1,0 +1,341 @@
+"""The link and status store: links, runs and their items, conflicts, duplicates, the lock.
+
+Everything the engine remembers between runs lives in the ``sync_*`` tables and the
+``google_accounts`` row; this module is the only one writing them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from atarys.models import (
+    GoogleAccount,
+    SyncConflict,
+    SyncDuplicate,
+    SyncLink,
+    SyncRun,
+    SyncRunItem,
+    utcnow,
+)
+from atarys.sync.core.errors import AccountBusyError
+from atarys.sync.core.plan import Duplicate, FieldConflict
+from atarys.sync.core.records import Record
+
+LOCK_STALE_AFTER = timedelta(minutes=15)
+
+
+def new_lock_owner() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Store:
+    """The sync tables of one account, through the engine's session."""
+
+    def __init__(
+        self, session: Session, account: GoogleAccount, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.session = session
+        self.account = account
+        self.clock = clock
+
+    # --- lock -------------------------------------------------------------------------
+
+    def acquire_lock(self, owner: str) -> None:
+        """Take the account's run lock (committed) or raise ``AccountBusyError``.
+
+        A conditional UPDATE is atomic on SQLite and PostgreSQL alike; a lock whose
+        heartbeat is older than ``LOCK_STALE_AFTER`` belonged to a crashed run.
+        """
+        now = self.clock()
+        result = self.session.execute(
+            update(GoogleAccount)
+            .where(GoogleAccount.id == self.account.id)
+            .where(
+                or_(
+                    GoogleAccount.lock_owner.is_(None),
+                    GoogleAccount.lock_heartbeat < now - LOCK_STALE_AFTER,
+                )
+            )
+            .values(lock_owner=owner, lock_heartbeat=now)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        if getattr(result, "rowcount", 0) != 1:
+            raise AccountBusyError()
+        self.session.refresh(self.account)
+
+    def heartbeat(self, owner: str) -> None:
+        self.session.execute(
+            update(GoogleAccount)
+            .where(GoogleAccount.id == self.account.id, GoogleAccount.lock_owner == owner)
+            .values(lock_heartbeat=self.clock())
+            .execution_options(synchronize_session=False)
+        )
+
+    def release_lock(self, owner: str) -> None:
+        self.session.rollback()
+        self.session.execute(
+            update(GoogleAccount)
+            .where(GoogleAccount.id == self.account.id, GoogleAccount.lock_owner == owner)
+            .values(lock_owner=None, lock_heartbeat=None)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+
+    # --- links ------------------------------------------------------------------------
+
+    def links(self) -> list[SyncLink]:
+        return list(
+            self.session.scalars(select(SyncLink).where(SyncLink.account_id == self.account.id))
+        )
+
+    def link_for_client(self, client_id: int) -> SyncLink | None:
+        return self.session.scalars(
+            select(SyncLink).where(
+                SyncLink.account_id == self.account.id, SyncLink.client_id == client_id
+            )
+        ).first()
+
+    def link_for_contact(self, resource_name: str) -> SyncLink | None:
+        return self.session.scalars(
+            select(SyncLink).where(
+                SyncLink.account_id == self.account.id, SyncLink.resource_name == resource_name
+            )
+        ).first()
+
+    def add_link(
+        self, client_id: int, resource_name: str, etag: str | None, snapshot: Record
+    ) -> SyncLink:
+        now = self.clock()
+        link = SyncLink(
+            account_id=self.account.id,
+            client_id=client_id,
+            resource_name=resource_name,
+            etag=etag,
+            snapshot=snapshot.as_dict(),
+            created_at=now,
+            updated_at=now,
+            synced_at=now,
+        )
+        self.session.add(link)
+        return link
+
+    def set_link(
+        self,
+        link: SyncLink,
+        *,
+        snapshot: Record | None = None,
+        etag: str | None = None,
+        resource_name: str | None = None,
+        client_id: int | None = None,
+    ) -> None:
+        if snapshot is not None and snapshot.as_dict() != link.snapshot:
+            link.snapshot = snapshot.as_dict()
+            link.synced_at = self.clock()
+        if etag is not None and etag != link.etag:
+            link.etag = etag
+        if resource_name is not None and resource_name != link.resource_name:
+            link.resource_name = resource_name
+        if client_id is not None and client_id != link.client_id:
+            link.client_id = client_id
+
+    def drop_link(self, link: SyncLink) -> None:
+        self.session.execute(
+            update(SyncConflict)
+            .where(SyncConflict.link_id == link.id)
+            .values(link_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        self.session.delete(link)
+
+    # --- runs -------------------------------------------------------------------------
+
+    def start_run(self, *, trigger: str, dry_run: bool, forced: bool) -> SyncRun:
+        run = SyncRun(
+            account_id=self.account.id,
+            trigger=trigger,
+            status="running",
+            dry_run=dry_run,
+            forced=forced,
+            full_listing=False,
+            started_at=self.clock(),
+            counts={},
+            conflicts=0,
+            duplicates=0,
+            errors=0,
+            api_calls={},
+            progress_done=0,
+            progress_total=0,
+        )
+        self.session.add(run)
+        self.session.flush()
+        self.account.last_run_id = run.id
+        self.session.commit()
+        return run
+
+    def add_item(
+        self,
+        run: SyncRun,
+        *,
+        direction: str,
+        action: str,
+        client_id: int | None = None,
+        resource_name: str | None = None,
+        changes: dict[str, Any] | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.session.add(
+            SyncRunItem(
+                run_id=run.id,
+                client_id=client_id,
+                resource_name=resource_name,
+                direction=direction,
+                action=action,
+                changes=changes or {},
+                message=message,
+                created_at=self.clock(),
+            )
+        )
+
+    def finish_run(self, run: SyncRun, *, status: str, error_message: str | None = None) -> None:
+        run.status = status
+        run.finished_at = self.clock()
+        run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
+        if error_message:
+            run.error_message = error_message
+        if status == "success" and not run.dry_run:
+            self.account.last_success_run_id = run.id
+
+    def runs(self, limit: int, offset: int) -> tuple[list[SyncRun], int]:
+        query = select(SyncRun).where(SyncRun.account_id == self.account.id)
+        total = len(
+            list(
+                self.session.scalars(
+                    select(SyncRun.id).where(SyncRun.account_id == self.account.id)
+                )
+            )
+        )
+        rows = list(
+            self.session.scalars(query.order_by(SyncRun.id.desc()).limit(limit).offset(offset))
+        )
+        return rows, total
+
+    def run_items(self, run_id: int) -> list[SyncRunItem]:
+        return list(
+            self.session.scalars(
+                select(SyncRunItem).where(SyncRunItem.run_id == run_id).order_by(SyncRunItem.id)
+            )
+        )
+
+    # --- conflicts and duplicates -----------------------------------------------------
+
+    def record_conflict(
+        self,
+        run: SyncRun,
+        link: SyncLink | None,
+        client_id: int,
+        resource_name: str,
+        conflict: FieldConflict,
+    ) -> SyncConflict:
+        """Keep a conflict: an open one is updated in place (one per link and field)."""
+        existing = None
+        if link is not None and link.id is not None:
+            existing = self.session.scalars(
+                select(SyncConflict).where(
+                    SyncConflict.link_id == link.id,
+                    SyncConflict.field == conflict.field,
+                    SyncConflict.status == "open",
+                )
+            ).first()
+        row = existing or SyncConflict(account_id=self.account.id, created_at=self.clock())
+        row.link_id = link.id if link is not None else None
+        row.run_id = run.id
+        row.client_id = client_id
+        row.resource_name = resource_name
+        row.field = conflict.field
+        row.snapshot_value = conflict.snapshot
+        row.atarys_value = conflict.atarys
+        row.google_value = conflict.google
+        if conflict.winner is None:
+            row.status = "open"
+        else:
+            row.status = "resolved"
+            row.resolution = conflict.resolution
+            row.resolved_value = conflict.atarys if conflict.winner == "atarys" else conflict.google
+            row.resolved_at = self.clock()
+        if existing is None:
+            self.session.add(row)
+        return row
+
+    def open_conflicts_for(self, link_id: int) -> list[SyncConflict]:
+        return list(
+            self.session.scalars(
+                select(SyncConflict).where(
+                    SyncConflict.link_id == link_id, SyncConflict.status == "open"
+                )
+            )
+        )
+
+    def conflicts(self, status: str | None) -> list[SyncConflict]:
+        query = select(SyncConflict).where(SyncConflict.account_id == self.account.id)
+        if status:
+            query = query.where(SyncConflict.status == status)
+        return list(self.session.scalars(query.order_by(SyncConflict.id)))
+
+    def conflict(self, conflict_id: int) -> SyncConflict | None:
+        row = self.session.get(SyncConflict, conflict_id)
+        return row if row is not None and row.account_id == self.account.id else None
+
+    def record_duplicates(self, run: SyncRun, duplicates: Iterable[Duplicate]) -> int:
+        """Upsert the duplicates seen this run (one row per e-mail and reason)."""
+        n = 0
+        now = self.clock()
+        for d in duplicates:
+            n += 1
+            row = self.session.scalars(
+                select(SyncDuplicate).where(
+                    SyncDuplicate.account_id == self.account.id,
+                    SyncDuplicate.email_key == d.email_key,
+                    SyncDuplicate.reason == d.reason,
+                )
+            ).first()
+            if row is None:
+                row = SyncDuplicate(
+                    account_id=self.account.id,
+                    email_key=d.email_key,
+                    reason=d.reason,
+                    first_seen_at=now,
+                )
+                self.session.add(row)
+            row.client_ids = (
+                sorted({*row.client_ids, *(int(c) for c in d.client_ids)})
+                if row.client_ids
+                else [int(c) for c in d.client_ids]
+            )
+            row.resource_names = sorted({*(row.resource_names or []), *d.resource_names})
+            row.status = "open"
+            row.run_id = run.id
+            row.last_seen_at = now
+        return n
+
+    def duplicates(self, status: str | None = "open") -> list[SyncDuplicate]:
+        query = select(SyncDuplicate).where(SyncDuplicate.account_id == self.account.id)
+        if status:
+            query = query.where(SyncDuplicate.status == status)
+        return list(self.session.scalars(query.order_by(SyncDuplicate.id)))
+
+    def duplicate_emails_with_contacts(self) -> set[str]:
+        """E-mail keys of open duplicates naming unlinked Google contacts."""
+        return {d.email_key for d in self.duplicates("open") if d.resource_names}
+
+    def forget_all_links(self) -> None:
+        """Test and support helper: wipe the status (links), as a lost database would."""
+        self.session.execute(delete(SyncLink).where(SyncLink.account_id == self.account.id))

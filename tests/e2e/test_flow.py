@@ -1,0 +1,200 @@
+"""The whole office flow in a real Chromium against ``atarys serve --demo``.
+
+Log in, connect Google through the emulator's consent page, preview, sync (progress
+bar, then results), edit a contact in the emulator as a phone would, sync again and
+see the change in the clients table, then create a conflict and resolve it.
+Each page is saved as a screenshot (1280 px and 375 px) under ``test-output/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from e2e.harness import Server, screenshot
+
+pytestmark = pytest.mark.e2e
+
+SYNC_TIMEOUT_MS = 60_000
+
+
+def log_in(page: Any, server: Server) -> None:
+    page.goto(server.url + "/")
+    page.get_by_label("Identifiant").fill(server.username)
+    page.get_by_label("Mot de passe").fill(server.password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("heading", name="Clients", level=1).wait_for()
+
+
+def emulator_admin(base: str, method: str, path: str, body: Any = None) -> Any:
+    answer = requests.request(method, base + "_emulator/" + path, json=body, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
+def sync_and_wait(page: Any, *, shot: str | None = None) -> None:
+    """Click "Synchroniser", see the progress bar, then the result."""
+    page.get_by_role("button", name="Synchroniser avec Google Contacts").click()
+    page.get_by_test_id("sync-progress").wait_for(timeout=10_000)
+    if shot:
+        screenshot(page, shot)
+    page.get_by_test_id("sync-result").wait_for(timeout=SYNC_TIMEOUT_MS)
+
+
+def client_row(page: Any, search: str) -> Any:
+    page.get_by_role("link", name="Clients", exact=True).click()
+    page.get_by_label("Rechercher").fill(search)
+    row = page.locator("tbody tr", has_text=search).first
+    row.wait_for()
+    return row
+
+
+def test_login_refused_with_a_wrong_password(page: Any, server: Server) -> None:
+    """A wrong password says so in French and stays on the login page."""
+    page.goto(server.url + "/google-contacts")
+    page.get_by_label("Identifiant").fill(server.username)
+    page.get_by_label("Mot de passe").fill("pas-le-bon-mot-de-passe")
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text("Connexion refusée").wait_for()
+    screenshot(page, "01-connexion-refusee")
+
+
+def test_office_flow(page: Any, server: Server) -> None:
+    """Login → connect → preview → sync → phone edit → sync → conflict → resolved."""
+    # 1. Login page, then the clients page.
+    page.goto(server.url + "/")
+    page.get_by_role("button", name="Se connecter").wait_for()
+    screenshot(page, "02-connexion")
+    log_in(page, server)
+    page.locator("tbody tr").first.wait_for()
+    screenshot(page, "03-clients")
+
+    # 2. Inline validation errors from the API, then a valid client.
+    page.get_by_role("button", name="Nouveau client").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("E-mail", exact=True).fill("pas-une-adresse")
+    dialog.get_by_label("Téléphone", exact=True).fill("abc")
+    dialog.get_by_role("button", name="Enregistrer").click()
+    dialog.get_by_text("Le formulaire contient des erreurs").wait_for()
+    assert dialog.get_by_label("Nom", exact=True).get_attribute("aria-invalid") == "true"
+    assert dialog.get_by_label("E-mail", exact=True).get_attribute("aria-invalid") == "true"
+    screenshot(page, "04-client-erreurs")
+    dialog.get_by_label("Nom", exact=True).fill("Zéphyrin")
+    dialog.get_by_label("Prénom", exact=True).fill("Adèle")
+    dialog.get_by_label("E-mail", exact=True).fill("adele.zephyrin@exemple.fr")
+    dialog.get_by_label("Téléphone", exact=True).fill("06 12 34 56 78")
+    dialog.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Client créé").wait_for()
+
+    # 3. Google Contacts page: not connected yet, then the emulator's consent page.
+    page.get_by_role("link", name="Google Contacts").click()
+    status = page.get_by_test_id("connection-status")
+    status.get_by_text("Non connecté").wait_for()
+    screenshot(page, "05-google-non-connecte")
+    consent: list[str] = []
+    page.on(
+        "request",
+        lambda request: consent.append(request.url) if "/o/oauth2/" in request.url else None,
+    )
+    page.get_by_role("button", name="Connecter Google").click()
+    allow = page.get_by_role("button", name="Autoriser")
+    back = page.get_by_test_id("connection-status")
+    allow.or_(back).wait_for()
+    if allow.is_visible():  # the consent page (the demo may approve it by itself)
+        screenshot(page, "06-consentement-google")
+        allow.click()
+    page.wait_for_url(re.compile(r"/google-contacts"))
+    assert consent, "the browser never went through the consent page"
+    emulator = server.emulator_url() or "{0.scheme}://{0.netloc}/".format(urlsplit(consent[0]))
+    page.get_by_text("Google est connecté").first.wait_for()
+    status.get_by_text("Connecté", exact=True).wait_for()
+
+    # 4. Preview: a per-contact, per-field diff; nothing written.
+    page.get_by_role("button", name="Aperçu").click()
+    preview = page.get_by_test_id("sync-preview")
+    preview.wait_for(timeout=SYNC_TIMEOUT_MS)
+    assert preview.get_by_test_id("change-item").count() > 0
+    screenshot(page, "07-apercu")
+    page.get_by_role("button", name="Fermer l'aperçu").click()
+
+    # 5. Sync: the progress bar (the emulator is slowed down so it can be seen), then results.
+    emulator_admin(emulator, "PUT", "faults", {"latency_ms": 150})
+    try:
+        sync_and_wait(page, shot="08-synchronisation-en-cours")
+    finally:
+        emulator_admin(emulator, "PUT", "faults", {"latency_ms": 0})
+    result = page.get_by_test_id("sync-result")
+    assert int(result.locator('[data-count="atarys_to_google.created"]').inner_text()) > 0
+    screenshot(page, "09-synchronisation-terminee")
+
+    # 6. A phone edits a synced contact in Google; the next sync brings it to ATARYS.
+    contacts = emulator_admin(emulator, "GET", "contacts")["contacts"]
+    ours = next(
+        c
+        for c in contacts
+        if any(e.get("value") == "adele.zephyrin@exemple.fr" for e in c.get("emailAddresses") or [])
+    )
+    number = ours["resourceName"].split("/c")[-1]
+    emulator_admin(
+        emulator,
+        "PATCH",
+        f"contacts/{number}",
+        {"phoneNumbers": [{"value": "+33 6 98 76 54 32"}]},
+    )
+    sync_and_wait(page)
+    row = client_row(page, "adele.zephyrin@exemple.fr")
+    page.locator("tbody tr", has_text="+33698765432").wait_for()
+    screenshot(page, "10-clients-apres-synchro")
+    assert "+33698765432" in row.inner_text()
+
+    # 7. A conflict: manual policy, the same field changed on both sides.
+    page.get_by_role("link", name="Google Contacts").click()
+    settings = page.get_by_role("form", name="Réglages de la synchronisation")
+    settings.get_by_label("En cas de conflit").select_option("manual")
+    settings.get_by_role("button", name="Enregistrer les réglages").click()
+    page.get_by_text("Paramètres enregistrés").wait_for()
+    screenshot(page, "11-reglages")
+
+    emulator_admin(
+        emulator,
+        "PATCH",
+        f"contacts/{number}",
+        {"organizations": [{"name": "Côté Google SARL", "title": "Gérante"}]},
+    )
+    row = client_row(page, "adele.zephyrin@exemple.fr")
+    row.get_by_role("button", name=re.compile("^Modifier")).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Entreprise", exact=True).fill("Côté ATARYS SAS")
+    dialog.get_by_role("button", name="Enregistrer").click()
+    page.get_by_text("Client mis à jour").wait_for()
+
+    page.get_by_role("link", name="Google Contacts").click()
+    sync_and_wait(page)
+    conflict = page.get_by_test_id("conflict").filter(has_text="Entreprise").first
+    conflict.wait_for()
+    conflict.get_by_text("Côté ATARYS SAS").wait_for()
+    conflict.get_by_text("Côté Google SARL").wait_for()
+    conflict.scroll_into_view_if_needed()
+    screenshot(page, "12-conflit")
+
+    # Keep neither: type another value.
+    conflict.get_by_label("Autre valeur pour Entreprise").fill("Zéphyrin & Associés")
+    conflict.get_by_role("button", name="Régler ce conflit").click()
+    page.get_by_text("conflit réglé").wait_for()
+    screenshot(page, "13-conflit-regle")
+    sync_and_wait(page)
+    row = client_row(page, "adele.zephyrin@exemple.fr")
+    page.locator("tbody tr", has_text="Zéphyrin & Associés").wait_for()
+
+    # 8. Runs history with its chart, and one run's detail.
+    page.get_by_role("link", name="Google Contacts").click()
+    history = page.locator("#historique")
+    history.get_by_role("img").wait_for()
+    assert history.locator("tbody tr").count() >= 3
+    history.get_by_role("button", name=re.compile("Voir le détail")).first.click()
+    page.get_by_test_id("run-detail").wait_for()
+    screenshot(page, "14-detail-synchronisation")
