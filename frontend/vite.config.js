@@ -1,11 +1,10 @@
 import { defineConfig } from "vite";
 import react from "@vitejs/plugin-react";
-import tailwindcss from "@tailwindcss/vite";
 
 // The built UI is served by Flask (src/atarys/web.py) from src/atarys/static/.
 // `npm run dev` proxies the API to a running `atarys serve` on port 5000.
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [react()],
   base: "/",
   build: {
     outDir: "../src/atarys/static",

@@ -52,11 +52,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     from atarys.clients import bp as clients_bp
     from atarys.web import bp as web_bp
 
-    app.register_blueprint(clients_bp)
-
     from atarys.api import init_api
 
-    init_api(app)
+    init_api(app)  # first: it bounds the <int:> URL converter the other blueprints use
+    app.register_blueprint(clients_bp)
     app.register_blueprint(web_bp)
 
     @app.get("/api/health")

@@ -63,12 +63,12 @@ def approve_consent(authorization_url: str, *, decision: str = "allow") -> str:
     if page.status_code == 302:  # auto-approve
         return str(page.headers["Location"])
     assert page.status_code == 200, page.text
-    form = dict(
-        (html.unescape(name), html.unescape(value))
+    form = {
+        html.unescape(name): html.unescape(value)
         for name, value in re.findall(
             r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
         )
-    )
+    }
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action is not None
     parts = urlsplit(authorization_url)

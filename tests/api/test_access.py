@@ -39,7 +39,8 @@ def _login(client: FlaskClient) -> str:
     resp = client.post("/api/auth/login", json={"username": TEST_USER, "password": TEST_PASSWORD})
     assert resp.status_code == 200, resp.get_json()
     token = resp.get_json()["data"]["csrf_token"]
-    assert isinstance(token, str) and len(token) > 20
+    assert isinstance(token, str)
+    assert len(token) > 20
     return token
 
 
@@ -51,7 +52,8 @@ def test_every_api_route_refuses_anonymous_calls(app: Flask, anon_client: FlaskC
         resp = anon_client.open(path, method=method, json={"nom": "Intrus"})
         assert resp.status_code == 401, (method, path, resp.status_code)
         body = resp.get_json()
-        assert body["success"] is False and body["message"] == "Authentification requise."
+        assert body["success"] is False
+        assert body["message"] == "Authentification requise."
     assert _count_clients(app) == 0
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OAuthState)) == 0
@@ -102,7 +104,9 @@ def test_cookie_writes_need_the_csrf_header(
     assert accepted.headers["X-CSRF-Token"] == csrf
 
 
-def test_cross_origin_cookie_write_is_refused(app: Flask, anon_client: FlaskClient, api_token: str) -> None:
+def test_cross_origin_cookie_write_is_refused(
+    app: Flask, anon_client: FlaskClient, api_token: str
+) -> None:
     csrf = _login(anon_client)
     resp = anon_client.post(
         "/api/clients/",
@@ -119,7 +123,8 @@ def test_session_cookie_is_httponly_and_lax(anon_client: FlaskClient, api_token:
     )
     cookie = resp.headers["Set-Cookie"]
     assert cookie.startswith("atarys_session=")
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
 
 
 def test_logout_ends_the_session(anon_client: FlaskClient, api_token: str) -> None:
@@ -128,7 +133,9 @@ def test_logout_ends_the_session(anon_client: FlaskClient, api_token: str) -> No
     assert anon_client.get("/api/clients/").status_code == 401
 
 
-def test_wrong_password_is_401_with_a_french_message(anon_client: FlaskClient, api_token: str) -> None:
+def test_wrong_password_is_401_with_a_french_message(
+    anon_client: FlaskClient, api_token: str
+) -> None:
     resp = anon_client.post("/api/auth/login", json={"username": TEST_USER, "password": "faux"})
     assert resp.status_code == 401
     assert resp.get_json()["message"] == "Identifiant ou mot de passe incorrect."
@@ -155,7 +162,7 @@ def test_login_attempts_are_rate_limited(anon_client: FlaskClient, api_token: st
 
 def test_cors_is_closed(client: FlaskClient) -> None:
     resp = client.get("/api/clients/", headers={"Origin": "https://evil.example"})
-    assert not any(h.lower().startswith("access-control-") for h in resp.headers.keys())
+    assert not any(k.lower().startswith("access-control-") for k, _ in resp.headers.items())
     preflight = client.options(
         "/api/clients/",
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
@@ -168,8 +175,11 @@ def test_revoked_api_token_is_refused(app: Flask, client: FlaskClient, api_token
     from atarys.models import ApiToken, utcnow
 
     with app.app_context():
-        row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(api_token)))
-        assert row is not None and row.token_hash != api_token
+        row = db.session.scalar(
+            select(ApiToken).where(ApiToken.token_hash == hash_token(api_token))
+        )
+        assert row is not None
+        assert row.token_hash != api_token
         row.revoked_at = utcnow()
         db.session.commit()
     assert client.get("/api/clients/").status_code == 401

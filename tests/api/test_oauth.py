@@ -27,7 +27,8 @@ def test_web_flow_end_to_end(gapp: Flask, gclient: FlaskClient, emulator: Runnin
     assert url.startswith(emulator.url + "o/oauth2/auth?")
     query = parse_qs(urlsplit(url).query)
     assert query["redirect_uri"] == ["http://localhost/api/google-contacts/oauth2callback"]
-    assert query["access_type"] == ["offline"] and query["code_challenge_method"] == ["S256"]
+    assert query["access_type"] == ["offline"]
+    assert query["code_challenge_method"] == ["S256"]
 
     location = approve_consent(url)
     parts = urlsplit(location)
@@ -36,8 +37,10 @@ def test_web_flow_end_to_end(gapp: Flask, gclient: FlaskClient, emulator: Runnin
     assert resp.headers["Location"] == "/google-contacts?google=connected"
 
     token = stored_token(gapp)
-    assert token is not None and token.account == "demo@example.com"
-    assert token.refresh_token and token.token_uri == emulator.token_uri
+    assert token is not None
+    assert token.account == "demo@example.com"
+    assert token.refresh_token
+    assert token.token_uri == emulator.token_uri
     status = gclient.get("/api/google-contacts/status").get_json()
     assert status["message"] == "✅ Service Google Contacts disponible"
     assert status["data"]["authenticated"] is True
@@ -88,7 +91,8 @@ def test_revoked_refresh_token_is_reported(
 ) -> None:
     """Google revoked the refresh token: status says so and auth starts a new consent."""
     token = stored_token(gapp)
-    assert token is not None and token.refresh_token
+    assert token is not None
+    assert token.refresh_token
     assert requests.post(emulator.url + "revoke", data={"token": token.refresh_token}, timeout=5).ok
     emulator.advance_clock(7200)  # the access token expires: a refresh is needed
 
@@ -115,9 +119,11 @@ def test_expired_access_token_is_refreshed_at_the_files_token_uri(
     token_store(gapp).save(before)
     emulator.advance_clock(7200)
     status = connected.get("/api/google-contacts/status").get_json()
-    assert status["data"]["authenticated"] is True and status["data"]["service_available"] is True
+    assert status["data"]["authenticated"] is True
+    assert status["data"]["service_available"] is True
     after = stored_token(gapp)
-    assert after is not None and after.token != before.token
+    assert after is not None
+    assert after.token != before.token
     assert after.refresh_token == before.refresh_token
 
 
@@ -127,7 +133,8 @@ def test_disconnect_revokes_and_deletes(
     token = stored_token(gapp)
     assert token is not None
     body = connected.post("/api/google-contacts/disconnect").get_json()
-    assert body["success"] is True and body["data"]["revoked"] is True
+    assert body["success"] is True
+    assert body["data"]["revoked"] is True
     assert body["message"] == "Compte Google déconnecté"
     assert stored_token(gapp) is None
     refresh = requests.post(
@@ -149,7 +156,8 @@ def test_desktop_loopback_flow(tmp_path: Path, emulator: RunningEmulator) -> Non
     """``atarys auth``'s flow: the URL is printed, the browser's redirect lands on a loopback port."""
     path = emulator.write_client_secrets(tmp_path / "secrets.json", "installed")
     client = oauth.load_client_secrets(path)
-    assert client.kind == "installed" and client.token_uri == emulator.token_uri
+    assert client.kind == "installed"
+    assert client.token_uri == emulator.token_uri
     urls: list[str] = []
 
     def browser(url: str) -> None:
@@ -159,5 +167,7 @@ def test_desktop_loopback_flow(tmp_path: Path, emulator: RunningEmulator) -> Non
         ).start()
 
     creds = oauth.run_loopback_flow(client, show_url=browser, timeout=20)
-    assert urls and creds.refresh_token and creds.token_uri == emulator.token_uri
+    assert urls
+    assert creds.refresh_token
+    assert creds.token_uri == emulator.token_uri
     assert oauth.account_email(creds, emulator.url) == "demo@example.com"

@@ -17,7 +17,8 @@ from .conftest import FakeService
 
 def _envelope(body: dict[str, Any]) -> None:
     assert set(body) >= {"success", "message", "data"}
-    assert isinstance(body["message"], str) and body["message"]
+    assert isinstance(body["message"], str)
+    assert body["message"]
 
 
 def test_auth_shape_when_not_connected(gclient: FlaskClient) -> None:
@@ -31,7 +32,8 @@ def test_auth_without_client_secrets_is_503(client: FlaskClient) -> None:
     resp = client.post("/api/google-contacts/auth")
     assert resp.status_code == 503
     body = resp.get_json()
-    assert body["success"] is False and "setup-instructions" in body["message"]
+    assert body["success"] is False
+    assert "setup-instructions" in body["message"]
     assert body["data"] == {"credentials_file_exists": False}
 
 
@@ -40,10 +42,13 @@ def test_status_shape(connected: FlaskClient) -> None:
     _envelope(body)
     assert body["message"] == "✅ Service Google Contacts disponible"
     data = body["data"]
-    assert data["authenticated"] is True and data["service_available"] is True
-    assert data["credentials_file_exists"] is True and data["token_file_exists"] is True
+    assert data["authenticated"] is True
+    assert data["service_available"] is True
+    assert data["credentials_file_exists"] is True
+    assert data["token_file_exists"] is True
     assert data["google_reachable"] is True
-    assert "last_run" in data and "next_run" in data
+    assert "last_run" in data
+    assert "next_run" in data
     assert data["next_run"]["auto_sync_minutes"] == 60
 
 
@@ -139,7 +144,8 @@ def test_sync_from_google_shape(connected: FlaskClient, gfake: FakeService, goog
     body = connected.post(f"/api/google-contacts/sync-from-google/{google_id}").get_json()
     assert body["success"] is True
     assert body["message"] == "Client created dans ATARYS"
-    assert body["data"]["client_id"] == 42 and body["data"]["action"] == "created"
+    assert body["data"]["client_id"] == 42
+    assert body["data"]["action"] == "created"
     assert gfake.calls == [("from_google", "people/c123")]
 
 
@@ -151,7 +157,8 @@ def test_sync_from_google_rejects_garbage(connected: FlaskClient, gfake: FakeSer
 
 def test_sync_all_shape(connected: FlaskClient, gfake: FakeService) -> None:
     body = connected.post("/api/google-contacts/sync-all").get_json()
-    assert body["success"] is True and body["message"] == "Synchronisation complète terminée"
+    assert body["success"] is True
+    assert body["message"] == "Synchronisation complète terminée"
     assert body["data"]["atarys_to_google"]["success"] == 3
     assert body["data"]["atarys_to_google"]["errors"] == 0
     assert body["data"]["google_to_atarys"] == {
@@ -171,11 +178,14 @@ def test_sync_all_dry_run(connected: FlaskClient, gfake: FakeService) -> None:
     assert body["message"] == "Simulation terminée : aucune modification appliquée"
 
 
-def test_sync_all_async_answers_202_and_progress(connected: FlaskClient, gfake: FakeService) -> None:
+def test_sync_all_async_answers_202_and_progress(
+    connected: FlaskClient, gfake: FakeService
+) -> None:
     resp = connected.post("/api/google-contacts/sync-all", json={"async": True})
     assert resp.status_code == 202
     job = resp.get_json()["data"]
-    assert job["run_id"].startswith("job-") and resp.headers["Location"].endswith(job["run_id"])
+    assert job["run_id"].startswith("job-")
+    assert resp.headers["Location"].endswith(job["run_id"])
     deadline = time.monotonic() + 10
     while True:
         polled = connected.get(f"/api/google-contacts/runs/{job['run_id']}").get_json()["data"]
@@ -200,7 +210,8 @@ def test_sync_without_google_is_409(client: FlaskClient) -> None:
         resp = client.post(f"/api/google-contacts/{path}")
         assert resp.status_code == 409, path
         body = resp.get_json()
-        assert body["success"] is False and body["data"]["authenticated"] is False
+        assert body["success"] is False
+        assert body["data"]["authenticated"] is False
 
 
 @pytest.mark.parametrize(
@@ -226,7 +237,8 @@ def test_engine_errors_become_french_envelopes(
     resp = connected.post("/api/google-contacts/sync-all")
     assert resp.status_code == status
     body = resp.get_json()
-    assert body["success"] is False and body["message"]
+    assert body["success"] is False
+    assert body["message"]
     assert resp.headers.get("Retry-After") == retry_after
 
 
@@ -240,7 +252,8 @@ def test_runs_conflicts_duplicates(connected: FlaskClient, gfake: FakeService) -
     resolved = connected.post(
         "/api/google-contacts/conflicts/1/resolve", json={"choice": "google"}
     ).get_json()
-    assert resolved["success"] is True and resolved["message"] == "Conflit résolu"
+    assert resolved["success"] is True
+    assert resolved["message"] == "Conflit résolu"
     assert ("resolve", (1, "google", None)) in gfake.calls
     bad = connected.post("/api/google-contacts/conflicts/1/resolve", json={"choice": "value"})
     assert bad.status_code == 422
@@ -250,7 +263,8 @@ def test_runs_conflicts_duplicates(connected: FlaskClient, gfake: FakeService) -
 def test_lists_are_empty_before_any_connection(client: FlaskClient) -> None:
     for path in ("runs", "conflicts", "duplicates"):
         body = client.get(f"/api/google-contacts/{path}").get_json()
-        assert body["success"] is True and body["data"] == [], path
+        assert body["success"] is True, path
+        assert body["data"] == [], path
 
 
 def test_settings_get_put(connected: FlaskClient, gapp: Flask) -> None:
@@ -262,9 +276,11 @@ def test_settings_get_put(connected: FlaskClient, gapp: Flask) -> None:
         json={"conflict_policy": "manual", "auto_sync_minutes": 15, "phone_region": "be"},
     ).get_json()
     assert changed["data"]["conflict_policy"] == "manual"
-    assert changed["data"]["auto_sync_minutes"] == 15 and changed["data"]["phone_region"] == "BE"
+    assert changed["data"]["auto_sync_minutes"] == 15
+    assert changed["data"]["phone_region"] == "BE"
     bad = connected.put("/api/google-contacts/settings", json={"conflict_policy": "moi"})
-    assert bad.status_code == 422 and "conflict_policy" in bad.get_json()["errors"]
+    assert bad.status_code == 422
+    assert "conflict_policy" in bad.get_json()["errors"]
 
 
 def test_settings_without_account_is_409(client: FlaskClient) -> None:

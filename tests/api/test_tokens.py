@@ -46,7 +46,8 @@ def test_token_file_is_encrypted_private_and_not_pickle(tmp_path: Path) -> None:
     with pytest.raises(pickle.UnpicklingError):
         pickle.loads(raw)  # noqa: S301 (proving it is not a pickle)
     loaded = store.load("DEMO@example.com")
-    assert loaded is not None and loaded.refresh_token == "1//secret-refresh"
+    assert loaded is not None
+    assert loaded.refresh_token == "1//secret-refresh"
     creds = loaded.credentials()
     assert creds.token_uri == "http://127.0.0.1:1/token"  # kept, not reset to Google's
 
@@ -81,7 +82,8 @@ def test_legacy_pickle_is_never_loaded(app: Flask, client: FlaskClient, tmp_path
     legacy = tmp_path / "data" / "google_contacts_token.pickle"
     legacy.write_bytes(pickle.dumps(Evil()))
     state = connection_state(app)
-    assert state.legacy_token is True and state.authenticated is False
+    assert state.legacy_token is True
+    assert state.authenticated is False
     assert stored_token(app) is None
     body = client.get("/api/google-contacts/status").get_json()
     assert body["data"]["legacy_token_file_exists"] is True

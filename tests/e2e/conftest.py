@@ -112,7 +112,10 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(15_000)
     pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
         yield pg
     finally:
         context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"

@@ -108,6 +108,26 @@ def create_user(env: dict[str, str], username: str, password: str) -> None:
     subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60)
 
 
+OVERFLOW_JS = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.right > width + 1 && !(el.parentElement && el.parentElement.closest(".overflow-x-auto"))) {
+      out.push(`${el.tagName.toLowerCase()}.${el.className}`.slice(0, 120));
+    }
+  }
+  return out.slice(0, 8);
+}"""
+
+
+def assert_no_horizontal_scroll(page: Any, name: str) -> None:
+    """At phone width nothing may stick out sideways (tables scroll inside their box)."""
+    offenders = page.evaluate(OVERFLOW_JS)
+    assert not offenders, f"{name}: wider than the phone screen: {offenders}"
+
+
 def screenshot(page: Any, name: str) -> list[Path]:
     """Save ``name``-desktop.png (1280 px) and ``name``-phone.png (375 px) of the whole page."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -116,6 +136,8 @@ def screenshot(page: Any, name: str) -> list[Path]:
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page.set_viewport_size(viewport)
         page.wait_for_timeout(150)
+        if label == "phone":
+            assert_no_horizontal_scroll(page, name)
         path = SCREENSHOTS / f"{name}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)

@@ -39,8 +39,11 @@ def emulator_admin(base: str, method: str, path: str, body: Any = None) -> Any:
 def sync_and_wait(page: Any, *, shot: str | None = None) -> None:
     """Click "Synchroniser", see the progress bar, then the result."""
     page.get_by_role("button", name="Synchroniser avec Google Contacts").click()
-    page.get_by_test_id("sync-progress").wait_for(timeout=10_000)
+    progress = page.get_by_test_id("sync-progress")
+    progress.wait_for(timeout=10_000)
     if shot:
+        counted = progress.locator("[role=progressbar][aria-valuenow]")
+        counted.or_(page.get_by_test_id("sync-result")).wait_for(timeout=SYNC_TIMEOUT_MS)
         screenshot(page, shot)
     page.get_by_test_id("sync-result").wait_for(timeout=SYNC_TIMEOUT_MS)
 
@@ -95,23 +98,19 @@ def test_office_flow(page: Any, server: Server) -> None:
     status = page.get_by_test_id("connection-status")
     status.get_by_text("Non connecté").wait_for()
     screenshot(page, "05-google-non-connecte")
-    consent: list[str] = []
-    page.on(
-        "request",
-        lambda request: consent.append(request.url) if "/o/oauth2/" in request.url else None,
-    )
-    page.get_by_role("button", name="Connecter Google").click()
+    with page.expect_request(lambda request: "/o/oauth2/" in request.url) as consent:
+        page.get_by_role("button", name="Connecter Google").click()
     allow = page.get_by_role("button", name="Autoriser")
-    back = page.get_by_test_id("connection-status")
-    allow.or_(back).wait_for()
+    connected = page.get_by_text("Google est connecté").first
+    allow.or_(connected).wait_for()
     if allow.is_visible():  # the consent page (the demo may approve it by itself)
         screenshot(page, "06-consentement-google")
         allow.click()
-    page.wait_for_url(re.compile(r"/google-contacts"))
-    assert consent, "the browser never went through the consent page"
-    emulator = server.emulator_url() or "{0.scheme}://{0.netloc}/".format(urlsplit(consent[0]))
-    page.get_by_text("Google est connecté").first.wait_for()
+    connected.wait_for()
     status.get_by_text("Connecté", exact=True).wait_for()
+    emulator = server.emulator_url() or "{0.scheme}://{0.netloc}/".format(
+        urlsplit(consent.value.url)
+    )
 
     # 4. Preview: a per-contact, per-field diff; nothing written.
     page.get_by_role("button", name="Aperçu").click()
@@ -122,7 +121,7 @@ def test_office_flow(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Fermer l'aperçu").click()
 
     # 5. Sync: the progress bar (the emulator is slowed down so it can be seen), then results.
-    emulator_admin(emulator, "PUT", "faults", {"latency_ms": 150})
+    emulator_admin(emulator, "PUT", "faults", {"latency_ms": 600})
     try:
         sync_and_wait(page, shot="08-synchronisation-en-cours")
     finally:
@@ -136,7 +135,10 @@ def test_office_flow(page: Any, server: Server) -> None:
     ours = next(
         c
         for c in contacts
-        if any(e.get("value") == "adele.zephyrin@exemple.fr" for e in c.get("emailAddresses") or [])
+        if any(
+            e.get("value") == "adele.zephyrin@exemple.fr"
+            for e in c["person"].get("emailAddresses") or []
+        )
     )
     number = ours["resourceName"].split("/c")[-1]
     emulator_admin(
@@ -198,3 +200,62 @@ def test_office_flow(page: Any, server: Server) -> None:
     history.get_by_role("button", name=re.compile("Voir le détail")).first.click()
     page.get_by_test_id("run-detail").wait_for()
     screenshot(page, "14-detail-synchronisation")
+    page.keyboard.press("Escape")
+
+    # 9. Mass deletion in Google: the breaker stops the sync; forcing asks first.
+    contacts = emulator_admin(emulator, "GET", "contacts")["contacts"]
+    live = [c for c in contacts if not c["deleted"] and c["resourceName"] != ours["resourceName"]]
+    for contact in live[: len(live) // 3]:
+        emulator_admin(emulator, "DELETE", "contacts/" + contact["resourceName"].split("/c")[-1])
+    page.get_by_role("button", name="Synchroniser avec Google Contacts").click()
+    force = page.get_by_role("button", name="Forcer la synchronisation")
+    force.wait_for(timeout=SYNC_TIMEOUT_MS)
+    page.get_by_text("Synchronisation arrêtée par sécurité").wait_for()
+    screenshot(page, "15-suppressions-bloquees")
+    force.click()
+    confirm = page.get_by_role("dialog", name="Forcer la synchronisation ?")
+    confirm.get_by_role("button", name="Annuler").click()
+    confirm.wait_for(state="detached")
+    force.click()
+    page.get_by_role("button", name="Oui, forcer la synchronisation").click()
+    result = page.get_by_test_id("sync-result")
+    result.wait_for(timeout=SYNC_TIMEOUT_MS)
+    assert int(result.locator('[data-count="google_to_atarys.deleted"]').inner_text()) > 0
+
+    # 10. Disconnect; a sync then says Google is not connected and what to do.
+    page.get_by_role("button", name="Déconnecter Google").click()
+    page.get_by_role("dialog").get_by_role("button", name="Déconnecter Google").click()
+    status.get_by_text("Non connecté").wait_for()
+    row = client_row(page, "adele.zephyrin@exemple.fr")
+    row.get_by_role("button", name=re.compile("^Synchroniser ce client")).click()
+    page.get_by_role("alert").get_by_text("Google n'est pas connecté").wait_for()
+    screenshot(page, "16-erreur-google-non-connecte")
+
+
+def test_keyboard_only(page: Any, server: Server) -> None:
+    """Log in, open a client, close it with Escape and sync one client, keyboard only."""
+    page.goto(server.url + "/")
+    page.get_by_label("Identifiant").focus()
+    page.keyboard.type(server.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(server.password)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Clients", level=1).wait_for()
+    page.locator("tbody tr").first.wait_for()
+
+    edit = page.get_by_role("button", name=re.compile("^Modifier")).first
+    edit.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    dialog.wait_for()
+    assert page.evaluate("document.activeElement.name") == "nom"
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert page.evaluate("document.activeElement.textContent") == "Modifier"
+
+    sync = page.get_by_role("button", name=re.compile("^Synchroniser ce client")).first
+    sync.focus()
+    page.keyboard.press("Enter")
+    notice = page.get_by_role("status").filter(has_text=re.compile("Google|connect", re.I)).first
+    notice.or_(page.get_by_role("alert").first).wait_for()
+    screenshot(page, "17-clients-synchroniser-au-clavier")

@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from fixtures.emulator import error_reason, google_error
 from google.auth.exceptions import RefreshError
 from google.oauth2.credentials import Credentials
 from googleapiclient.errors import HttpError
@@ -16,12 +15,18 @@ from googleapiclient.errors import HttpError
 from atarys.emulator import CONTACTS_SCOPE
 from atarys.emulator.server import RunningEmulator
 from atarys.google.client import build_people_service
+from fixtures.emulator import error_reason
 
 READONLY = "https://www.googleapis.com/auth/contacts.readonly"
 
 
 def list_me(service: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = service.people().connections().list(resourceName="people/me", personFields="names").execute()
+    answer: dict[str, Any] = (
+        service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names")
+        .execute()
+    )
     return answer
 
 
@@ -62,7 +67,9 @@ def test_token_without_contacts_scope_is_403(emulator: RunningEmulator) -> None:
 
 def test_readonly_scope_reads_but_cannot_write(emulator: RunningEmulator) -> None:
     """contacts.readonly lists contacts but a create answers 403."""
-    service = build_people_service(Credentials(token=emulator.issue_token(scopes=(READONLY,))), emulator.url)
+    service = build_people_service(
+        Credentials(token=emulator.issue_token(scopes=(READONLY,))), emulator.url
+    )
     list_me(service)
     with pytest.raises(HttpError) as caught:
         service.people().createContact(body={"names": [{"givenName": "x"}]}).execute()
@@ -89,8 +96,13 @@ def test_expired_access_token_is_refreshed_by_google_auth(emulator: RunningEmula
 def test_revoked_refresh_token_cannot_refresh(emulator: RunningEmulator) -> None:
     """After /revoke, refreshing with that refresh token fails with invalid_grant."""
     refresh = emulator.issue_refresh_token()
-    assert requests.post(emulator.url + "revoke", data={"token": refresh}, timeout=10).status_code == 200
-    credentials = Credentials(None, refresh_token=refresh, token_uri=emulator.token_uri, client_id="c", client_secret="s")
+    assert (
+        requests.post(emulator.url + "revoke", data={"token": refresh}, timeout=10).status_code
+        == 200
+    )
+    credentials = Credentials(
+        None, refresh_token=refresh, token_uri=emulator.token_uri, client_id="c", client_secret="s"
+    )
     with pytest.raises(RefreshError, match="invalid_grant"):
         list_me(build_people_service(credentials, emulator.url))
 
@@ -100,7 +112,12 @@ def test_revoking_refresh_token_revokes_its_access_tokens(emulator: RunningEmula
     refresh = emulator.issue_refresh_token()
     answer = requests.post(
         emulator.token_uri,
-        data={"grant_type": "refresh_token", "refresh_token": refresh, "client_id": "c", "client_secret": "s"},
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": refresh,
+            "client_id": "c",
+            "client_secret": "s",
+        },
         timeout=10,
     ).json()
     requests.post(emulator.url + "revoke", data={"token": refresh}, timeout=10)
@@ -143,7 +160,9 @@ def test_consent_page_is_french(emulator: RunningEmulator) -> None:
 def test_consent_approve_redirects_with_code_and_state(emulator: RunningEmulator) -> None:
     """Approving redirects to redirect_uri with a code and the caller's state."""
     form = {**_auth_params(), "decision": "allow", "login_hint": "demo@example.com"}
-    answer = requests.post(emulator.url + "o/oauth2/approve", data=form, allow_redirects=False, timeout=10)
+    answer = requests.post(
+        emulator.url + "o/oauth2/approve", data=form, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302
     location = urlsplit(answer.headers["Location"])
     query = parse_qs(location.query)
@@ -155,7 +174,9 @@ def test_consent_approve_redirects_with_code_and_state(emulator: RunningEmulator
 def test_consent_deny_redirects_with_access_denied(emulator: RunningEmulator) -> None:
     """Refusing redirects with error=access_denied and the state."""
     form = {**_auth_params(), "decision": "deny"}
-    answer = requests.post(emulator.url + "o/oauth2/approve", data=form, allow_redirects=False, timeout=10)
+    answer = requests.post(
+        emulator.url + "o/oauth2/approve", data=form, allow_redirects=False, timeout=10
+    )
     query = parse_qs(urlsplit(answer.headers["Location"]).query)
     assert query == {"error": ["access_denied"], "state": ["xyz"]}
 
@@ -163,7 +184,9 @@ def test_consent_deny_redirects_with_access_denied(emulator: RunningEmulator) ->
 def test_auto_approve_redirects_at_once(emulator: RunningEmulator) -> None:
     """With auto-approve the consent URL redirects straight back with a code."""
     emulator.auto_approve = True
-    answer = requests.get(emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10)
+    answer = requests.get(
+        emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302
     assert "code=" in answer.headers["Location"]
 
@@ -171,7 +194,9 @@ def test_auto_approve_redirects_at_once(emulator: RunningEmulator) -> None:
 def test_code_exchange_gives_tokens_that_work(emulator: RunningEmulator) -> None:
     """A code exchanged at /token gives an access token (and, offline, a refresh token)."""
     emulator.auto_approve = True
-    redirect = requests.get(emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10)
+    redirect = requests.get(
+        emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10
+    )
     code = parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
     tokens = requests.post(
         emulator.token_uri,
@@ -193,9 +218,16 @@ def test_code_exchange_gives_tokens_that_work(emulator: RunningEmulator) -> None
 def test_code_is_single_use(emulator: RunningEmulator) -> None:
     """A code exchanged twice answers invalid_grant the second time."""
     emulator.auto_approve = True
-    redirect = requests.get(emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10)
+    redirect = requests.get(
+        emulator.url + "o/oauth2/auth", params=_auth_params(), allow_redirects=False, timeout=10
+    )
     code = parse_qs(urlsplit(redirect.headers["Location"]).query)["code"][0]
-    data = {"grant_type": "authorization_code", "code": code, "client_id": _auth_params()["client_id"], "redirect_uri": "http://localhost:5000/callback"}
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": _auth_params()["client_id"],
+        "redirect_uri": "http://localhost:5000/callback",
+    }
     assert requests.post(emulator.token_uri, data=data, timeout=10).status_code == 200
     second = requests.post(emulator.token_uri, data=data, timeout=10)
     assert second.status_code == 400
@@ -204,31 +236,44 @@ def test_code_is_single_use(emulator: RunningEmulator) -> None:
 
 def test_registered_client_checks_redirect_uri(emulator: RunningEmulator, tmp_path: Path) -> None:
     """A client from a written secrets file refuses a redirect_uri it did not list."""
-    emulator.write_client_secrets(tmp_path / "secrets.json", "web", ["http://localhost:5000/callback"])
+    emulator.write_client_secrets(
+        tmp_path / "secrets.json", "web", ["http://localhost:5000/callback"]
+    )
     bad = requests.get(
-        emulator.url + "o/oauth2/auth", params=_auth_params(redirect_uri="http://evil.example/cb"), timeout=10
+        emulator.url + "o/oauth2/auth",
+        params=_auth_params(redirect_uri="http://evil.example/cb"),
+        timeout=10,
     )
     assert bad.status_code == 400
     assert "redirect_uri_mismatch" in bad.text
 
 
-def test_oauthlib_flow_against_client_secrets(emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oauthlib_flow_against_client_secrets(
+    emulator: RunningEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """google-auth-oauthlib's Flow, from a written secrets file, completes against the emulator."""
     from google_auth_oauthlib.flow import Flow
 
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     emulator.auto_approve = True
-    path = emulator.write_client_secrets(tmp_path / "secrets.json", "web", ["http://localhost:5000/callback"])
-    flow = Flow.from_client_secrets_file(str(path), scopes=[CONTACTS_SCOPE], redirect_uri="http://localhost:5000/callback")
+    path = emulator.write_client_secrets(
+        tmp_path / "secrets.json", "web", ["http://localhost:5000/callback"]
+    )
+    flow = Flow.from_client_secrets_file(
+        str(path), scopes=[CONTACTS_SCOPE], redirect_uri="http://localhost:5000/callback"
+    )
     url, state = flow.authorization_url(access_type="offline", prompt="consent")
     assert url.startswith(emulator.url + "o/oauth2/auth")
     redirect = requests.get(url, allow_redirects=False, timeout=10)
+    assert parse_qs(urlsplit(redirect.headers["Location"]).query)["state"] == [state]
     flow.fetch_token(authorization_response=redirect.headers["Location"])
     assert flow.credentials.refresh_token
     list_me(build_people_service(flow.credentials, emulator.url))
 
 
-def test_installed_secrets_file_points_at_emulator(emulator: RunningEmulator, tmp_path: Path) -> None:
+def test_installed_secrets_file_points_at_emulator(
+    emulator: RunningEmulator, tmp_path: Path
+) -> None:
     """An installed-kind secrets file has auth_uri and token_uri on the emulator."""
     import json
 

@@ -17,9 +17,23 @@ from atarys.emulator.wire import discovery
 ALL_FIELDS = "addresses,biographies,birthdays,calendarUrls,clientData,emailAddresses,events,externalIds,genders,imClients,interests,locales,locations,memberships,metadata,miscKeywords,names,nicknames,occupations,organizations,phoneNumbers,relations,sipAddresses,urls,userDefined"
 RICH_PERSON: dict[str, Any] = {
     "names": [{"givenName": "Hélène", "familyName": "Lefèvre", "honorificPrefix": "Mme"}],
-    "emailAddresses": [{"value": "helene@orange.fr", "type": "home"}, {"value": "h.lefevre@travail.fr", "type": "work"}],
-    "phoneNumbers": [{"value": "06 12 34 56 78", "type": "mobile"}, {"value": "+33 1 23 45 67 89", "type": "homeFax"}],
-    "addresses": [{"streetAddress": "3 rue Pasteur", "city": "Lyon", "postalCode": "69003", "countryCode": "FR", "type": "home"}],
+    "emailAddresses": [
+        {"value": "helene@orange.fr", "type": "home"},
+        {"value": "h.lefevre@travail.fr", "type": "work"},
+    ],
+    "phoneNumbers": [
+        {"value": "06 12 34 56 78", "type": "mobile"},
+        {"value": "+33 1 23 45 67 89", "type": "homeFax"},
+    ],
+    "addresses": [
+        {
+            "streetAddress": "3 rue Pasteur",
+            "city": "Lyon",
+            "postalCode": "69003",
+            "countryCode": "FR",
+            "type": "home",
+        }
+    ],
     "organizations": [{"name": "Atelier Lefèvre", "title": "Gérante", "department": "Direction"}],
     "biographies": [{"value": "Cliente fidèle.", "contentType": "TEXT_PLAIN"}],
     "birthdays": [{"date": {"year": 1980, "month": 5, "day": 17}}],
@@ -29,7 +43,9 @@ RICH_PERSON: dict[str, Any] = {
     "urls": [{"value": "https://atelier.example.fr", "type": "work"}],
     "events": [{"date": {"month": 6, "day": 1}, "type": "anniversary"}],
     "nicknames": [{"value": "Léna"}],
-    "memberships": [{"contactGroupMembership": {"contactGroupResourceName": "contactGroups/starred"}}],
+    "memberships": [
+        {"contactGroupMembership": {"contactGroupResourceName": "contactGroups/starred"}}
+    ],
 }
 
 
@@ -102,32 +118,99 @@ def answers(people_service: Any, emulator: RunningEmulator) -> list[tuple[str, A
         return body
 
     emulator.seed(30)
-    first = run("people.createContact", people.createContact(body=RICH_PERSON, personFields=ALL_FIELDS))
-    second = run("people.createContact", people.createContact(body={"names": [{"givenName": "Paul"}]}))
-    listing = run("people.connections.list", people.connections().list(resourceName="people/me", personFields=ALL_FIELDS, pageSize=1000, requestSyncToken=True))
+    first = run(
+        "people.createContact", people.createContact(body=RICH_PERSON, personFields=ALL_FIELDS)
+    )
+    second = run(
+        "people.createContact", people.createContact(body={"names": [{"givenName": "Paul"}]})
+    )
+    listing = run(
+        "people.connections.list",
+        people.connections().list(
+            resourceName="people/me", personFields=ALL_FIELDS, pageSize=1000, requestSyncToken=True
+        ),
+    )
     run("people.get", people.get(resourceName=first["resourceName"], personFields=ALL_FIELDS))
-    run("people.get", people.get(resourceName="people/me", personFields="names,emailAddresses,metadata"))
-    run("people.getBatchGet", people.getBatchGet(resourceNames=[first["resourceName"], "people/c1"], personFields=ALL_FIELDS))
+    run(
+        "people.get",
+        people.get(resourceName="people/me", personFields="names,emailAddresses,metadata"),
+    )
+    run(
+        "people.getBatchGet",
+        people.getBatchGet(
+            resourceNames=[first["resourceName"], "people/c1"], personFields=ALL_FIELDS
+        ),
+    )
     updated = run(
         "people.updateContact",
-        people.updateContact(resourceName=first["resourceName"], updatePersonFields="names,phoneNumbers", personFields=ALL_FIELDS, body={**RICH_PERSON, "etag": first["etag"]}),
+        people.updateContact(
+            resourceName=first["resourceName"],
+            updatePersonFields="names,phoneNumbers",
+            personFields=ALL_FIELDS,
+            body={**RICH_PERSON, "etag": first["etag"]},
+        ),
     )
-    created = run("people.batchCreateContacts", people.batchCreateContacts(body={"contacts": [{"contactPerson": RICH_PERSON}] * 2, "readMask": ALL_FIELDS}))
+    created = run(
+        "people.batchCreateContacts",
+        people.batchCreateContacts(
+            body={"contacts": [{"contactPerson": RICH_PERSON}] * 2, "readMask": ALL_FIELDS}
+        ),
+    )
     target = created["createdPeople"][0]["person"]
     run(
         "people.batchUpdateContacts",
-        people.batchUpdateContacts(body={"contacts": {target["resourceName"]: {**RICH_PERSON, "etag": target["etag"]}}, "updateMask": "names,emailAddresses", "readMask": ALL_FIELDS}),
+        people.batchUpdateContacts(
+            body={
+                "contacts": {target["resourceName"]: {**RICH_PERSON, "etag": target["etag"]}},
+                "updateMask": "names,emailAddresses",
+                "readMask": ALL_FIELDS,
+            }
+        ),
     )
     run("people.searchContacts", people.searchContacts(query="hél", readMask=ALL_FIELDS))
     run("people.deleteContact", people.deleteContact(resourceName=second["resourceName"]))
-    run("people.batchDeleteContacts", people.batchDeleteContacts(body={"resourceNames": [created["createdPeople"][1]["person"]["resourceName"]]}))
+    run(
+        "people.batchDeleteContacts",
+        people.batchDeleteContacts(
+            body={"resourceNames": [created["createdPeople"][1]["person"]["resourceName"]]}
+        ),
+    )
     emulator.touch(updated["resourceName"])
-    run("people.connections.list", people.connections().list(resourceName="people/me", personFields=ALL_FIELDS, pageSize=1000, requestSyncToken=True, syncToken=listing["nextSyncToken"]))
-    group = run("contactGroups.create", groups.create(body={"contactGroup": {"name": "Clients", "clientData": [{"key": "k", "value": "v"}]}}))
-    run("contactGroups.list", groups.list(groupFields="clientData,groupType,memberCount,metadata,name"))
-    run("contactGroups.members.modify", groups.members().modify(resourceName=group["resourceName"], body={"resourceNamesToAdd": [first["resourceName"], "people/c1"]}))
+    run(
+        "people.connections.list",
+        people.connections().list(
+            resourceName="people/me",
+            personFields=ALL_FIELDS,
+            pageSize=1000,
+            requestSyncToken=True,
+            syncToken=listing["nextSyncToken"],
+        ),
+    )
+    group = run(
+        "contactGroups.create",
+        groups.create(
+            body={"contactGroup": {"name": "Clients", "clientData": [{"key": "k", "value": "v"}]}}
+        ),
+    )
+    run(
+        "contactGroups.list",
+        groups.list(groupFields="clientData,groupType,memberCount,metadata,name"),
+    )
+    run(
+        "contactGroups.members.modify",
+        groups.members().modify(
+            resourceName=group["resourceName"],
+            body={"resourceNamesToAdd": [first["resourceName"], "people/c1"]},
+        ),
+    )
     run("contactGroups.get", groups.get(resourceName=group["resourceName"], maxMembers=5))
-    renamed = run("contactGroups.update", groups.update(resourceName=group["resourceName"], body={"contactGroup": {"name": "Clients 2", "etag": group["etag"]}}))
+    renamed = run(
+        "contactGroups.update",
+        groups.update(
+            resourceName=group["resourceName"],
+            body={"contactGroup": {"name": "Clients 2", "etag": group["etag"]}},
+        ),
+    )
     run("contactGroups.delete", groups.delete(resourceName=renamed["resourceName"]))
     return recorded
 

@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures.emulator import Admin, error_reason, google_error
 from googleapiclient.errors import HttpError
 
 from atarys.emulator.server import RunningEmulator
+from fixtures.emulator import Admin, error_reason, google_error
 
 
 def list_me(service: Any) -> dict[str, Any]:
-    answer: dict[str, Any] = service.people().connections().list(resourceName="people/me", personFields="names").execute()
+    answer: dict[str, Any] = (
+        service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names")
+        .execute()
+    )
     return answer
 
 
@@ -22,7 +27,9 @@ def create(service: Any, given: str = "Jean", **extra: Any) -> dict[str, Any]:
     return person
 
 
-def test_quota_bucket_answers_429_resource_exhausted(people_service: Any, emulator: RunningEmulator) -> None:
+def test_quota_bucket_answers_429_resource_exhausted(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """Past the per-minute critical read limit, a read answers 429 RATE_LIMIT_EXCEEDED."""
     emulator.set_faults(quota={"critical_read": 2})
     list_me(people_service)
@@ -52,13 +59,20 @@ def test_quota_is_per_user(people_service: Any, emulator: RunningEmulator) -> No
 
     emulator.set_faults(quota={"critical_read": 1})
     list_me(people_service)
-    other = build_people_service(Credentials(token=emulator.issue_token("paul@example.org")), emulator.url)
+    other = build_people_service(
+        Credentials(token=emulator.issue_token("paul@example.org")), emulator.url
+    )
     list_me(other)
 
 
-def test_batch_create_costs_daily_contact_writes(people_service: Any, emulator: RunningEmulator) -> None:
+def test_batch_create_costs_daily_contact_writes(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A batch create of 3 counts 6 critical reads, 6 critical writes and 3 daily contact writes."""
-    body = {"contacts": [{"contactPerson": {"names": [{"givenName": "x"}]}}] * 3, "readMask": "names"}
+    body = {
+        "contacts": [{"contactPerson": {"names": [{"givenName": "x"}]}}] * 3,
+        "readMask": "names",
+    }
     people_service.people().batchCreateContacts(body=body).execute()
     stats = emulator.stats()
     assert stats["methods"] == {"people.batchCreateContacts": 1}
@@ -77,7 +91,9 @@ def test_stats_count_methods_and_reset(people_service: Any, admin: Admin) -> Non
     assert admin.call("GET", "stats", user="demo@example.com")["requests"] == 0
 
 
-def test_fail_next_injects_503_before_applying(people_service: Any, emulator: RunningEmulator) -> None:
+def test_fail_next_injects_503_before_applying(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """fail_next=1: the next write answers 503 and nothing is created."""
     emulator.set_faults(fail_next=1)
     with pytest.raises(HttpError) as caught:
@@ -87,7 +103,9 @@ def test_fail_next_injects_503_before_applying(people_service: Any, emulator: Ru
     create(people_service)
 
 
-def test_fail_after_apply_applies_then_answers_503(people_service: Any, emulator: RunningEmulator) -> None:
+def test_fail_after_apply_applies_then_answers_503(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """fail_after_apply=1: the create happens but the answer is a 503 (a lost response)."""
     emulator.set_faults(fail_after_apply=1)
     with pytest.raises(HttpError) as caught:
@@ -96,7 +114,9 @@ def test_fail_after_apply_applies_then_answers_503(people_service: Any, emulator
     assert emulator.state.user("demo@example.com").live_count == 1
 
 
-def test_error_rate_is_deterministic_with_a_seed(people_service: Any, emulator: RunningEmulator) -> None:
+def test_error_rate_is_deterministic_with_a_seed(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """The same error_seed gives the same sequence of failures."""
 
     def outcomes() -> list[int]:
@@ -126,12 +146,18 @@ def test_latency_is_added(people_service: Any, emulator: RunningEmulator) -> Non
     assert time.perf_counter() - started >= 0.15
 
 
-def test_phone_reformatted_by_server_keeps_canonical_form(people_service: Any, emulator: RunningEmulator) -> None:
+def test_phone_reformatted_by_server_keeps_canonical_form(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """With phone_format, the stored value differs from what was sent; canonicalForm stays E.164."""
     emulator.set_faults(phone_format="INTERNATIONAL")
-    person = people_service.people().createContact(
-        body={"phoneNumbers": [{"value": "0612345678"}]}, personFields="phoneNumbers"
-    ).execute()
+    person = (
+        people_service.people()
+        .createContact(
+            body={"phoneNumbers": [{"value": "0612345678"}]}, personFields="phoneNumbers"
+        )
+        .execute()
+    )
     assert person["phoneNumbers"][0]["value"] == "+33 6 12 34 56 78"
     assert person["phoneNumbers"][0]["canonicalForm"] == "+33612345678"
 
@@ -142,7 +168,9 @@ def test_admin_token_skips_consent(emulator: RunningEmulator, admin: Admin) -> N
 
     from atarys.google.client import build_people_service
 
-    token = admin.call("POST", "token", {"scopes": ["https://www.googleapis.com/auth/contacts"]})["access_token"]
+    token = admin.call("POST", "token", {"scopes": ["https://www.googleapis.com/auth/contacts"]})[
+        "access_token"
+    ]
     list_me(build_people_service(Credentials(token=token), emulator.url))
 
 
@@ -184,8 +212,14 @@ def test_admin_delete_leaves_tombstone(people_service: Any, admin: Admin) -> Non
 
 def test_admin_touch_changes_etag_only(people_service: Any, admin: Admin) -> None:
     """POST /_emulator/contacts/<id>/touch gives a new etag, same content."""
-    person = people_service.people().createContact(body={"names": [{"givenName": "T"}]}, personFields="names").execute()
-    raw = admin.call("POST", "contacts/" + person["resourceName"].removeprefix("people/") + "/touch")
+    person = (
+        people_service.people()
+        .createContact(body={"names": [{"givenName": "T"}]}, personFields="names")
+        .execute()
+    )
+    raw = admin.call(
+        "POST", "contacts/" + person["resourceName"].removeprefix("people/") + "/touch"
+    )
     assert raw["etag"] != person["etag"]
     assert raw["person"]["names"] == person["names"]
 
@@ -223,6 +257,97 @@ def test_admin_user_parameter_separates_accounts(admin: Admin) -> None:
 def test_renamed_contact_lists_previous_resource_name(people_service: Any, admin: Admin) -> None:
     """A renamed contact carries its old name in metadata.previousResourceNames."""
     person = create(people_service)
-    raw = admin.call("POST", "contacts/" + person["resourceName"].removeprefix("people/") + "/rename")
-    got = people_service.people().get(resourceName=raw["resourceName"], personFields="metadata").execute()
+    raw = admin.call(
+        "POST", "contacts/" + person["resourceName"].removeprefix("people/") + "/rename"
+    )
+    got = (
+        people_service.people()
+        .get(resourceName=raw["resourceName"], personFields="metadata")
+        .execute()
+    )
     assert got["metadata"]["previousResourceNames"] == [person["resourceName"]]
+
+
+def test_delete_costs_the_write_bucket(people_service: Any, emulator: RunningEmulator) -> None:
+    """A delete counts in the write bucket; past its limit it answers 429."""
+    emulator.set_faults(quota={"write": 1})
+    first, second = create(people_service), create(people_service)
+    people_service.people().deleteContact(resourceName=first["resourceName"]).execute()
+    with pytest.raises(HttpError) as caught:
+        people_service.people().deleteContact(resourceName=second["resourceName"]).execute()
+    assert caught.value.resp.status == 429
+    assert emulator.stats()["buckets"]["write"] == 1
+
+
+def test_daily_contact_writes_limit(people_service: Any, emulator: RunningEmulator) -> None:
+    """A batch create larger than what is left of daily_contact_writes answers 429."""
+    emulator.set_faults(quota={"daily_contact_writes": 3})
+    body = {
+        "contacts": [{"contactPerson": {"names": [{"givenName": "x"}]}}] * 4,
+        "readMask": "names",
+    }
+    with pytest.raises(HttpError) as caught:
+        people_service.people().batchCreateContacts(body=body).execute()
+    assert caught.value.resp.status == 429
+    assert emulator.state.user("demo@example.com").live_count == 0
+
+
+def test_pruned_tombstones_expire_older_sync_tokens(
+    people_service: Any, emulator: RunningEmulator, admin: Admin
+) -> None:
+    """Once tombstones are pruned, a sync token older than them answers EXPIRED_SYNC_TOKEN."""
+    person = create(people_service)
+    token = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names", requestSyncToken=True)
+        .execute()["nextSyncToken"]
+    )
+    people_service.people().deleteContact(resourceName=person["resourceName"]).execute()
+    assert admin.call("POST", "prune-tombstones", {"older_than_s": 0})["pruned"] == 1
+    with pytest.raises(HttpError) as caught:
+        people_service.people().connections().list(
+            resourceName="people/me", personFields="names", syncToken=token
+        ).execute()
+    assert error_reason(caught.value) == "EXPIRED_SYNC_TOKEN"
+
+
+def test_fail_next_with_429_answers_rate_limit_exceeded(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
+    """fail_next_code=429 injects Google's 429 RESOURCE_EXHAUSTED body."""
+    emulator.set_faults(fail_next=1, fail_next_code=429)
+    with pytest.raises(HttpError) as caught:
+        list_me(people_service)
+    assert caught.value.resp.status == 429
+    assert error_reason(caught.value) == "RATE_LIMIT_EXCEEDED"
+    list_me(people_service)
+
+
+def test_first_page_of_full_sync_has_its_own_quota(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
+    """The full_sync bucket limits first pages of full lists, not next pages or incremental calls."""
+    emulator.seed(4)
+    emulator.set_faults(quota={"full_sync": 1})
+    listing = people_service.people().connections()
+    first = listing.list(
+        resourceName="people/me", personFields="names", pageSize=2, requestSyncToken=True
+    ).execute()
+    last = listing.list(
+        resourceName="people/me",
+        personFields="names",
+        pageSize=2,
+        requestSyncToken=True,
+        pageToken=first["nextPageToken"],
+    ).execute()
+    listing.list(
+        resourceName="people/me",
+        personFields="names",
+        pageSize=2,
+        requestSyncToken=True,
+        syncToken=last["nextSyncToken"],
+    ).execute()
+    with pytest.raises(HttpError) as caught:
+        listing.list(resourceName="people/me", personFields="names").execute()
+    assert caught.value.resp.status == 429

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures.emulator import google_error
 from googleapiclient.errors import HttpError
+
+from fixtures.emulator import google_error
 
 
 def make_group(service: Any, name: str) -> dict[str, Any]:
-    group: dict[str, Any] = service.contactGroups().create(body={"contactGroup": {"name": name}}).execute()
+    group: dict[str, Any] = (
+        service.contactGroups().create(body={"contactGroup": {"name": name}}).execute()
+    )
     return group
 
 
@@ -43,7 +46,11 @@ def test_update_renames_group(people_service: Any) -> None:
     """contactGroups.update renames a group."""
     group = make_group(people_service, "Ancien")
     body = {"contactGroup": {"name": "Nouveau", "etag": group["etag"]}}
-    updated = people_service.contactGroups().update(resourceName=group["resourceName"], body=body).execute()
+    updated = (
+        people_service.contactGroups()
+        .update(resourceName=group["resourceName"], body=body)
+        .execute()
+    )
     assert updated["name"] == "Nouveau"
 
 
@@ -60,21 +67,41 @@ def test_members_modify_adds_membership(people_service: Any) -> None:
     """members.modify adds a contact; its memberships then list the group."""
     group = make_group(people_service, "VIP")
     person = people_service.people().createContact(body={"names": [{"givenName": "A"}]}).execute()
-    answer = people_service.contactGroups().members().modify(
-        resourceName=group["resourceName"], body={"resourceNamesToAdd": [person["resourceName"], "people/c1"]}
-    ).execute()
+    answer = (
+        people_service.contactGroups()
+        .members()
+        .modify(
+            resourceName=group["resourceName"],
+            body={"resourceNamesToAdd": [person["resourceName"], "people/c1"]},
+        )
+        .execute()
+    )
     assert answer == {"notFoundResourceNames": ["people/c1"]}
-    got = people_service.people().get(resourceName=person["resourceName"], personFields="memberships").execute()
+    got = (
+        people_service.people()
+        .get(resourceName=person["resourceName"], personFields="memberships")
+        .execute()
+    )
     groups = {m["contactGroupMembership"]["contactGroupResourceName"] for m in got["memberships"]}
     assert groups == {"contactGroups/myContacts", group["resourceName"]}
-    read = people_service.contactGroups().get(resourceName=group["resourceName"], maxMembers=10).execute()
+    read = (
+        people_service.contactGroups()
+        .get(resourceName=group["resourceName"], maxMembers=10)
+        .execute()
+    )
     assert read["memberCount"] == 1
     assert read["memberResourceNames"] == [person["resourceName"]]
 
 
 def test_create_contact_in_starred(people_service: Any) -> None:
     """A contact created with a starred membership is in myContacts and starred."""
-    body = {"memberships": [{"contactGroupMembership": {"contactGroupResourceName": "contactGroups/starred"}}]}
+    body = {
+        "memberships": [
+            {"contactGroupMembership": {"contactGroupResourceName": "contactGroups/starred"}}
+        ]
+    }
     person = people_service.people().createContact(body=body, personFields="memberships").execute()
-    groups = [m["contactGroupMembership"]["contactGroupResourceName"] for m in person["memberships"]]
+    groups = [
+        m["contactGroupMembership"]["contactGroupResourceName"] for m in person["memberships"]
+    ]
     assert groups == ["contactGroups/myContacts", "contactGroups/starred"]

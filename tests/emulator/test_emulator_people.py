@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures.emulator import error_reason, google_error
 from googleapiclient.errors import HttpError
 
 from atarys.emulator.server import RunningEmulator
+from fixtures.emulator import error_reason, google_error
 
 FIELDS = "names,emailAddresses,phoneNumbers,addresses,organizations,biographies,clientData,memberships,metadata,userDefined,externalIds"
 
@@ -59,7 +59,9 @@ def test_exactly_one_primary_entry_per_field(people_service: Any) -> None:
 def test_created_contact_joins_my_contacts(people_service: Any) -> None:
     """A new contact is a member of contactGroups/myContacts."""
     person = jean(people_service)
-    groups = [m["contactGroupMembership"]["contactGroupResourceName"] for m in person["memberships"]]
+    groups = [
+        m["contactGroupMembership"]["contactGroupResourceName"] for m in person["memberships"]
+    ]
     assert groups == ["contactGroups/myContacts"]
 
 
@@ -75,7 +77,14 @@ def test_address_formatted_value_is_built_from_parts(people_service: Any) -> Non
     """An address without formattedValue gets one built from its parts."""
     person = create(
         people_service,
-        addresses=[{"streetAddress": "3 rue Pasteur", "postalCode": "69003", "city": "Lyon", "country": "France"}],
+        addresses=[
+            {
+                "streetAddress": "3 rue Pasteur",
+                "postalCode": "69003",
+                "city": "Lyon",
+                "country": "France",
+            }
+        ],
     )
     assert person["addresses"][0]["formattedValue"] == "3 rue Pasteur\n69003 Lyon\nFrance"
 
@@ -102,7 +111,11 @@ def test_output_only_fields_are_ignored_on_write(people_service: Any) -> None:
 def test_client_data_round_trips(people_service: Any) -> None:
     """clientData set on create comes back when personFields asks for it."""
     person = create(people_service, clientData=[{"key": "atarys_id", "value": "42"}])
-    got = people_service.people().get(resourceName=person["resourceName"], personFields="clientData").execute()
+    got = (
+        people_service.people()
+        .get(resourceName=person["resourceName"], personFields="clientData")
+        .execute()
+    )
     assert got["clientData"][0]["key"] == "atarys_id"
     assert got["clientData"][0]["value"] == "42"
 
@@ -110,7 +123,11 @@ def test_client_data_round_trips(people_service: Any) -> None:
 def test_person_fields_mask_limits_the_answer(people_service: Any) -> None:
     """An answer holds only the fields asked for (plus resourceName and etag)."""
     person = jean(people_service)
-    got = people_service.people().get(resourceName=person["resourceName"], personFields="names").execute()
+    got = (
+        people_service.people()
+        .get(resourceName=person["resourceName"], personFields="names")
+        .execute()
+    )
     assert set(got) == {"resourceName", "etag", "names"}
 
 
@@ -126,7 +143,9 @@ def test_get_requires_person_fields(people_service: Any) -> None:
 def test_unknown_person_field_is_rejected(people_service: Any) -> None:
     """A personFields path that does not exist answers 400."""
     with pytest.raises(HttpError) as caught:
-        people_service.people().connections().list(resourceName="people/me", personFields="names,shoeSize").execute()
+        people_service.people().connections().list(
+            resourceName="people/me", personFields="names,shoeSize"
+        ).execute()
     assert caught.value.resp.status == 400
 
 
@@ -140,7 +159,11 @@ def test_get_unknown_person_is_404(people_service: Any) -> None:
 
 def test_me_is_the_token_owner_profile(people_service: Any) -> None:
     """people/me returns the account's own e-mail (how the sync engine knows the account)."""
-    me = people_service.people().get(resourceName="people/me", personFields="emailAddresses,names").execute()
+    me = (
+        people_service.people()
+        .get(resourceName="people/me", personFields="emailAddresses,names")
+        .execute()
+    )
     assert me["emailAddresses"][0]["value"] == "demo@example.com"
     assert me["names"][0]["displayName"]
 
@@ -151,7 +174,9 @@ def test_me_of_another_user(emulator: RunningEmulator) -> None:
 
     from atarys.google.client import build_people_service
 
-    service = build_people_service(Credentials(token=emulator.issue_token("paul@example.org")), emulator.url)
+    service = build_people_service(
+        Credentials(token=emulator.issue_token("paul@example.org")), emulator.url
+    )
     me = service.people().get(resourceName="people/me", personFields="emailAddresses").execute()
     assert me["emailAddresses"][0]["value"] == "paul@example.org"
 
@@ -163,8 +188,12 @@ def test_users_have_separate_contacts(people_service: Any, emulator: RunningEmul
     from atarys.google.client import build_people_service
 
     jean(people_service)
-    other = build_people_service(Credentials(token=emulator.issue_token("paul@example.org")), emulator.url)
-    answer = other.people().connections().list(resourceName="people/me", personFields="names").execute()
+    other = build_people_service(
+        Credentials(token=emulator.issue_token("paul@example.org")), emulator.url
+    )
+    answer = (
+        other.people().connections().list(resourceName="people/me", personFields="names").execute()
+    )
     assert "connections" not in answer
 
 
@@ -174,7 +203,12 @@ def test_update_replaces_listed_fields_whole(people_service: Any) -> None:
     body = {"etag": person["etag"], "emailAddresses": [{"value": "nouveau@example.fr"}]}
     updated = (
         people_service.people()
-        .updateContact(resourceName=person["resourceName"], updatePersonFields="emailAddresses", body=body, personFields=FIELDS)
+        .updateContact(
+            resourceName=person["resourceName"],
+            updatePersonFields="emailAddresses",
+            body=body,
+            personFields=FIELDS,
+        )
         .execute()
     )
     assert [e["value"] for e in updated["emailAddresses"]] == ["nouveau@example.fr"]
@@ -203,11 +237,15 @@ def test_update_with_stale_etag_is_400_failed_precondition(people_service: Any) 
     """An update with an old etag answers 400 FAILED_PRECONDITION with Google's message."""
     person = jean(people_service)
     people_service.people().updateContact(
-        resourceName=person["resourceName"], updatePersonFields="names", body={"etag": person["etag"], "names": [{"givenName": "J"}]}
+        resourceName=person["resourceName"],
+        updatePersonFields="names",
+        body={"etag": person["etag"], "names": [{"givenName": "J"}]},
     ).execute()
     with pytest.raises(HttpError) as caught:
         people_service.people().updateContact(
-            resourceName=person["resourceName"], updatePersonFields="names", body={"etag": person["etag"], "names": [{"givenName": "K"}]}
+            resourceName=person["resourceName"],
+            updatePersonFields="names",
+            body={"etag": person["etag"], "names": [{"givenName": "K"}]},
         ).execute()
     error = google_error(caught.value)
     assert caught.value.resp.status == 400
@@ -221,8 +259,15 @@ def test_update_with_stale_etag_is_400_failed_precondition(people_service: Any) 
 def test_update_accepts_source_etag(people_service: Any) -> None:
     """metadata.sources[].etag is accepted in place of person.etag."""
     person = jean(people_service)
-    body = {"metadata": {"sources": person["metadata"]["sources"]}, "names": [{"givenName": "Jeannot"}]}
-    updated = people_service.people().updateContact(resourceName=person["resourceName"], updatePersonFields="names", body=body).execute()
+    body = {
+        "metadata": {"sources": person["metadata"]["sources"]},
+        "names": [{"givenName": "Jeannot"}],
+    }
+    updated = (
+        people_service.people()
+        .updateContact(resourceName=person["resourceName"], updatePersonFields="names", body=body)
+        .execute()
+    )
     assert updated["names"][0]["givenName"] == "Jeannot"
 
 
@@ -230,7 +275,11 @@ def test_update_without_etag_is_400(people_service: Any) -> None:
     """An update carrying no etag at all answers 400."""
     person = jean(people_service)
     with pytest.raises(HttpError) as caught:
-        people_service.people().updateContact(resourceName=person["resourceName"], updatePersonFields="names", body={"names": [{"givenName": "X"}]}).execute()
+        people_service.people().updateContact(
+            resourceName=person["resourceName"],
+            updatePersonFields="names",
+            body={"names": [{"givenName": "X"}]},
+        ).execute()
     assert caught.value.resp.status == 400
 
 
@@ -238,7 +287,9 @@ def test_update_requires_update_person_fields(people_service: Any) -> None:
     """updateContact without updatePersonFields answers 400."""
     person = jean(people_service)
     with pytest.raises(HttpError) as caught:
-        people_service.people().updateContact(resourceName=person["resourceName"], body={"etag": person["etag"]}).execute()
+        people_service.people().updateContact(
+            resourceName=person["resourceName"], body={"etag": person["etag"]}
+        ).execute()
     assert caught.value.resp.status == 400
 
 
@@ -260,9 +311,13 @@ def test_unknown_json_field_is_rejected(people_service: Any) -> None:
 def test_delete_then_get_is_404(people_service: Any) -> None:
     """deleteContact answers {} and the contact is gone."""
     person = jean(people_service)
-    assert people_service.people().deleteContact(resourceName=person["resourceName"]).execute() == {}
+    assert (
+        people_service.people().deleteContact(resourceName=person["resourceName"]).execute() == {}
+    )
     with pytest.raises(HttpError) as caught:
-        people_service.people().get(resourceName=person["resourceName"], personFields="names").execute()
+        people_service.people().get(
+            resourceName=person["resourceName"], personFields="names"
+        ).execute()
     assert caught.value.resp.status == 404
 
 
@@ -276,7 +331,11 @@ def test_delete_unknown_is_404(people_service: Any) -> None:
 def test_batch_get_reports_each_name(people_service: Any) -> None:
     """getBatchGet answers one response per name, with a 404 status for unknown ones."""
     person = jean(people_service)
-    answer = people_service.people().getBatchGet(resourceNames=[person["resourceName"], "people/c1"], personFields="names").execute()
+    answer = (
+        people_service.people()
+        .getBatchGet(resourceNames=[person["resourceName"], "people/c1"], personFields="names")
+        .execute()
+    )
     first, second = answer["responses"]
     assert first["requestedResourceName"] == person["resourceName"]
     assert first["person"]["names"][0]["givenName"] == "Jean"
@@ -294,18 +353,33 @@ def test_batch_get_cap_is_200(people_service: Any) -> None:
 
 def test_batch_create_returns_created_people(people_service: Any) -> None:
     """batchCreateContacts answers createdPeople[].person in order."""
-    body = {"contacts": [{"contactPerson": {"names": [{"givenName": f"P{i}"}]}} for i in range(3)], "readMask": "names"}
+    body = {
+        "contacts": [{"contactPerson": {"names": [{"givenName": f"P{i}"}]}} for i in range(3)],
+        "readMask": "names",
+    }
     answer = people_service.people().batchCreateContacts(body=body).execute()
-    assert [p["person"]["names"][0]["givenName"] for p in answer["createdPeople"]] == ["P0", "P1", "P2"]
+    assert [p["person"]["names"][0]["givenName"] for p in answer["createdPeople"]] == [
+        "P0",
+        "P1",
+        "P2",
+    ]
 
 
 def test_batch_create_cap_is_200(people_service: Any) -> None:
     """batchCreateContacts with 201 contacts answers 400 and creates nothing."""
-    body = {"contacts": [{"contactPerson": {"names": [{"givenName": "x"}]}}] * 201, "readMask": "names"}
+    body = {
+        "contacts": [{"contactPerson": {"names": [{"givenName": "x"}]}}] * 201,
+        "readMask": "names",
+    }
     with pytest.raises(HttpError) as caught:
         people_service.people().batchCreateContacts(body=body).execute()
     assert caught.value.resp.status == 400
-    answer = people_service.people().connections().list(resourceName="people/me", personFields="names").execute()
+    answer = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names")
+        .execute()
+    )
     assert "connections" not in answer
 
 
@@ -337,15 +411,24 @@ def test_batch_update_cap_is_200(people_service: Any) -> None:
     """batchUpdateContacts with 201 contacts answers 400."""
     contacts = {f"people/c{i}": {"etag": "x"} for i in range(1, 202)}
     with pytest.raises(HttpError) as caught:
-        people_service.people().batchUpdateContacts(body={"contacts": contacts, "updateMask": "names", "readMask": "names"}).execute()
+        people_service.people().batchUpdateContacts(
+            body={"contacts": contacts, "updateMask": "names", "readMask": "names"}
+        ).execute()
     assert caught.value.resp.status == 400
 
 
 def test_batch_delete_removes_all(people_service: Any) -> None:
     """batchDeleteContacts answers {} and the contacts are gone."""
     names = [jean(people_service)["resourceName"] for _ in range(3)]
-    assert people_service.people().batchDeleteContacts(body={"resourceNames": names}).execute() == {}
-    answer = people_service.people().connections().list(resourceName="people/me", personFields="names").execute()
+    assert (
+        people_service.people().batchDeleteContacts(body={"resourceNames": names}).execute() == {}
+    )
+    answer = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names")
+        .execute()
+    )
     assert "connections" not in answer
 
 
@@ -381,3 +464,80 @@ def test_contact_limit_is_25000(people_service: Any, emulator: RunningEmulator) 
     assert caught.value.resp.status == 400
     assert error_reason(caught.value) == "CONTACT_LIMIT_EXCEEDED"
     assert emulator.state.user("demo@example.com").live_count == 25_000
+
+
+def test_error_body_has_google_shape(people_service: Any, emulator: RunningEmulator) -> None:
+    """An error answer is {"error": {code, message, status, details: [ErrorInfo]}}."""
+    listing = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names", requestSyncToken=True)
+    )
+    token = listing.execute()["nextSyncToken"]
+    emulator.expire_sync_tokens()
+    with pytest.raises(HttpError) as caught:
+        people_service.people().connections().list(
+            resourceName="people/me", personFields="names", syncToken=token
+        ).execute()
+    error = google_error(caught.value)
+    assert set(error) == {"code", "message", "status", "details"}
+    assert error["code"] == 400
+    detail = error["details"][0]
+    assert detail["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
+    assert detail["reason"] == "EXPIRED_SYNC_TOKEN"
+    assert detail["metadata"]["service"] == "people.googleapis.com"
+
+
+def test_not_found_error_body(people_service: Any) -> None:
+    """A 404 body carries code 404, status NOT_FOUND and a message."""
+    with pytest.raises(HttpError) as caught:
+        people_service.people().updateContact(
+            resourceName="people/c42", updatePersonFields="names", body={"etag": "x"}
+        ).execute()
+    error = google_error(caught.value)
+    assert (error["code"], error["status"]) == (404, "NOT_FOUND")
+    assert error["message"]
+
+
+def test_search_page_size_cap_is_30(people_service: Any) -> None:
+    """searchContacts with pageSize 31 answers 400."""
+    with pytest.raises(HttpError) as caught:
+        people_service.people().searchContacts(query="a", readMask="names", pageSize=31).execute()
+    assert caught.value.resp.status == 400
+
+
+def test_list_shows_at_most_100_emails_get_shows_all(people_service: Any) -> None:
+    """connections.list holds at most 100 e-mails per person; people.get holds them all."""
+    emails = [{"value": f"adresse{i}@example.fr"} for i in range(101)]
+    person = create(people_service, emailAddresses=emails)
+    listed = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="emailAddresses")
+        .execute()
+    )
+    assert len(listed["connections"][0]["emailAddresses"]) == 100
+    got = (
+        people_service.people()
+        .get(resourceName=person["resourceName"], personFields="emailAddresses")
+        .execute()
+    )
+    assert len(got["emailAddresses"]) == 101
+
+
+def test_field_longer_than_1024_characters_is_400(people_service: Any) -> None:
+    """A field value over 1,024 characters answers 400."""
+    with pytest.raises(HttpError) as caught:
+        create(people_service, names=[{"givenName": "x" * 1025}])
+    assert caught.value.resp.status == 400
+
+
+def test_request_mask_include_field_stands_in_for_person_fields(people_service: Any) -> None:
+    """The deprecated requestMask.includeField is accepted when personFields is absent."""
+    person = jean(people_service)
+    got = (
+        people_service.people()
+        .get(resourceName=person["resourceName"], requestMask_includeField="person.names")
+        .execute()
+    )
+    assert set(got) == {"resourceName", "etag", "names"}

@@ -5,36 +5,51 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fixtures.emulator import Admin, error_reason, google_error
 from googleapiclient.errors import HttpError
 
 from atarys.emulator.server import RunningEmulator
+from fixtures.emulator import Admin, error_reason, google_error
 
 
 def connections(service: Any, **params: Any) -> dict[str, Any]:
     params.setdefault("personFields", "names")
-    answer: dict[str, Any] = service.people().connections().list(resourceName="people/me", **params).execute()
+    answer: dict[str, Any] = (
+        service.people().connections().list(resourceName="people/me", **params).execute()
+    )
     return answer
 
 
-def full_sync(service: Any, page_size: int = 100, **params: Any) -> tuple[list[dict[str, Any]], str]:
+def full_sync(
+    service: Any, page_size: int = 100, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
     """Every page of a full list; returns (people, nextSyncToken)."""
     people: list[dict[str, Any]] = []
     token = None
     while True:
-        answer = connections(service, pageSize=page_size, requestSyncToken=True, pageToken=token, **params)
+        answer = connections(
+            service, pageSize=page_size, requestSyncToken=True, pageToken=token, **params
+        )
         people += answer.get("connections", [])
         token = answer.get("nextPageToken")
         if not token:
             return people, answer["nextSyncToken"]
 
 
-def incremental(service: Any, sync_token: str, page_size: int = 100, **params: Any) -> tuple[list[dict[str, Any]], str]:
+def incremental(
+    service: Any, sync_token: str, page_size: int = 100, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
     """Every page of an incremental list; returns (changed people, nextSyncToken)."""
     people: list[dict[str, Any]] = []
     token = None
     while True:
-        answer = connections(service, pageSize=page_size, requestSyncToken=True, syncToken=sync_token, pageToken=token, **params)
+        answer = connections(
+            service,
+            pageSize=page_size,
+            requestSyncToken=True,
+            syncToken=sync_token,
+            pageToken=token,
+            **params,
+        )
         people += answer.get("connections", [])
         token = answer.get("nextPageToken")
         if not token:
@@ -42,7 +57,9 @@ def incremental(service: Any, sync_token: str, page_size: int = 100, **params: A
 
 
 def create(service: Any, given: str) -> dict[str, Any]:
-    person: dict[str, Any] = service.people().createContact(body={"names": [{"givenName": given}]}).execute()
+    person: dict[str, Any] = (
+        service.people().createContact(body={"names": [{"givenName": given}]}).execute()
+    )
     return person
 
 
@@ -79,7 +96,9 @@ def test_full_list_walks_every_contact_once(people_service: Any, emulator: Runni
     assert len(set(names)) == 500
 
 
-def test_next_page_token_absent_on_last_page(people_service: Any, emulator: RunningEmulator) -> None:
+def test_next_page_token_absent_on_last_page(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """The last page has no nextPageToken."""
     emulator.seed(5)
     answer = connections(people_service, pageSize=10)
@@ -91,22 +110,33 @@ def test_next_sync_token_only_on_last_page(people_service: Any, emulator: Runnin
     emulator.seed(15)
     first = connections(people_service, pageSize=10, requestSyncToken=True)
     assert "nextSyncToken" not in first
-    last = connections(people_service, pageSize=10, requestSyncToken=True, pageToken=first["nextPageToken"])
+    last = connections(
+        people_service, pageSize=10, requestSyncToken=True, pageToken=first["nextPageToken"]
+    )
     assert last["nextSyncToken"]
 
 
-def test_next_sync_token_only_when_requested(people_service: Any, emulator: RunningEmulator) -> None:
+def test_next_sync_token_only_when_requested(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """Without requestSyncToken=true there is no nextSyncToken."""
     emulator.seed(3)
     assert "nextSyncToken" not in connections(people_service)
 
 
-def test_page_token_with_other_parameters_is_400(people_service: Any, emulator: RunningEmulator) -> None:
+def test_page_token_with_other_parameters_is_400(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A page token used with different personFields answers 400."""
     emulator.seed(15)
     first = connections(people_service, pageSize=10)
     with pytest.raises(HttpError) as caught:
-        connections(people_service, pageSize=10, personFields="names,emailAddresses", pageToken=first["nextPageToken"])
+        connections(
+            people_service,
+            pageSize=10,
+            personFields="names,emailAddresses",
+            pageToken=first["nextPageToken"],
+        )
     assert caught.value.resp.status == 400
 
 
@@ -118,20 +148,26 @@ def test_sync_token_with_other_parameters_is_400(people_service: Any) -> None:
     assert caught.value.resp.status == 400
 
 
-def test_incremental_holds_only_changed_contacts(people_service: Any, emulator: RunningEmulator) -> None:
+def test_incremental_holds_only_changed_contacts(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """After a full sync, an incremental sync returns only the contacts created or updated since."""
     emulator.seed(30)
     people, token = full_sync(people_service)
     changed = people[4]
     people_service.people().updateContact(
-        resourceName=changed["resourceName"], updatePersonFields="names", body={"etag": changed["etag"], "names": [{"givenName": "Changé"}]}
+        resourceName=changed["resourceName"],
+        updatePersonFields="names",
+        body={"etag": changed["etag"], "names": [{"givenName": "Changé"}]},
     ).execute()
     new = create(people_service, "Nouveau")
     delta, _ = incremental(people_service, token)
     assert [p["resourceName"] for p in delta] == [changed["resourceName"], new["resourceName"]]
 
 
-def test_incremental_reports_deletions_as_tombstones(people_service: Any, emulator: RunningEmulator) -> None:
+def test_incremental_reports_deletions_as_tombstones(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A contact deleted since the sync token comes back with metadata.deleted true."""
     emulator.seed(5)
     people, token = full_sync(people_service)
@@ -143,7 +179,9 @@ def test_incremental_reports_deletions_as_tombstones(people_service: Any, emulat
     assert "names" not in delta[0]
 
 
-def test_incremental_after_no_change_is_empty(people_service: Any, emulator: RunningEmulator) -> None:
+def test_incremental_after_no_change_is_empty(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """An incremental sync right after a full one holds no contacts but a new token."""
     emulator.seed(5)
     _, token = full_sync(people_service)
@@ -152,7 +190,9 @@ def test_incremental_after_no_change_is_empty(people_service: Any, emulator: Run
     assert answer["nextSyncToken"]
 
 
-def test_incremental_chain_sees_every_change(people_service: Any, emulator: RunningEmulator) -> None:
+def test_incremental_chain_sees_every_change(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """Successive incremental syncs, each with the previous token, see each change once."""
     _, token = full_sync(people_service)
     seen: list[str] = []
@@ -172,15 +212,23 @@ def test_incremental_pages(people_service: Any, emulator: RunningEmulator) -> No
     assert len({p["resourceName"] for p in delta}) == 25
 
 
-def test_contact_changed_during_full_paging_is_not_lost(people_service: Any, emulator: RunningEmulator) -> None:
+def test_contact_changed_during_full_paging_is_not_lost(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A contact updated between two pages of a full sync is listed once, then in the next delta."""
     emulator.seed(20)
     first = connections(people_service, pageSize=10, requestSyncToken=True)
     listed = list(first["connections"])
     later = emulator.state.user("demo@example.com")
-    target = next(c for c in later.contacts.values() if c.resource_name not in {p["resourceName"] for p in listed})
+    target = next(
+        c
+        for c in later.contacts.values()
+        if c.resource_name not in {p["resourceName"] for p in listed}
+    )
     emulator.touch(target.resource_name)
-    second = connections(people_service, pageSize=10, requestSyncToken=True, pageToken=first["nextPageToken"])
+    second = connections(
+        people_service, pageSize=10, requestSyncToken=True, pageToken=first["nextPageToken"]
+    )
     listed += second["connections"]
     assert sorted(p["resourceName"] for p in listed) == sorted(later.contacts)
     delta, _ = incremental(people_service, second["nextSyncToken"])
@@ -197,7 +245,10 @@ def test_expired_sync_token_is_400_expired_sync_token(people_service: Any, admin
     assert caught.value.resp.status == 400
     assert error["status"] == "FAILED_PRECONDITION"
     assert error_reason(caught.value) == "EXPIRED_SYNC_TOKEN"
-    assert error["message"] == "Sync token is expired. Clear local cache and retry call without the sync token."
+    assert (
+        error["message"]
+        == "Sync token is expired. Clear local cache and retry call without the sync token."
+    )
 
 
 def test_sync_token_expires_after_seven_days(emulator: RunningEmulator) -> None:
@@ -232,23 +283,30 @@ def test_full_sync_after_expiry_gives_working_token(people_service: Any, admin: 
     _, token = full_sync(people_service)
     admin.call("POST", "expire-sync-tokens")
     _, fresh = full_sync(people_service)
+    assert fresh != token
     assert "connections" not in connections(people_service, requestSyncToken=True, syncToken=fresh)
 
 
-def test_sync_token_of_another_user_is_rejected(people_service: Any, emulator: RunningEmulator) -> None:
+def test_sync_token_of_another_user_is_rejected(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A sync token issued to one user is refused for another."""
     from google.oauth2.credentials import Credentials
 
     from atarys.google.client import build_people_service
 
     _, token = full_sync(people_service)
-    other = build_people_service(Credentials(token=emulator.issue_token("paul@example.org")), emulator.url)
+    other = build_people_service(
+        Credentials(token=emulator.issue_token("paul@example.org")), emulator.url
+    )
     with pytest.raises(HttpError) as caught:
         connections(other, requestSyncToken=True, syncToken=token)
     assert caught.value.resp.status == 400
 
 
-def test_propagation_delay_hides_writes_from_sync(people_service: Any, emulator: RunningEmulator) -> None:
+def test_propagation_delay_hides_writes_from_sync(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """With a propagation delay, a write shows in incremental answers only after the delay."""
     _, token = full_sync(people_service)
     emulator.set_faults(propagation_delay_s=120)
@@ -260,7 +318,9 @@ def test_propagation_delay_hides_writes_from_sync(people_service: Any, emulator:
     assert [p["resourceName"] for p in delta] == [new["resourceName"]]
 
 
-def test_touch_shows_in_sync_with_new_etag_and_same_content(people_service: Any, emulator: RunningEmulator) -> None:
+def test_touch_shows_in_sync_with_new_etag_and_same_content(
+    people_service: Any, emulator: RunningEmulator
+) -> None:
     """A touched contact comes back in the delta with a new etag and updateTime, same names."""
     emulator.seed(3)
     people, token = full_sync(people_service, personFields="names,metadata")
@@ -269,14 +329,22 @@ def test_touch_shows_in_sync_with_new_etag_and_same_content(people_service: Any,
     assert len(delta) == 1
     assert delta[0]["etag"] != people[1]["etag"]
     assert delta[0]["names"] == people[1]["names"]
-    assert delta[0]["metadata"]["sources"][0]["updateTime"] > people[1]["metadata"]["sources"][0]["updateTime"]
+    assert (
+        delta[0]["metadata"]["sources"][0]["updateTime"]
+        > people[1]["metadata"]["sources"][0]["updateTime"]
+    )
 
 
 def test_sort_order_descending(people_service: Any) -> None:
     """LAST_MODIFIED_DESCENDING lists the newest change first."""
     names = [create(people_service, f"N{i}")["resourceName"] for i in range(4)]
     answer = connections(people_service, sortOrder="LAST_MODIFIED_DESCENDING", pageSize=3)
-    more = connections(people_service, sortOrder="LAST_MODIFIED_DESCENDING", pageSize=3, pageToken=answer["nextPageToken"])
+    more = connections(
+        people_service,
+        sortOrder="LAST_MODIFIED_DESCENDING",
+        pageSize=3,
+        pageToken=answer["nextPageToken"],
+    )
     assert [p["resourceName"] for p in answer["connections"] + more["connections"]] == names[::-1]
 
 
@@ -285,4 +353,18 @@ def test_sort_order_last_name(people_service: Any) -> None:
     for family in ("Martin", "Bernard", "Dubois"):
         people_service.people().createContact(body={"names": [{"familyName": family}]}).execute()
     answer = connections(people_service, sortOrder="LAST_NAME_ASCENDING")
-    assert [p["names"][0]["familyName"] for p in answer["connections"]] == ["Bernard", "Dubois", "Martin"]
+    assert [p["names"][0]["familyName"] for p in answer["connections"]] == [
+        "Bernard",
+        "Dubois",
+        "Martin",
+    ]
+
+
+def test_reset_expires_older_sync_tokens(people_service: Any, emulator: RunningEmulator) -> None:
+    """After an admin reset, a sync token from before answers EXPIRED_SYNC_TOKEN."""
+    emulator.seed(3)
+    _, token = full_sync(people_service)
+    emulator.reset()
+    with pytest.raises(HttpError) as caught:
+        connections(people_service, requestSyncToken=True, syncToken=token)
+    assert error_reason(caught.value) == "EXPIRED_SYNC_TOKEN"

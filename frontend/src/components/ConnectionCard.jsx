@@ -85,10 +85,16 @@ function lastRunText(status) {
 function nextRunText(status) {
   const next = status && (status.next_run || status.next_sync);
   if (!next) return null;
-  if (typeof next === "object" && next.enabled === false) return "Synchronisation automatique désactivée.";
-  const when = typeof next === "string" ? next : next.at || next.run_at || next.next_run_time || next.next_run_at;
-  if (!when) return null;
-  return `Prochaine synchronisation automatique : ${formatDate(when)}.`;
+  if (typeof next === "object" && (next.enabled === false || next.auto_sync_minutes === 0)) {
+    return "Synchronisation automatique désactivée (voir les réglages).";
+  }
+  const when = typeof next === "string" ? next : next.at || next.sync_at || next.run_at || next.next_run_time || next.next_run_at;
+  if (when) return `Prochaine synchronisation automatique : ${formatDate(when)}.`;
+  if (typeof next === "object" && next.auto_sync_minutes) {
+    const every = `Synchronisation automatique toutes les ${next.auto_sync_minutes} minutes`;
+    return next.scheduler_running === false ? `${every} (planificateur arrêté sur ce serveur).` : `${every}.`;
+  }
+  return null;
 }
 
 export function SetupGuide({ setup, open }) {
@@ -192,7 +198,7 @@ export default function ConnectionCard({ status, setup, error, onChanged, return
       actions={
         connected ? (
           <Button variant="secondary" onClick={() => setConfirm(true)} disabled={busy}>
-            Déconnecter
+            Déconnecter Google
           </Button>
         ) : (
           <Button onClick={connect} disabled={busy || (status && status.credentials_file_exists === false)}>
@@ -225,7 +231,7 @@ export default function ConnectionCard({ status, setup, error, onChanged, return
       <ErrorNotice error={error || actionError} className="mt-3" />
       <SetupGuide setup={setup} open={!connected && status && status.credentials_file_exists === false} />
       {confirm && (
-        <ConfirmDialog title="Déconnecter Google ?" confirmLabel="Déconnecter" onConfirm={disconnect} onCancel={() => setConfirm(false)}>
+        <ConfirmDialog title="Déconnecter Google ?" confirmLabel="Déconnecter Google" onConfirm={disconnect} onCancel={() => setConfirm(false)}>
           <p>
             ATARYS n'aura plus accès à vos contacts Google et la synchronisation automatique s'arrêtera. Vos clients et vos
             contacts ne sont pas supprimés. Vous pourrez reconnecter Google à tout moment.

@@ -78,7 +78,7 @@ export default function DuplicatesPanel({ refreshKey }) {
                 <li key={r.key}>
                   <span className="text-xs text-slate-600">{r.side} : </span>
                   {r.href ? (
-                    <a href={r.href} className="text-blue-700 underline" {...(r.external ? { target: "_blank", rel: "noreferrer" } : {})}>
+                    <a href={r.href} className="text-blue-700 underline break-all" {...(r.external ? { target: "_blank", rel: "noreferrer" } : {})}>
                       {r.label}
                     </a>
                   ) : (

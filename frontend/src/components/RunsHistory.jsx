@@ -20,6 +20,7 @@ const TRIGGERS = {
 };
 
 function statusBadge(run) {
+  if (run.dry_run) return <Badge tone="slate">Aperçu (rien écrit)</Badge>;
   if (isRunning(run)) return <Badge tone="blue">En cours</Badge>;
   if (String(run.status) === "refused") return <Badge tone="amber">Bloquée (sécurité)</Badge>;
   if (isFailed(run)) return <Badge tone="red">Échec</Badge>;
@@ -31,16 +32,18 @@ function statusBadge(run) {
 
 /** Bars: items changed per run; dots and line: duration. Oldest on the left. */
 export function RunsChart({ runs }) {
-  const data = [...runs].reverse().slice(-20).map((r) => ({ id: r.id, items: totalItems(r), duration: durationOf(r) ?? 0 }));
+  const data = [...runs].filter((r) => !r.dry_run).reverse().slice(-20).map((r) => ({ id: r.id, items: totalItems(r), duration: durationOf(r) ?? 0 }));
   if (!data.length) return null;
   const width = 600;
+  // A lone run still gets a readable bar: at least 4 slots.
+  const slots = Math.max(data.length, 4);
   const height = 160;
   const pad = { left: 34, right: 40, top: 12, bottom: 22 };
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
   const maxItems = Math.max(1, ...data.map((d) => d.items));
   const maxDur = Math.max(0.001, ...data.map((d) => d.duration));
-  const slot = innerW / data.length;
+  const slot = innerW / slots;
   const barW = Math.max(4, Math.min(28, slot * 0.6));
   const x = (i) => pad.left + slot * i + slot / 2;
   const yItems = (v) => pad.top + innerH - (v / maxItems) * innerH;
@@ -141,7 +144,7 @@ export default function RunsHistory({ refreshKey }) {
                 {runs.map((r) => (
                   <tr key={r.id} className="border-t border-slate-100" data-run-id={r.id}>
                     <td className="py-1 pr-2 whitespace-nowrap">{formatDate(r.started_at || r.created_at)}</td>
-                    <td className="py-1 pr-2">{statusBadge(r)}{r.dry_run && <span className="ml-1 text-xs">(aperçu)</span>}</td>
+                    <td className="py-1 pr-2">{statusBadge(r)}</td>
                     <td className="hidden py-1 pr-2 sm:table-cell">{TRIGGERS[r.trigger] || r.trigger || "—"}</td>
                     <td className="py-1 pr-2 text-right">{totalItems(r)}</td>
                     <td className="hidden py-1 pr-2 text-right sm:table-cell">{formatDuration(durationOf(r))}</td>

@@ -196,6 +196,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
     try {
       const res = await api.post(paths.syncAll, { dry_run: true });
       setPreview({ plan: res.data, message: res.message });
+      if (onRunFinished) onRunFinished(res.data); // a dry run is recorded in the history too
     } catch (err) {
       setPreview({ error: err });
     }

@@ -7,13 +7,20 @@ const BUTTON = {
   secondary: "border border-slate-300 bg-white text-slate-800 hover:bg-slate-100 disabled:text-slate-400",
   danger: "bg-red-700 text-white hover:bg-red-800 disabled:bg-red-300",
   ghost: "text-blue-800 hover:bg-blue-50 disabled:text-slate-400",
+  ghostDanger: "text-red-700 hover:bg-red-50 disabled:text-slate-400",
 };
 
-export function Button({ variant = "primary", className = "", type = "button", ...rest }) {
+const SIZES = {
+  md: "px-3 py-2",
+  // Row actions: tighter on a phone.
+  sm: "px-2 py-1 sm:px-3 sm:py-2",
+};
+
+export function Button({ variant = "primary", size = "md", className = "", type = "button", ...rest }) {
   return (
     <button
       type={type}
-      className={`inline-flex items-center justify-center gap-2 rounded-md px-3 py-2 text-sm font-medium disabled:cursor-not-allowed ${BUTTON[variant]} ${className}`}
+      className={`inline-flex items-center justify-center gap-2 rounded-md text-sm font-medium disabled:cursor-not-allowed ${SIZES[size]} ${BUTTON[variant]} ${className}`}
       {...rest}
     />
   );

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { clientName, FIELD_LABELS } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
+import { itemsOf } from "../lib/sync.js";
 import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
 
 const PER_PAGE = 20;
@@ -27,6 +28,15 @@ export function syncStateOf(client, known = null) {
   if (known && known.conflicts.has(client.id)) return "conflict";
   if (raw) return String(raw).toLowerCase();
   if (known && known.duplicates.has(client.id)) return "duplicate";
+  const link = known && known.links ? known.links.get(client.id) : null;
+  if (link) {
+    if (link.status) return String(link.status).toLowerCase();
+    if (link.error) return "error";
+    const synced = Date.parse(link.synced_at || "");
+    const updated = Date.parse(client.updated_at || "");
+    if (!Number.isNaN(synced) && !Number.isNaN(updated) && updated > synced + 1000) return "pending";
+    return "linked";
+  }
   if (client.google_id || client.resource_name || (client.sync && client.sync.resource_name)) return "linked";
   return "unknown";
 }
@@ -142,7 +152,20 @@ export default function ClientsPage() {
   const [rowBusy, setRowBusy] = useState(null);
   const [rowError, setRowError] = useState(null);
   const requestId = useRef(0);
-  const [known, setKnown] = useState({ conflicts: new Set(), duplicates: new Set() });
+  const [known, setKnown] = useState({ conflicts: new Set(), duplicates: new Set(), links: null });
+
+  // Which clients of this page are linked to a Google contact (when the API tells).
+  const loadLinks = useCallback((items) => {
+    if (!items.length) return;
+    api
+      .get(paths.links, { query: { client_ids: items.map((c) => c.id).join(",") } })
+      .then((res) => {
+        const list = Array.isArray(res.data) ? res.data : itemsOf(res.data);
+        const links = new Map(list.filter((l) => l.client_id).map((l) => [l.client_id, l]));
+        setKnown((k) => ({ ...k, links: new Map([...(k.links || []), ...links]) }));
+      })
+      .catch(() => {});
+  }, []);
 
   // Conflicts and duplicates mark the clients concerned (badges).
   const loadKnown = useCallback(() => {
@@ -156,7 +179,7 @@ export default function ClientsPage() {
         if (item.status && item.status !== "open") continue;
         for (const id of item.client_ids || []) duplicates.add(id);
       }
-      setKnown({ conflicts, duplicates });
+      setKnown((k) => ({ ...k, conflicts, duplicates }));
     });
   }, []);
 
@@ -177,8 +200,10 @@ export default function ClientsPage() {
     try {
       const res = await api.get(paths.clients, { query: { page, per_page: PER_PAGE, q: debounced, sort } });
       if (id !== requestId.current) return;
-      setResult({ items: res.data || [], pagination: res.pagination || null });
+      const items = res.data || [];
+      setResult({ items, pagination: res.pagination || null });
       setError(null);
+      loadLinks(items);
     } catch (err) {
       if (id === requestId.current) setError(err);
     } finally {
@@ -312,19 +337,19 @@ export default function ClientsPage() {
           <caption className="sr-only">Liste des clients</caption>
           <thead className="bg-slate-50 text-slate-700">
             <tr>
-              <th scope="col" className="px-3 py-2">Client</th>
+              <th scope="col" className="px-2 py-2 sm:px-3">Client</th>
               <th scope="col" className="hidden px-3 py-2 md:table-cell">E-mail</th>
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Téléphone</th>
               <th scope="col" className="hidden px-3 py-2 md:table-cell">Ville</th>
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Entreprise</th>
-              <th scope="col" className="px-3 py-2">Google</th>
-              <th scope="col" className="px-3 py-2"><span className="sr-only">Actions</span></th>
+              <th scope="col" className="px-2 py-2 sm:px-3">Google</th>
+              <th scope="col" className="px-1 py-2 sm:px-3"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
           <tbody aria-busy={loading ? "true" : undefined}>
             {result.items.map((c) => (
               <tr key={c.id} className="border-t border-slate-100 align-top" data-client-id={c.id}>
-                <td className="px-3 py-2">
+                <td className="px-2 py-2 sm:px-3">
                   <span className="font-medium">{[c.nom, c.prenom].filter(Boolean).join(" ")}</span>
                   <span className="block text-xs text-slate-600 md:hidden">{c.email}</span>
                   <span className="block text-xs text-slate-600 lg:hidden">{c.telephone}</span>
@@ -333,23 +358,31 @@ export default function ClientsPage() {
                 <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{c.telephone}</td>
                 <td className="hidden px-3 py-2 md:table-cell">{c.ville}</td>
                 <td className="hidden px-3 py-2 lg:table-cell">{c.entreprise}</td>
-                <td className="px-3 py-2">
+                <td className="px-2 py-2 sm:px-3">
                   <SyncBadge client={c} known={known} />
                 </td>
-                <td className="px-3 py-2">
-                  <div className="flex flex-wrap justify-end gap-1">
-                    <Button variant="ghost" onClick={() => setEditing(c)} aria-label={`Modifier ${clientName(c)}`}>
+                <td className="px-1 py-1 sm:px-3 sm:py-2">
+                  <div className="flex flex-col items-end gap-0.5 sm:flex-row sm:flex-wrap sm:justify-end sm:gap-1">
+                    <Button variant="ghost" size="sm" onClick={() => setEditing(c)} aria-label={`Modifier ${clientName(c)}`}>
                       Modifier
                     </Button>
                     <Button
                       variant="ghost"
+                      size="sm"
                       onClick={() => syncOne(c)}
                       disabled={rowBusy === c.id}
                       aria-label={`Synchroniser ce client : ${clientName(c)}`}
                     >
-                      {rowBusy === c.id ? "Synchronisation…" : "Synchroniser ce client"}
+                      {rowBusy === c.id ? (
+                        "Synchronisation…"
+                      ) : (
+                        <>
+                          <span className="sm:hidden">Synchroniser</span>
+                          <span className="hidden sm:inline">Synchroniser ce client</span>
+                        </>
+                      )}
                     </Button>
-                    <Button variant="ghost" className="text-red-700" onClick={() => setDeleting(c)} aria-label={`Supprimer ${clientName(c)}`}>
+                    <Button variant="ghostDanger" size="sm" onClick={() => setDeleting(c)} aria-label={`Supprimer ${clientName(c)}`}>
                       Supprimer
                     </Button>
                   </div>

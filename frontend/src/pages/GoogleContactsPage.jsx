@@ -64,8 +64,19 @@ export default function GoogleContactsPage() {
   const loadStatus = useCallback(() => {
     api
       .get(paths.status)
-      .then((res) => {
-        setStatus(res.data || {});
+      .then(async (res) => {
+        const data = res.data || {};
+        if (data.authenticated && !data.last_run) {
+          // Older servers leave last_run empty: take the newest run from the history.
+          try {
+            const runs = await api.get(paths.runs, { query: { limit: 5 } });
+            const list = Array.isArray(runs.data) ? runs.data : [];
+            data.last_run = list.find((r) => !r.dry_run) || null;
+          } catch {
+            // The card simply says there was no run yet.
+          }
+        }
+        setStatus(data);
         setStatusError(null);
       })
       .catch((err) => {
@@ -99,7 +110,7 @@ export default function GoogleContactsPage() {
           ))}
         </ul>
       </nav>
-      <div className="mt-4 grid gap-4">
+      <div className="mt-4 grid grid-cols-1 gap-4">
         <ConnectionCard status={status} setup={setup} error={statusError} onChanged={refresh} returnNotice={returnNotice} />
         <SyncPanel connected={connected} onRunFinished={refresh} />
         <ConflictsPanel refreshKey={refreshKey} onResolved={refresh} />

@@ -254,14 +254,14 @@ def login() -> Response:
     creds = validate(LoginIn, json_body())
     user = authenticate_password(db.session, creds.username, creds.password)
     if user is None:
-        logger.warning("failed login for %r from %s", creds.username[:80], request.remote_addr)
+        logger.warning("failed login from %s", request.remote_addr)
         raise ApiError(401, "Identifiant ou mot de passe incorrect.")
     session.clear()
     session.permanent = True
     session["uid"] = user.id
     user.last_login_at = utcnow()
     db.session.commit()
-    logger.info("login of %s", user.username)
+    logger.info("login of user %s", user.id)
     principal = Principal(user.id, user.username, "session")
     return ok(_me(principal), "Connexion réussie")
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from flask import Flask, current_app
 from google.auth.exceptions import RefreshError
-from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from atarys.api import metrics
@@ -41,58 +40,36 @@ NOT_CONNECTED_MESSAGE = (
 )
 
 
-def _default_account(session: Session | scoped_session[Any]) -> Any | None:
-    try:
-        from atarys.sync.service import default_account
-    except ImportError:  # engine not there yet: the model is enough
-        from atarys.models import GoogleAccount
-
-        return session.scalars(select(GoogleAccount).order_by(GoogleAccount.id)).first()
-    return default_account(session)
-
-
-def _get_or_create_account(session: Session | scoped_session[Any], email: str) -> Any:
-    try:
-        from atarys.sync.service import get_or_create_account
-    except ImportError:  # engine not there yet: the model is enough
-        from atarys.models import GoogleAccount
-
-        found = session.scalars(select(GoogleAccount).where(GoogleAccount.email == email)).first()
-        if found is None:
-            found = GoogleAccount(email=email)
-            session.add(found)
-            session.flush()
-        return found
-    return get_or_create_account(session, email)
-
-
 def account_email(app: Flask, session: Session | scoped_session[Any]) -> str | None:
-    """The account to sync: the engine's default account, else the last connected token's."""
-    account = _default_account(session)
+    """The account to sync: the last connected (live) token's, else the engine's default."""
+    from atarys.sync.service import default_account
+
+    token = stored_token(app)
+    if token is not None and not token.revoked:
+        return token.account
+    account = default_account(session)  # type: ignore[arg-type]
     if account is not None:
         return str(account.email)
-    token = stored_token(app)
     return token.account if token else None
 
 
 def ensure_account(session: Session | scoped_session[Any], email: str) -> Any:
     """The engine's ``GoogleAccount`` for ``email``, created when new."""
-    account = _get_or_create_account(session, email)
+    from atarys.sync.service import get_or_create_account
+
+    account = get_or_create_account(session, email)  # type: ignore[arg-type]
     session.commit()
     return account
 
 
 def current_account(app: Flask, session: Session | scoped_session[Any]) -> Any | None:
-    """The ``GoogleAccount`` row of the account to sync, or ``None``."""
-    account = _default_account(session)
-    if account is not None:
-        return account
+    """The ``GoogleAccount`` row of the account to sync (created for a new token), or ``None``."""
+    from atarys.sync.service import default_account
+
     token = stored_token(app)
-    if token is None or token.revoked:
-        return None
-    account = _get_or_create_account(session, token.account)
-    session.commit()
-    return account
+    if token is not None and not token.revoked:
+        return ensure_account(session, token.account)
+    return default_account(session)  # type: ignore[arg-type]
 
 
 def _default_factory(
@@ -112,9 +89,9 @@ def _default_factory(
             people = people_service(app, email)
         except (NotConnectedError, GoogleAuthUnavailableError):
             people = None
-    account = get_or_create_account(session, email)
+    account = get_or_create_account(session, email)  # type: ignore[arg-type]
     session.commit()
-    return SyncService(session, account, people)
+    return SyncService(session, account, people)  # type: ignore[arg-type]
 
 
 def open_service(
@@ -218,9 +195,8 @@ def translate(exc: Exception) -> ApiError | None:
             headers={"Retry-After": "30"},
         )
     if isinstance(exc, RefreshError):
-        return translate(
-            refresh_failed(current_app._get_current_object(), _account_or_empty(), exc)
-        )  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        return translate(refresh_failed(app, _account_or_empty(), exc))
     if not isinstance(exc, e.SyncError):
         return None
     if isinstance(exc, e.AccountBusyError):

@@ -23,7 +23,7 @@ from googleapiclient.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete
 
-from atarys.api import engine, jobs
+from atarys.api import MAX_ID, engine, jobs
 from atarys.api.auth import current_principal
 from atarys.config import Settings
 from atarys.extensions import db
@@ -273,7 +273,7 @@ def _last_run() -> dict[str, Any] | None:
         service = engine.open_service(_app(), require_google=False)
         if service is None:
             return None
-        runs = service.list_runs(limit=1, offset=0)
+        runs = _plain(service.list_runs(limit=1, offset=0))
     except (NotConnectedError, ImportError, ApiError):
         return None
     except Exception:
@@ -542,9 +542,9 @@ def get_run(run_id: str) -> Response:
             except ApiError:
                 data["run"] = None
         return ok(data, _job_message(job.status))
-    if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", run_id):
+    if not run_id.isdigit() or int(run_id) > MAX_ID:
         raise ApiError(404, "Synchronisation introuvable.")
-    key: Any = int(run_id) if run_id.isdigit() else run_id
+    key = int(run_id)
     with engine.engine_errors():
         service = engine.open_service(_app(), require_google=False)
         run = service.get_run(key) if service else None
@@ -574,7 +574,7 @@ class ResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     choice: Literal["atarys", "google", "value"]
-    value: str | dict[str, str | None] | None = None
+    value: str | None = Field(default=None, max_length=200)
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")

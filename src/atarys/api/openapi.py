@@ -481,13 +481,7 @@ def _paths() -> dict[str, Any]:
                     "type": "object",
                     "properties": {
                         "choice": {"type": "string", "enum": ["atarys", "google", "value"]},
-                        "value": {
-                            "nullable": True,
-                            "oneOf": [
-                                {"type": "string"},
-                                {"type": "object", "additionalProperties": NSTR},
-                            ],
-                        },
+                        "value": {"type": "string", "nullable": True, "maxLength": 200},
                     },
                     "required": ["choice"],
                     "additionalProperties": False,

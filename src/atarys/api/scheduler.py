@@ -35,7 +35,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, scoped_session
 
 from atarys.api import engine, metrics
@@ -69,19 +69,25 @@ def claim(
 ) -> bool:
     """Atomically take the job ``name`` if due; ``True`` in exactly one caller per due time."""
     now = now or utcnow()
-    if session.get(ScheduledJob, name) is None:
-        try:
-            session.add(ScheduledJob(name=name, next_run_at=now))
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-    result = session.execute(
-        update(ScheduledJob)
-        .where(ScheduledJob.name == name, ScheduledJob.next_run_at <= now)
-        .values(next_run_at=now + interval, last_started_at=now, claimed_by=me[:100])
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+    try:
+        if session.get(ScheduledJob, name) is None:
+            try:
+                session.add(ScheduledJob(name=name, next_run_at=now))
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+        result = session.execute(
+            update(ScheduledJob)
+            .where(ScheduledJob.name == name, ScheduledJob.next_run_at <= now)
+            .values(next_run_at=now + interval, last_started_at=now, claimed_by=me[:100])
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+    except OperationalError:
+        # SQLite answers "database is locked" to the loser of a concurrent write: another
+        # process is claiming right now, so this one does not run the job (next tick retries).
+        session.rollback()
+        return False
     return getattr(result, "rowcount", 0) == 1
 
 
@@ -95,15 +101,21 @@ def finish(session: Session | scoped_session[Any], name: str, status: str) -> No
     session.commit()
 
 
-def reschedule(session: Session | scoped_session[Any], name: str, at: datetime) -> None:
-    """Move a job's next due time (e.g. after the interval setting changed)."""
-    session.execute(
-        update(ScheduledJob)
-        .where(ScheduledJob.name == name)
-        .values(next_run_at=at)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
+def postpone(session: Session | scoped_session[Any], name: str, at: datetime) -> None:
+    """Make the job ``name`` due no sooner than ``at`` (its row is created when missing)."""
+    try:
+        if session.get(ScheduledJob, name) is None:
+            session.add(ScheduledJob(name=name, next_run_at=at))
+        else:
+            session.execute(
+                update(ScheduledJob)
+                .where(ScheduledJob.name == name, ScheduledJob.next_run_at < at)
+                .values(next_run_at=at)
+                .execution_options(synchronize_session=False)
+            )
+        session.commit()
+    except (IntegrityError, OperationalError):
+        session.rollback()
 
 
 def intervals(app: Flask, account: Any) -> dict[str, timedelta | None]:
@@ -204,20 +216,36 @@ class SyncScheduler:
                 if account is None:
                     return ran
                 email = str(account.email)
-                for kind, interval in intervals(self.app, account).items():
+                kinds = intervals(self.app, account)
+                for kind, interval in kinds.items():
                     if interval is None:
                         continue
                     name = f"{kind}:{email}"
+                    if kind == "poll" and self._full_sync_recent(email, interval):
+                        continue
                     if claim(db.session, name, interval, me=self.identity):
                         status = self._run_sync(kind)
                         finish(db.session, name, status)
                         ran.append(name)
+                        poll = kinds.get("poll")
+                        if kind == "sync" and status == "ok" and poll is not None:
+                            # The full run just read Google: the next poll is one interval away.
+                            postpone(db.session, f"poll:{email}", utcnow() + poll)
             except Exception:
                 logger.exception("scheduler tick failed")
             finally:
                 db.session.remove()
         self.ran.extend(ran)
         return ran
+
+    def _full_sync_recent(self, email: str, poll: timedelta) -> bool:
+        """A full sync started less than a poll interval ago: postpone the poll after it."""
+        row = db.session.get(ScheduledJob, f"sync:{email}")
+        started = row.last_started_at if row is not None else None
+        if started is None or utcnow() - started >= poll:
+            return False
+        postpone(db.session, f"poll:{email}", started + poll)
+        return True
 
     def _run_sync(self, kind: str) -> str:
         trigger = "schedule" if kind == "sync" else "poll"

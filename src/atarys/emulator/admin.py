@@ -3,7 +3,8 @@
 Every call takes an optional ``user`` (query string or JSON body; default
 ``demo@example.com``):
 
-- ``POST /_emulator/reset`` ``{"keep_tokens": true}``: forget contacts, groups, faults, stats.
+- ``POST /_emulator/reset`` ``{"keep_tokens": true}``: forget contacts, groups, faults, stats,
+  registered OAuth clients; expires every earlier sync token.
 - ``POST /_emulator/seed`` ``{"count": N, "random_seed": S}``: add N French contacts.
 - ``POST /_emulator/token`` ``{"scopes": [...], "ttl_s": 3600, "refresh": false}`` →
   ``{"access_token": ...}`` (skips the consent page).
@@ -177,12 +178,12 @@ def rename_contact(state: EmulatorState, email: str, resource_name: str) -> Cont
     renamed = Contact(
         number,
         old.fields,
-        list(old.groups),
+        old.groups,
         0,
         old.version,
         0.0,
         0.0,
-        previous_resource_names=[*old.previous_resource_names, old.resource_name],
+        previous_resource_names=(*old.previous_resource_names, old.resource_name),
     )
     del user.contacts[old.resource_name]
     for gid in old.groups:

@@ -171,7 +171,15 @@ class MethodNotFoundError(GoogleApiError):
 
 
 def error_for_http_code(code: int, message: str | None = None) -> GoogleApiError:
-    """An injected error for an HTTP code (500 → INTERNAL, anything else → UNAVAILABLE)."""
+    """An injected error for an HTTP code: 429 → RESOURCE_EXHAUSTED (RATE_LIMIT_EXCEEDED),
+    500 → INTERNAL, anything else → 503 UNAVAILABLE."""
+    if code == 429:
+        return ResourceExhaustedError(
+            message
+            or "Quota exceeded for quota metric 'Critical read requests (Contact and Profile "
+            "Reads)' and limit 'Critical read requests (Contact and Profile Reads) per minute "
+            "per user' of service 'people.googleapis.com' for consumer 'project_number:0'."
+        )
     if code == 500:
         return InternalError(message)
     return UnavailableError(message)

@@ -7,7 +7,10 @@ injected error (500/503) → the state call → "fail after apply" (503). OAuth2
 (``oauth.py``) and the admin API (``admin.py``) are mounted beside it.
 
 Not implemented (answer 404 "Method not found"): otherContacts.*, directory
-methods, photos, contactGroups.batchGet, ``requestMask.includeField``.
+methods, photos, contactGroups.batchGet. Accepted but without effect: ``sources``,
+``alt=json``; ``requestMask.includeField`` stands in for a missing ``personFields``.
+contactGroups.list has no sync tokens; searchContacts has no warm-up lag and scans
+all contacts.
 """
 
 from __future__ import annotations
@@ -130,9 +133,7 @@ class PeopleApi:
         if call.path["person"] != "me":
             raise InvalidArgumentError("Must be 'people/me'.")
         args = call.args
-        fields = wire.parse_mask(
-            args.get("personFields"), param="personFields", allowed=wire.PERSON_FIELDS
-        )
+        fields = _person_fields(args)
         size = _page_size(args, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         sort_order = args.get("sortOrder") or "LAST_MODIFIED_ASCENDING"
         if sort_order not in wire.SORT_ORDERS:
@@ -225,15 +226,13 @@ class PeopleApi:
                 SYNC_PREFIX, [call.user, int(high_water), now, sync_print]
             )
         if people:
-            items = [wire.person_json(c, fields) for c in people]
+            items = [wire.person_json(c, fields, in_list=True) for c in people]
             return wire.with_items("connections", items, answer)
         return answer
 
     def get(self, call: Call) -> Any:
         """people.get (``people/me`` gives the token owner's profile)."""
-        fields = wire.parse_mask(
-            call.args.get("personFields"), param="personFields", allowed=wire.PERSON_FIELDS
-        )
+        fields = _person_fields(call.args)
         _sources(call.args)
         return self._get_one(call.user, "people/" + call.path["person"], fields)
 
@@ -489,6 +488,12 @@ _RPC_CODES = {
 }
 
 
+def _person_fields(args: MultiDict[str, str]) -> frozenset[str]:
+    """``personFields`` (or the deprecated ``requestMask.includeField``); 400 when neither."""
+    raw = args.get("personFields") or args.get("requestMask.includeField")
+    return wire.parse_mask(raw, param="personFields", allowed=wire.PERSON_FIELDS)
+
+
 def _object(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
@@ -645,6 +650,7 @@ def handle_api(api: PeopleApi, request: Request) -> Response:
     found = find_route(http_method, request.path)
     method_name = found[0].name if found else None
     started = time.perf_counter()
+    started_cpu = time.thread_time()
     user: str | None = None
     try:
         if found is None:
@@ -664,12 +670,18 @@ def handle_api(api: PeopleApi, request: Request) -> Response:
         if latency > 0:
             time.sleep(latency / 1000)
             started = time.perf_counter()
+            started_cpu = time.thread_time()
         with state.lock:
             size_of = _BATCH_SIZES.get(route.name)
             contacts = size_of(body) if size_of and isinstance(body, dict) else 0
             if route.write and not size_of:
                 contacts = 1 if route.name.startswith("people.") else 0
-            state.charge_quota(user, route.name, contacts)
+            extra = None
+            if route.name == "people.connections.list" and not (
+                args.get("pageToken") or args.get("syncToken")
+            ):
+                extra = {"full_sync": 1}
+            state.charge_quota(user, route.name, contacts, extra)
             injected = state.draw_error()
             if injected is not None:
                 raise injected
@@ -678,7 +690,9 @@ def handle_api(api: PeopleApi, request: Request) -> Response:
             if route.write and state.draw_fail_after_apply():
                 raise UnavailableError("The service is currently unavailable.")
             response = json_response(answer)
-            state.user(user).stats.server_time_s[route.name] += time.perf_counter() - started
+            state.user(user).stats.record_time(
+                route.name, time.perf_counter() - started, time.thread_time() - started_cpu
+            )
             return response
     except GoogleApiError as exc:
         with state.lock:
@@ -686,7 +700,11 @@ def handle_api(api: PeopleApi, request: Request) -> Response:
                 stats = state.user(user).stats
                 stats.errors[exc.status] += 1
                 if method_name:
-                    stats.server_time_s[method_name] += time.perf_counter() - started
+                    stats.record_time(
+                        method_name,
+                        time.perf_counter() - started,
+                        time.thread_time() - started_cpu,
+                    )
         if exc.code >= 500:
             logger.info("%s %s → %s (%s)", request.method, request.path, exc.code, exc.message)
         return json_response(exc.to_body(method_name), exc.code)

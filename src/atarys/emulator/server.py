@@ -29,7 +29,7 @@ from atarys.google.client import CONTACTS_SCOPE
 
 logger = logging.getLogger("atarys.emulator.server")
 
-SAVE_INTERVAL_S = 0.5
+SAVE_INTERVAL_S = 1.0
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -75,7 +75,11 @@ class RunningEmulator:
     """A started emulator: its ``url``, its ``state`` and helpers to drive it."""
 
     def __init__(
-        self, server: BaseWSGIServer, app: EmulatorApp, state: EmulatorState, state_file: Path | None
+        self,
+        server: BaseWSGIServer,
+        app: EmulatorApp,
+        state: EmulatorState,
+        state_file: Path | None,
     ) -> None:
         self._server = server
         self.app = app
@@ -90,7 +94,7 @@ class RunningEmulator:
             target=server.serve_forever, name="people-emulator", daemon=True
         )
         self._saver: threading.Thread | None = None
-        self._saved_changes = state.changes
+        self._saved_changes = -1  # save once at start, so a seeded state is on disk at once
 
     def _start(self) -> None:
         self._thread.start()

@@ -23,6 +23,8 @@ from __future__ import annotations
 import base64
 import bisect
 import dataclasses
+import functools
+import gc
 import hashlib
 import json
 import logging
@@ -61,6 +63,10 @@ MAX_CONTACTS = 25_000
 DEFAULT_SYNC_TOKEN_TTL_S = 7 * 24 * 3600.0
 ACCESS_TOKEN_TTL_S = 3600
 AUTH_CODE_TTL_S = 600
+#: After this many new contacts, long-lived state is moved out of the garbage
+#: collector's reach (``gc.freeze``): a full collection otherwise rescans every
+#: stored contact again and again, which dominates the cost of big imports.
+GC_FREEZE_EVERY = 2_000
 QUOTA_WINDOW_S = 60.0
 DAILY_WINDOW_S = 86_400.0
 
@@ -98,13 +104,21 @@ METHOD_COSTS: dict[str, dict[str, int]] = {
     "contactGroups.delete": {"write": 1},
     "contactGroups.members.modify": {"write": 1},
 }
-QUOTA_BUCKETS = ("critical_read", "critical_write", "write", "read", "daily_contact_writes")
+QUOTA_BUCKETS = (
+    "critical_read",
+    "critical_write",
+    "write",
+    "read",
+    "daily_contact_writes",
+    "full_sync",
+)
 _QUOTA_METRICS = {
     "critical_read": "Critical read requests (Contact and Profile Reads)",
     "critical_write": "Critical write requests (Contact and Profile Creates and Updates)",
     "write": "Write requests (Contact Deletes and Group Writes)",
     "read": "Read requests (Contact Group Reads)",
     "daily_contact_writes": "Daily Contact Writes",
+    "full_sync": "Full sync requests (first page of connections.list without a sync token)",
 }
 
 
@@ -117,8 +131,9 @@ def now_rfc3339(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micros:06d}Z"
 
 
+@functools.lru_cache(maxsize=65_536)
 def _digest(*parts: object) -> str:
-    raw = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=12).digest()
+    raw = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=21).digest()
     return base64.b64encode(raw).decode()
 
 
@@ -137,22 +152,21 @@ def reformat_phone(value: str, style: str) -> str:
 # --------------------------------------------------------------------------- model
 
 
-@dataclass
+@dataclass(slots=True)
 class Contact:
     """One stored person of a user; ``fields`` holds only writable content."""
 
     number: int
-    fields: dict[str, list[dict[str, Any]]]
-    groups: list[str]
+    fields: dict[str, tuple[dict[str, Any], ...]]
+    groups: tuple[str, ...]
     seq: int
     version: int
     update_time: float
     visible_at: float
     deleted: bool = False
-    history: list[int] = field(default_factory=list)
-    previous_resource_names: list[str] = field(default_factory=list)
-    cache: dict[str, Any] | None = field(default=None, repr=False, compare=False)
-    encoded: dict[frozenset[str], bytes] | None = field(default=None, repr=False, compare=False)
+    history: tuple[int, ...] = ()
+    previous_resource_names: tuple[str, ...] = ()
+    encoded: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
     def resource_name(self) -> str:
@@ -167,22 +181,26 @@ class Contact:
     @property
     def etag(self) -> str:
         """The person etag; changes with every version (content change or touch)."""
-        return "%" + _digest("p", self.number, self.version)
+        return "%" + _digest(self.number, self.version)[:16]
 
     @property
     def source_etag(self) -> str:
         """The CONTACT source's etag (also accepted on update)."""
-        return "#" + _digest("s", self.number, self.version)
+        return "#" + _digest(self.number, self.version)[-12:]
 
     def to_json(self) -> dict[str, Any]:
         """Persistable form."""
         data = dataclasses.asdict(self)
-        del data["cache"], data["encoded"]
+        del data["encoded"]
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Contact:
         """Inverse of ``to_json``."""
+        data = dict(data)
+        data["fields"] = {k: tuple(v) for k, v in data["fields"].items()}
+        for name in ("groups", "history", "previous_resource_names"):
+            data[name] = tuple(data[name])
         return cls(**data)
 
 
@@ -230,6 +248,12 @@ class UserStats:
     buckets: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     server_time_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    server_cpu_s: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def record_time(self, method: str, wall_s: float, cpu_s: float) -> None:
+        """Add one request's server time (wall clock and the serving thread's CPU time)."""
+        self.server_time_s[method] += wall_s
+        self.server_cpu_s[method] += cpu_s
 
     def to_json(self) -> dict[str, Any]:
         """The ``/_emulator/stats`` answer for this user."""
@@ -240,6 +264,8 @@ class UserStats:
             "requests": sum(self.methods.values()),
             "server_time_s": {k: round(v, 6) for k, v in self.server_time_s.items()},
             "total_server_time_s": round(sum(self.server_time_s.values()), 6),
+            "server_cpu_s": {k: round(v, 6) for k, v in self.server_cpu_s.items()},
+            "total_server_cpu_s": round(sum(self.server_cpu_s.values()), 6),
         }
 
 
@@ -301,7 +327,8 @@ class Faults:
     """Injected faults and quota limits (all off by default).
 
     - ``quota``: per-minute limits per bucket (``critical_read``, ``critical_write``,
-      ``write``, ``read``) and a per-day ``daily_contact_writes``; counted per user.
+      ``write``, ``read``, ``full_sync`` — first pages of full lists) and a per-day
+      ``daily_contact_writes``; counted per user.
     - ``latency_ms``: added to every API request.
     - ``error_rate`` / ``error_codes`` / ``error_seed``: a seeded share of API
       requests fails with 500 or 503 before doing anything.
@@ -412,6 +439,7 @@ class EmulatorState:
         self.auth_codes: dict[str, AuthCode] = {}
         self.clients: dict[str, OAuthClient] = {}
         self.changes = 0
+        self.created_since_freeze = 0
         self.secret = secrets.token_hex(8)
 
     # ----------------------------------------------------------------- basics
@@ -444,16 +472,23 @@ class EmulatorState:
         return user
 
     def reset(self, *, keep_tokens: bool = True) -> None:
-        """Forget every contact, group, fault and stat (users and, by default, tokens stay)."""
+        """Forget contacts, groups, faults, stats and registered OAuth clients.
+
+        Users and, by default, tokens stay.
+
+        The change counter keeps going, and every sync token issued before the reset is
+        expired (an old token must never read the new, empty account as "no change").
+        """
         emails = list(self.users)
         self.users = {}
-        self.seq = 0
         self.rng = random.Random(self.seed)
         self.faults = Faults()
         self.error_rng = random.Random(0)
         self.clock_offset = 0.0
+        self.clients.clear()
+        self.seq += 1
         for email in emails:
-            self.user(email)
+            self.user(email).pruned_seq = self.seq
         if not keep_tokens:
             self.access_tokens.clear()
             self.refresh_tokens.clear()
@@ -477,8 +512,7 @@ class EmulatorState:
         contact.version += 1
         contact.update_time = now
         contact.visible_at = now + self.faults.propagation_delay_s
-        contact.history.append(contact.seq)
-        contact.cache = None
+        contact.history += (contact.seq,)
         contact.encoded = None
         user.log_seqs.append(contact.seq)
         user.log_names.append(contact.resource_name)
@@ -553,13 +587,18 @@ class EmulatorState:
         created = []
         for fields, gids in prepared:
             self._store_phones(fields)
-            contact = Contact(self._new_number(user), fields, gids, 0, 0, 0.0, 0.0)
+            stored = {name: tuple(entries) for name, entries in fields.items()}
+            contact = Contact(self._new_number(user), stored, tuple(gids), 0, 0, 0.0, 0.0)
             user.contacts[contact.resource_name] = contact
             user.live_count += 1
             for gid in gids:
                 user.groups[gid].members[contact.resource_name] = None
             self.record_change(user, contact)
             created.append(contact)
+        self.created_since_freeze += len(created)
+        if self.created_since_freeze >= GC_FREEZE_EVERY:
+            self.created_since_freeze = 0
+            gc.freeze()
         return created
 
     def check_etag(self, contact: Contact, etag: str | None) -> None:
@@ -599,7 +638,7 @@ class EmulatorState:
                 if name == "memberships":
                     continue
                 if fields.get(name):
-                    contact.fields[name] = fields[name]
+                    contact.fields[name] = tuple(fields[name])
                 else:
                     contact.fields.pop(name, None)
             if gids is not None:
@@ -612,7 +651,7 @@ class EmulatorState:
             group = user.groups.get(gid)
             if group is not None:
                 group.members.pop(contact.resource_name, None)
-        contact.groups = list(gids)
+        contact.groups = tuple(gids)
         for gid in gids:
             user.groups[gid].members[contact.resource_name] = None
 
@@ -851,7 +890,7 @@ class EmulatorState:
             if contact is None or contact.deleted:
                 not_found.append(name)
             elif group.gid in contact.groups:
-                if contact.groups == [group.gid] and group.gid != "myContacts":
+                if contact.groups == (group.gid,) and group.gid != "myContacts":
                     cannot_remove.append(name)
                     continue
                 self._set_groups(user, contact, [g for g in contact.groups if g != group.gid])
@@ -936,11 +975,19 @@ class EmulatorState:
             self.error_rng = random.Random(self.faults.error_seed)
         return self.faults
 
-    def charge_quota(self, email: str, method: str, contacts: int = 0) -> None:
-        """Count ``method`` against ``email``'s buckets; 429 when a limit would be passed."""
+    def charge_quota(
+        self, email: str, method: str, contacts: int = 0, extra: dict[str, int] | None = None
+    ) -> None:
+        """Count ``method`` against ``email``'s buckets; 429 when a limit would be passed.
+
+        ``contacts`` adds to ``daily_contact_writes``; ``extra`` adds other units (e.g.
+        ``full_sync`` for the first page of a full connections.list).
+        """
         user = self.user(email)
         user.stats.methods[method] += 1
         costs = dict(METHOD_COSTS.get(method, {}))
+        for bucket, units in (extra or {}).items():
+            costs[bucket] = costs.get(bucket, 0) + units
         if contacts:
             costs["daily_contact_writes"] = costs.get("daily_contact_writes", 0) + contacts
         now = self.now()

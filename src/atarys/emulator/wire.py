@@ -286,19 +286,19 @@ def formatted_address(address: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def _render_fields(contact: Contact) -> dict[str, Any]:
-    """Every stored field of ``contact`` with Google's output-only additions (cached)."""
+def _render_fields(contact: Contact, fields: frozenset[str]) -> dict[str, Any]:
+    """The stored ``fields`` of ``contact`` with Google's output-only additions."""
     source = {"type": "CONTACT", "id": contact.source_id}
+    primary = {"primary": True, "sourcePrimary": True, "source": source}
+    secondary = {"source": source}
     out: dict[str, Any] = {}
     for name, entries in contact.fields.items():
+        if name not in fields:
+            continue
         rendered = []
         for index, entry in enumerate(entries):
             item = dict(entry)
-            item["metadata"] = (
-                {"primary": True, "sourcePrimary": True, "source": source}
-                if index == 0
-                else {"source": source}
-            )
+            item["metadata"] = primary if index == 0 else secondary
             if "type" in item and name not in ("clientData", "userDefined", "biographies"):
                 item["formattedType"] = formatted_type(item["type"])
             if name == "names":
@@ -319,7 +319,7 @@ def _render_fields(contact: Contact) -> dict[str, Any]:
                 item.setdefault("contentType", "TEXT_PLAIN")
             rendered.append(item)
         out[name] = rendered
-    if contact.groups:
+    if contact.groups and "memberships" in fields:
         out["memberships"] = [
             {
                 "metadata": {"source": source},
@@ -349,30 +349,45 @@ def _render_fields(contact: Contact) -> dict[str, Any]:
     return out
 
 
-def render_person(contact: Contact, fields: frozenset[str]) -> dict[str, Any]:
-    """A Person holding only the fields in ``fields`` (tombstones: metadata only)."""
-    cached = contact.cache
-    if cached is None:
-        cached = contact.cache = _render_fields(contact)
+def render_person(
+    contact: Contact, fields: frozenset[str], *, in_list: bool = False
+) -> dict[str, Any]:
+    """A Person holding only the fields in ``fields`` (tombstones: metadata only).
+
+    ``in_list``: as connections.list shows it, at most 100 e-mails and 100 phones.
+    """
     person: dict[str, Any] = {"resourceName": contact.resource_name, "etag": contact.etag}
     if contact.deleted:
-        person["metadata"] = cached["metadata"]
+        person["metadata"] = _render_fields(contact, _METADATA_ONLY)["metadata"]
         return person
-    for name in fields:
-        value = cached.get(name)
+    rendered = _render_fields(contact, fields)
+    for name in sorted(fields):
+        value = rendered.get(name)
         if value is not None:
+            if in_list and name in LIST_CAPPED_FIELDS:
+                value = value[:LIST_FIELD_CAP]
             person[name] = value
     return person
 
 
-def person_json(contact: Contact, fields: frozenset[str]) -> bytes:
+_METADATA_ONLY = frozenset({"metadata"})
+#: connections.list answers hold at most 100 of each of these per person.
+LIST_CAPPED_FIELDS = frozenset({"emailAddresses", "phoneNumbers"})
+LIST_FIELD_CAP = 100
+
+
+def person_json(contact: Contact, fields: frozenset[str], *, in_list: bool = False) -> bytes:
     """``render_person`` as JSON bytes, cached per contact version and field mask."""
     encoded = contact.encoded
     if encoded is None:
         encoded = contact.encoded = {}
-    raw = encoded.get(fields)
+    capped = in_list and any(
+        len(contact.fields.get(f, ())) > LIST_FIELD_CAP for f in LIST_CAPPED_FIELDS
+    )
+    key = ("L:" if capped else "") + ",".join(sorted(fields))
+    raw = encoded.get(key)
     if raw is None:
-        raw = encoded[fields] = dumps(render_person(contact, fields))
+        raw = encoded[key] = dumps(render_person(contact, fields, in_list=capped))
     return raw
 
 

@@ -21,7 +21,13 @@ from typing import Any
 import httplib2
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from atarys.sync.core.errors import (
     AuthError,
@@ -165,22 +171,28 @@ class GoogleSide:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.page_size = page_size
+        self._backoff = wait_exponential_jitter(
+            multiplier=backoff_initial, max=backoff_max, jitter=backoff_initial
+        )
         self.counter = CallCounter()
         self.retries = 0
         self.cache: dict[str, Person] = {}
 
     # --- calls ------------------------------------------------------------------------
 
-    def _wait(self, state: RetryCallState) -> float:
-        from tenacity import wait_exponential_jitter
+    def _call(self, method: str, request: Any, *, idempotent: bool = True) -> dict[str, Any]:
+        """Execute one request: budget, count, retry, and typed errors.
 
-        base = wait_exponential_jitter(
-            initial=self.backoff_initial, max=self.backoff_max, jitter=self.backoff_initial
-        )(state)
-        return float(base)
+        A non-idempotent call (a create) is retried only on 429, which Google answers
+        before doing anything: a 5xx may come after the write was applied (a lost
+        response), and sending it again would make a duplicate. The next run then
+        finds the created contacts by their ``clientData``.
+        """
 
-    def _call(self, method: str, request: Any) -> dict[str, Any]:
-        """Execute one request: budget, count, retry, and typed errors."""
+        def retryable(exc: BaseException) -> bool:
+            if not idempotent:
+                return isinstance(exc, HttpError) and int(exc.resp.status) == 429
+            return _retryable(exc)
 
         def attempt() -> Any:
             self.budget.take(COSTS.get(method, {"critical_read": 1}))
@@ -195,8 +207,8 @@ class GoogleSide:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
-            wait=self._wait,
-            retry=retry_if_exception(_retryable),
+            wait=self._backoff,
+            retry=retry_if_exception(retryable),
             sleep=self.sleep,
             before_sleep=before_sleep,
             reraise=True,
@@ -345,6 +357,7 @@ class GoogleSide:
             resp = self._call(
                 "contactGroups.create",
                 self.people.contactGroups().create(body={"contactGroup": {"name": GROUP_NAME}}),
+                idempotent=False,
             )
         except GoogleApiError as exc:
             if exc.status == 409:  # created meanwhile
@@ -362,7 +375,9 @@ class GoogleSide:
         body = {"contacts": contacts, "readMask": PERSON_FIELDS}
         try:
             resp = self._call(
-                "people.batchCreateContacts", self.people.people().batchCreateContacts(body=body)
+                "people.batchCreateContacts",
+                self.people.people().batchCreateContacts(body=body),
+                idempotent=False,
             )
         except GoogleApiError as exc:
             if exc.status == 400:

@@ -1,0 +1,186 @@
+"""One benchmark step in a fresh process, so CPU time and peak RSS belong to it alone.
+
+``python -m bench.child '<json>'`` with ``{"step": "setup"|"measure", ...}``; prints one
+JSON line with the step's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from google.oauth2.credentials import Credentials
+
+from atarys import create_app, migrate
+from atarys.extensions import db, session
+from atarys.google.client import build_people_service
+from atarys.models import Client
+from bench.naive import naive_sync
+from bench.workload import client_values, contact_person
+
+USER = "bench@example.com"
+
+
+class RowCounter:
+    """Counts rows written (INSERT/UPDATE/DELETE) on an engine."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.rows = 0
+        sa.event.listen(engine, "after_cursor_execute", self._after)
+
+    def _after(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        verb = statement.lstrip().split(" ", 1)[0].upper()
+        if verb not in ("INSERT", "UPDATE", "DELETE"):
+            return
+        if cursor.rowcount is not None and cursor.rowcount > 0:
+            self.rows += cursor.rowcount
+        elif many:
+            self.rows += len(params)
+        elif verb == "INSERT":
+            # INSERT ... RETURNING reports no rowcount on SQLite: count its VALUES groups.
+            self.rows += statement.count("), (") + 1
+
+
+def admin(emulator: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    resp = requests.request(
+        method, f"{emulator}_emulator/{path}", params={"user": USER}, json=body or {}, timeout=600
+    )
+    resp.raise_for_status()
+    return resp.json()
+
+
+def people_service(emulator: str) -> Any:
+    token = admin(emulator, "POST", "token")["access_token"]
+    return build_people_service(Credentials(token=token), emulator)
+
+
+def _app(args: dict[str, Any]) -> Any:
+    work = Path(args["work_dir"])
+    return create_app(
+        {
+            "database_url": args["database_url"],
+            "data_dir": work / "data",
+            "log_dir": work / "logs",
+            "testing": True,
+            "google_api_endpoint": args["emulator"],
+        }
+    )
+
+
+def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
+    from atarys.sync.service import SyncService, get_or_create_account
+
+    account = get_or_create_account(session(), USER)
+    if args.get("quota_per_minute") is not None:
+        account.quota_per_minute = args["quota_per_minute"]
+    session().commit()
+    result = SyncService(session(), account, people_service(args["emulator"])).sync_all(
+        trigger="bench", force=True
+    )
+    return result.to_dict()
+
+
+def fresh_database(url: str) -> None:
+    engine = sa.create_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA IF EXISTS bench CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA bench"))
+    else:
+        Path(engine.url.database or "").unlink(missing_ok=True)
+    engine.dispose()
+    migrate.upgrade(url)
+
+
+def setup(args: dict[str, Any]) -> dict[str, Any]:
+    """Build the scenario's starting point (not measured)."""
+    n, scenario, emulator = int(args["n"]), args["scenario"], args["emulator"]
+    fresh_database(args["database_url"])
+    admin(emulator, "POST", "reset")
+    admin(emulator, "PUT", "faults", {"latency_ms": 0})
+    app = _app(args)
+    with app.app_context():
+        clients = n if scenario != "first_from_google" else 0
+        if clients:
+            session().execute(sa.insert(Client), [client_values(i) for i in range(clients)])
+            session().commit()
+        contacts: list[dict[str, Any]] = []
+        if scenario == "first_from_google":
+            contacts = [contact_person(i, shared=False) for i in range(n)]
+        elif scenario == "overlap_50":
+            contacts = [contact_person(i, shared=i % 2 == 0) for i in range(n)]
+        people = people_service(emulator)
+        for start in range(0, len(contacts), 200):
+            batch = [{"contactPerson": p} for p in contacts[start : start + 200]]
+            people.people().batchCreateContacts(
+                body={"contacts": batch, "readMask": "names"}
+            ).execute()
+        if scenario in ("second_no_change", "one_percent"):
+            engine_sync(args)
+        if scenario == "one_percent":
+            changes = max(1, n // 100)
+            rows = session().scalars(sa.select(Client).order_by(Client.id).limit(changes)).all()
+            for row in rows:
+                row.ville = "Versailles"
+            session().commit()
+            listed = admin(emulator, "GET", "contacts")["contacts"]
+            live = [c for c in listed if not (c.get("metadata") or {}).get("deleted")]
+            for contact in live[-changes:]:
+                number = contact["resourceName"].split("/c", 1)[1]
+                admin(
+                    emulator,
+                    "PATCH",
+                    f"contacts/{number}",
+                    {"organizations": [{"name": "Nouvelle Société", "title": "Directrice"}]},
+                )
+        db.engine.dispose()
+    return {"ok": True}
+
+
+def measure(args: dict[str, Any]) -> dict[str, Any]:
+    """Run one sync (engine or naive) and report its costs."""
+    emulator = args["emulator"]
+    admin(emulator, "PUT", "faults", {"latency_ms": int(args.get("latency_ms", 0))})
+    app = _app(args)
+    with app.app_context():
+        counter = RowCounter(db.engine)
+        before = admin(emulator, "GET", "stats")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        wall0, cpu0 = time.perf_counter(), time.process_time()
+        if args["algorithm"] == "naive":
+            detail: dict[str, Any] = naive_sync(session(), people_service(emulator))
+        else:
+            detail = engine_sync(args)
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        after = admin(emulator, "GET", "stats")
+        db.engine.dispose()
+    admin(emulator, "PUT", "faults", {"latency_ms": 0})
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mb": peak / 1024,
+        "rss_before_mb": rss_before / 1024,
+        "rows_written": counter.rows,
+        "stats_before": before,
+        "stats_after": after,
+        "detail": {k: v for k, v in detail.items() if k != "plan"},
+    }
+
+
+def main() -> None:
+    args = json.loads(sys.argv[1])
+    result = setup(args) if args["step"] == "setup" else measure(args)
+    sys.stdout.write(json.dumps(result, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, expect, it, vi } from "vitest";
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import ClientsPage from "../pages/ClientsPage.jsx";
+import { setCsrfToken } from "../lib/api.js";
+import { envelope, failure, jsonResponse, mockFetch } from "./http.js";
+
+const CLIENTS = [
+  { id: 1, nom: "Martin", prenom: "Jean", email: "jean.martin@exemple.fr", telephone: "+33612345678", ville: "Paris", updated_at: "2026-11-24T00:00:10+00:00" },
+  { id: 2, nom: "Petit", prenom: "Claire", email: "claire.petit@exemple.fr", telephone: null, ville: "Lyon", updated_at: "2026-11-24T00:00:10+00:00" },
+];
+const PAGE = { page: 1, per_page: 20, total: 2, pages: 1, has_next: false, has_prev: false };
+
+beforeEach(() => window.history.replaceState({}, "", "/clients"));
+afterEach(() => vi.unstubAllGlobals());
+
+function api(overrides = () => null) {
+  return mockFetch((call) => {
+    const answer = overrides(call);
+    if (answer) return answer;
+    if (call.url.startsWith("/api/clients/?")) return jsonResponse(200, envelope(CLIENTS, "2 client(s) trouvé(s)", { pagination: PAGE }));
+    if (call.url.endsWith("/conflicts")) return jsonResponse(200, envelope([{ id: 9, client_id: 2, field: "ville", status: "open" }]));
+    if (call.url.endsWith("/duplicates")) return jsonResponse(200, envelope([]));
+    if (call.url.includes("/links")) return jsonResponse(200, envelope([{ client_id: 1, resource_name: "people/c1", synced_at: "2026-11-24T00:00:20+00:00" }]));
+    return jsonResponse(404, failure("?"));
+  });
+}
+
+it("lists clients with a sync badge each", async () => {
+  api();
+  render(<ClientsPage />);
+  const row1 = (await screen.findByText("Martin Jean")).closest("tr");
+  expect(within(row1).getByText("Synchronisé")).toBeInTheDocument();
+  const row2 = screen.getByText("Petit Claire").closest("tr");
+  expect(await within(row2).findByText("Conflit")).toBeInTheDocument();
+  expect(screen.getByText("2 clients — page 1 sur 1")).toBeInTheDocument();
+});
+
+it("shows the API's validation errors under each input, and sends the CSRF token", async () => {
+  setCsrfToken("jeton-csrf");
+  const calls = api(({ method }) =>
+    method === "POST"
+      ? jsonResponse(422, failure("Données invalides.", null, { errors: { nom: "Ce champ est obligatoire.", email: "Adresse e-mail invalide." } }))
+      : null,
+  );
+  render(<ClientsPage />);
+  await userEvent.click(screen.getByRole("button", { name: "Nouveau client" }));
+  const dialog = screen.getByRole("dialog", { name: "Nouveau client" });
+  await userEvent.type(within(dialog).getByLabelText("E-mail"), "pas-une-adresse");
+  await userEvent.click(within(dialog).getByRole("button", { name: "Enregistrer" }));
+  const email = within(dialog).getByLabelText("E-mail");
+  expect(await within(dialog).findByText("Adresse e-mail invalide.")).toBeInTheDocument();
+  expect(email).toHaveAttribute("aria-invalid", "true");
+  expect(email).toHaveAccessibleDescription("Adresse e-mail invalide.");
+  expect(within(dialog).getByLabelText("Nom")).toHaveAccessibleDescription("Ce champ est obligatoire.");
+  const post = calls.find((c) => c.method === "POST");
+  expect(post.headers["X-CSRF-Token"]).toBe("jeton-csrf");
+  expect(post.body.email).toBe("pas-une-adresse");
+  expect(post.body.prenom).toBeNull();
+});
+
+it("asks before deleting a client", async () => {
+  const calls = api(({ method }) => (method === "DELETE" ? jsonResponse(200, envelope({ id: 1 }, "Client supprimé")) : null));
+  render(<ClientsPage />);
+  await userEvent.click(await screen.findByRole("button", { name: "Supprimer Jean Martin" }));
+  expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+  await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Supprimer" }));
+  expect(await screen.findByText("Client supprimé")).toBeInTheDocument();
+  expect(calls.find((c) => c.method === "DELETE").url).toBe("/api/clients/1");
+});
