@@ -28,25 +28,40 @@ USER = "bench@example.com"
 
 
 class RowCounter:
-    """Counts rows written (INSERT/UPDATE/DELETE) on an engine."""
+    """Counts rows written (inserted, updated, deleted) through an engine.
+
+    SQLite: growth of each connection's ``total_changes`` (a RETURNING statement only
+    counts once fully read, so connections are swept again at the end); PostgreSQL:
+    the cursor's ``rowcount`` of each write statement.
+    """
 
     def __init__(self, engine: sa.Engine) -> None:
-        self.rows = 0
+        self._rows = 0
+        self._seen: dict[int, tuple[Any, int]] = {}
+        sa.event.listen(engine, "before_cursor_execute", self._sweep_one)
         sa.event.listen(engine, "after_cursor_execute", self._after)
 
-    def _after(
-        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
-    ) -> None:
-        verb = statement.lstrip().split(" ", 1)[0].upper()
-        if verb not in ("INSERT", "UPDATE", "DELETE"):
+    def _sweep_one(self, conn: Any, cursor: Any, *args: Any) -> None:
+        raw = cursor.connection
+        if hasattr(raw, "total_changes"):
+            _, last = self._seen.get(id(raw), (raw, raw.total_changes))
+            self._rows += raw.total_changes - last
+            self._seen[id(raw)] = (raw, raw.total_changes)
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if hasattr(cursor.connection, "total_changes"):
+            self._sweep_one(conn, cursor)
             return
-        if cursor.rowcount is not None and cursor.rowcount > 0:
-            self.rows += cursor.rowcount
-        elif many:
-            self.rows += len(params)
-        elif verb == "INSERT":
-            # INSERT ... RETURNING reports no rowcount on SQLite: count its VALUES groups.
-            self.rows += statement.count("), (") + 1
+        verb = statement.lstrip().split(" ", 1)[0].upper()
+        if verb in ("INSERT", "UPDATE", "DELETE") and (cursor.rowcount or 0) > 0:
+            self._rows += cursor.rowcount
+
+    @property
+    def rows(self) -> int:
+        for key, (raw, last) in list(self._seen.items()):
+            self._rows += raw.total_changes - last
+            self._seen[key] = (raw, raw.total_changes)
+        return self._rows
 
 
 def admin(emulator: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -160,6 +175,7 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         else:
             detail = engine_sync(args)
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        rows_written = counter.rows
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         after = admin(emulator, "GET", "stats")
         db.engine.dispose()
@@ -169,7 +185,7 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         "cpu_s": cpu,
         "peak_rss_mb": peak / 1024,
         "rss_before_mb": rss_before / 1024,
-        "rows_written": counter.rows,
+        "rows_written": rows_written,
         "stats_before": before,
         "stats_after": after,
         "detail": {k: v for k, v in detail.items() if k != "plan"},

@@ -165,3 +165,19 @@ def test_edits_are_pushed_to_google_debounced(database_url: str, tmp_path: Path)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_shorter_interval_applies_to_the_next_run(two_apps: tuple[Flask, Flask]) -> None:
+    """Lowering auto_sync_minutes moves the next scheduled sync closer at once."""
+    from atarys.api.scheduler import interval_changed
+
+    app = two_apps[0]
+    app.extensions[engine.FACTORY_KEY] = lambda *_args: FakeService()
+    assert "sync:demo@example.com" in SyncScheduler(app).tick()
+    with app.app_context():
+        interval_changed(db.session, "demo@example.com", 15)
+        row = db.session.get(ScheduledJob, "sync:demo@example.com")
+        assert row is not None
+        assert row.last_started_at is not None
+        assert row.next_run_at - row.last_started_at == timedelta(minutes=15)
+        db.session.remove()

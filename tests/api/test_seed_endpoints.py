@@ -21,6 +21,13 @@ def _envelope(body: dict[str, Any]) -> None:
     assert body["message"]
 
 
+def test_status_probes_google_before_connection(gclient: FlaskClient) -> None:
+    """Not connected yet: status still tells whether Google (here the emulator) answers."""
+    data = gclient.get("/api/google-contacts/status").get_json()["data"]
+    assert data["authenticated"] is False
+    assert data["google_reachable"] is True
+
+
 def test_auth_shape_when_not_connected(gclient: FlaskClient) -> None:
     body = gclient.post("/api/google-contacts/auth").get_json()
     _envelope(body)

@@ -77,6 +77,7 @@ def test_root_serves_the_built_index(built: Path, ui: Browser) -> None:
     assert resp.mimetype == "text/html"
     assert '<div id="root">' in resp.text()
     assert resp.headers["Cache-Control"] == "no-cache"
+    assert "default-src 'self'" in resp.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("path", ["/clients", "/google-contacts", "/clients/12/modifier"])

@@ -2,6 +2,7 @@
 import { useEffect, useId, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { clientName, fieldLabel, formatDate, showValue } from "../lib/format.js";
+import { Link } from "../lib/router.jsx";
 import { conflictRows, itemsOf } from "../lib/sync.js";
 import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
 
@@ -15,7 +16,7 @@ function FieldChoice({ row, choice, onChange }) {
   return (
     <fieldset className="rounded-md border border-slate-200 p-3">
       <legend className="px-1 text-sm font-semibold">{fieldLabel(row.field)}</legend>
-      <div className="grid gap-2 sm:grid-cols-2">
+      <div className="grid grid-cols-1 gap-2 sm:grid-cols-2">
         {options.map((opt) => (
           <label
             key={opt.value}
@@ -106,9 +107,9 @@ function ConflictGroup({ group, name, onResolved }) {
             {group.clientId && (
               <>
                 {" · "}
-                <a className="text-blue-700 underline" href={`/clients?id=${group.clientId}`}>
+                <Link className="text-blue-700 underline" to={`/clients?id=${group.clientId}`}>
                   Fiche client
-                </a>
+                </Link>
               </>
             )}
           </span>

@@ -2,6 +2,7 @@
 import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { clientName } from "../lib/format.js";
+import { Link } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
 import { Card, ErrorNotice } from "./ui.jsx";
 
@@ -26,9 +27,11 @@ export function duplicateRecords(group) {
   for (const id of group.client_ids || []) {
     if (!out.some((r) => r.key === `a${id}`)) out.push({ key: `a${id}`, side: "ATARYS", label: `Client n° ${id}`, href: `/clients?id=${id}`, external: false });
   }
-  for (const id of [...(group.google_ids || []), ...(group.resource_names || [])]) {
-    if (!out.some((r) => r.key === `g${id}`)) out.push({ key: `g${id}`, side: "Google", label: id, href: googleUrl({ google_id: id }), external: true });
-  }
+  const ids = [...(group.google_ids || []), ...(group.resource_names || [])];
+  ids.forEach((id, index) => {
+    const label = ids.length > 1 ? `contact n° ${index + 1}` : "contact";
+    if (!out.some((r) => r.key === `g${id}`)) out.push({ key: `g${id}`, side: "Google", label, title: id, href: googleUrl({ google_id: id }), external: true });
+  });
   if (!out.length && group.client_id) out.push({ key: `a${group.client_id}`, side: "ATARYS", label: `Client n° ${group.client_id}`, href: `/clients?id=${group.client_id}`, external: false });
   if (group.google_id && !out.some((r) => r.side === "Google")) out.push({ key: `g${group.google_id}`, side: "Google", label: group.google_id, href: googleUrl(group), external: true });
   return out;
@@ -77,9 +80,19 @@ export default function DuplicatesPanel({ refreshKey }) {
               {duplicateRecords(g).map((r) => (
                 <li key={r.key}>
                   <span className="text-xs text-slate-600">{r.side} : </span>
-                  {r.href ? (
-                    <a href={r.href} className="text-blue-700 underline break-all" {...(r.external ? { target: "_blank", rel: "noreferrer" } : {})}>
+                  {r.href && !r.external ? (
+                    <Link to={r.href} className="text-blue-700 underline">
                       {r.label}
+                    </Link>
+                  ) : r.href ? (
+                    <a
+                      href={r.href}
+                      title={r.title}
+                      className="text-blue-700 underline break-all"
+                      {...(r.external ? { target: "_blank", rel: "noreferrer" } : {})}
+                    >
+                      {r.label}
+                      {r.external && <span className="sr-only"> (s'ouvre dans Google Contacts, nouvel onglet)</span>}
                     </a>
                   ) : (
                     r.label

@@ -127,7 +127,7 @@ export default function RunsHistory({ refreshKey }) {
       {runs.length > 0 && (
         <>
           <RunsChart runs={runs} />
-          <div className="mt-3 overflow-x-auto">
+          <div className="mt-3 relative overflow-x-auto">
             <table className="w-full text-left text-sm">
               <caption className="sr-only">Liste des synchronisations</caption>
               <thead className="text-slate-600">

@@ -1,6 +1,7 @@
 // Sync settings: conflict policy, deletion propagation, import scope, auto-sync interval.
 import { useEffect, useId, useState } from "react";
 import { api, paths } from "../lib/api.js";
+import { classifyError } from "../lib/errors.js";
 import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
 
 const ENUMS = {
@@ -147,7 +148,7 @@ function SettingControl({ name, value, onChange, error }) {
   );
 }
 
-export default function SettingsPanel() {
+export default function SettingsPanel({ connected = true }) {
   const [settings, setSettings] = useState(null);
   const [error, setError] = useState(null);
   const [errors, setErrors] = useState({});
@@ -155,11 +156,22 @@ export default function SettingsPanel() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    setError(null);
+    if (connected !== true) {
+      // Unknown yet (null) or not connected: there is no account to read settings from.
+      setSettings(null);
+      return;
+    }
     api
       .get(paths.settings)
       .then((res) => setSettings(res.data || {}))
-      .catch(setError);
-  }, []);
+      .catch((err) => {
+        setSettings(null);
+        setError(err);
+      });
+  }, [connected]);
+
+  const notConnected = connected === false || (error && classifyError(error) === "not_connected");
 
   const save = async (event) => {
     event.preventDefault();
@@ -182,10 +194,14 @@ export default function SettingsPanel() {
 
   return (
     <Card id="reglages" title="Réglages de la synchronisation">
-      <ErrorNotice error={error} />
+      {notConnected ? (
+        <p className="text-sm text-slate-600">Les réglages seront disponibles une fois Google connecté.</p>
+      ) : (
+        <ErrorNotice error={error} />
+      )}
       {settings && (
         <form onSubmit={save} className="space-y-4" aria-label="Réglages de la synchronisation">
-          <div className="grid gap-4 sm:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
             {EDITABLE.filter((k) => k in settings).map((name) => (
               <SettingControl key={name} name={name} value={settings[name]} error={errors[name]} onChange={(v) => setSettings((s) => ({ ...s, [name]: v }))} />
             ))}

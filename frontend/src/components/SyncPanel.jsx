@@ -29,7 +29,7 @@ const PREVIEW_PAGE = 25;
 export function RunCounts({ counts }) {
   if (!counts) return null;
   return (
-    <div className="grid gap-3 sm:grid-cols-2" data-testid="run-counts">
+    <div className="grid grid-cols-1 gap-3 sm:grid-cols-2" data-testid="run-counts">
       {DIRECTIONS.map((dir) => (
         <div key={dir.key} className="rounded-md border border-slate-200 p-3">
           <h3 className="text-sm font-semibold">{dir.label}</h3>
@@ -69,7 +69,7 @@ export function ChangeList({ items, emptyText = "Aucun changement." }) {
                   {item.error && <span className="text-xs text-red-700">{item.error}</span>}
                 </summary>
                 {changes.length > 0 && (
-                  <div className="overflow-x-auto border-t border-slate-100 px-3 py-2">
+                  <div className="relative overflow-x-auto border-t border-slate-100 px-3 py-2">
                     <table className="w-full text-sm">
                       <thead>
                         <tr className="text-left text-xs text-slate-600">

@@ -113,7 +113,7 @@ function ClientForm({ initial, onSaved, onCancel }) {
   return (
     <Dialog title={editing ? `Modifier ${clientName(initial)}` : "Nouveau client"} onClose={onCancel}>
       <form onSubmit={submit} noValidate aria-label={editing ? "Modifier le client" : "Nouveau client"}>
-        <div className="grid gap-4 sm:grid-cols-2">
+        <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           {fields.map(([key, props]) => (
             <Field key={key} label={FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
           ))}
@@ -332,7 +332,7 @@ export default function ClientsPage() {
       </ErrorNotice>
       {rowError && <ErrorNotice error={rowError.error} className="mt-4" />}
 
-      <div className="mt-4 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+      <div className="mt-4 relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
         <table className="w-full text-left text-sm">
           <caption className="sr-only">Liste des clients</caption>
           <thead className="bg-slate-50 text-slate-700">
@@ -351,7 +351,7 @@ export default function ClientsPage() {
               <tr key={c.id} className="border-t border-slate-100 align-top" data-client-id={c.id}>
                 <td className="px-2 py-2 sm:px-3">
                   <span className="font-medium">{[c.nom, c.prenom].filter(Boolean).join(" ")}</span>
-                  <span className="block text-xs text-slate-600 md:hidden">{c.email}</span>
+                  <span className="block text-xs break-all text-slate-600 md:hidden">{c.email}</span>
                   <span className="block text-xs text-slate-600 lg:hidden">{c.telephone}</span>
                 </td>
                 <td className="hidden px-3 py-2 md:table-cell">{c.email}</td>

@@ -99,7 +99,7 @@ export default function GoogleContactsPage() {
   return (
     <div>
       <h1 className="text-2xl font-semibold">Google Contacts</h1>
-      <nav aria-label="Sections de la page" className="mt-3 overflow-x-auto">
+      <nav aria-label="Sections de la page" className="mt-3 relative overflow-x-auto">
         <ul className="flex gap-2 text-sm whitespace-nowrap">
           {SECTIONS.map(([id, label]) => (
             <li key={id}>
@@ -116,7 +116,7 @@ export default function GoogleContactsPage() {
         <ConflictsPanel refreshKey={refreshKey} onResolved={refresh} />
         <DuplicatesPanel refreshKey={refreshKey} />
         <RunsHistory refreshKey={refreshKey} />
-        <SettingsPanel />
+        <SettingsPanel connected={status ? connected : null} />
       </div>
     </div>
   );

@@ -127,6 +127,7 @@ def start_demo_emulator(settings: Settings, *, host: str, port: int) -> Any:
     uris = {
         f"http://{name}:{port}/api/google-contacts/oauth2callback"
         for name in (host, "localhost", "127.0.0.1")
+        if name not in ("0.0.0.0", "::", "")  # noqa: S104 (filtered out, not bound)
     }
     emulator.write_client_secrets(settings.google_credentials_file, "web", sorted(uris))
     return emulator

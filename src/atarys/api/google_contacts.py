@@ -16,7 +16,9 @@ import logging
 import re
 from datetime import timedelta
 from typing import Any, Literal
+from urllib.parse import urlencode, urljoin
 
+import requests
 from flask import Blueprint, Response, current_app, redirect, request, url_for
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
@@ -38,7 +40,7 @@ from atarys.google.connection import (
     stored_token,
     token_store,
 )
-from atarys.google.tokens import StoredToken
+from atarys.google.tokens import StoredToken, TokenStoreError
 from atarys.http import ApiError, ok, optional_json_body
 from atarys.models import OAuthState, utcnow
 from atarys.validation import validate
@@ -148,8 +150,7 @@ def auth() -> Response:
 
 
 def _to_ui(**params: str) -> Response:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    resp = redirect(f"{UI_PATH}?{query}", code=302)
+    resp = redirect(f"{UI_PATH}?{urlencode(params)}", code=302)
     assert isinstance(resp, Response)
     return resp
 
@@ -163,8 +164,14 @@ def oauth2callback() -> Response:
         logger.warning("OAuth2 callback with an unknown state")
         return _to_ui(google="error", reason="state")
     redirect_uri, verifier, created = row.redirect_uri, row.code_verifier, row.created_at
-    db.session.delete(row)
+    used = db.session.execute(
+        delete(OAuthState)
+        .where(OAuthState.state_hash == row.state_hash)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    if getattr(used, "rowcount", 0) != 1:  # another request used this state first
+        return _to_ui(google="error", reason="state")
     if utcnow() - created > STATE_TTL:
         return _to_ui(google="error", reason="expired")
     if request.args.get("error"):
@@ -186,7 +193,10 @@ def oauth2callback() -> Response:
         return _to_ui(google="error", reason="unreachable")
     store = token_store(_app())
     token = StoredToken.from_credentials(email, creds)
-    previous = store.load(email)
+    try:
+        previous = store.load(email)
+    except TokenStoreError:
+        previous = None
     if not token.refresh_token and previous is not None and not previous.revoked:
         token.refresh_token = previous.refresh_token
     store.save(token)
@@ -286,6 +296,17 @@ def _last_run() -> dict[str, Any] | None:
     return None
 
 
+def _probe(endpoint: str) -> bool:
+    """Whether the People API endpoint answers at all (any answer below 500, even a 401)."""
+    try:
+        resp = requests.get(
+            urljoin(endpoint, "v1/people/me"), params={"personFields": "names"}, timeout=3
+        )
+    except requests.RequestException:
+        return False
+    return resp.status_code < 500
+
+
 @bp.get("/status")
 def status() -> Response:
     """The truth about the connection: files, token, Google reachable, last and next run."""
@@ -295,17 +316,25 @@ def status() -> Response:
     credentials_exists = settings.google_credentials_file.exists()
     state = connection_state(_app())
     reachable: bool | None = None
+    usable = False
     if state.authenticated:
         try:
             service = people_service(_app(), state.account)
             service.people().get(resourceName="people/me", personFields="emailAddresses").execute()
-            reachable = True
+            reachable = usable = True
         except RefreshError as exc:
             refresh_failed(_app(), str(state.account), exc)
             state = connection_state(_app())
-        except (HttpError, OSError, NotConnectedError, GoogleAuthUnavailableError):
+        except HttpError as exc:
+            code = int(getattr(exc.resp, "status", 0) or 0)
+            reachable = 0 < code < 500 and code != 429
+        except (OSError, GoogleAuthUnavailableError):
             reachable = False
-    service_available = bool(state.authenticated and reachable)
+        except NotConnectedError:
+            state = connection_state(_app())
+    elif credentials_exists:
+        reachable = _probe(settings.google_api_endpoint)
+    service_available = bool(state.authenticated and usable)
     data: dict[str, Any] = {
         "authenticated": state.authenticated,
         "service_available": service_available,
@@ -627,6 +656,10 @@ def put_settings() -> Response:
         values["phone_region"] = values["phone_region"].upper()
     with engine.engine_errors():
         data = engine.update_account_settings(_app(), values)
+    if "auto_sync_minutes" in values and data.get("account"):
+        from atarys.api import scheduler
+
+        scheduler.interval_changed(db.session, str(data["account"]), values["auto_sync_minutes"])
     return ok(data, "Paramètres enregistrés")
 
 

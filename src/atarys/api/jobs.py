@@ -20,6 +20,7 @@ from flask import Flask
 
 from atarys.api import engine
 from atarys.extensions import db
+from atarys.http import ApiError
 from atarys.models import utcnow
 
 logger = logging.getLogger("atarys.api.jobs")
@@ -79,6 +80,7 @@ def _progress(job: Job) -> Any:
 
 
 def _run(app: Flask, job: Job) -> None:
+    status = "failed"
     with app.app_context():
         job.status = "running"
         try:
@@ -95,21 +97,17 @@ def _run(app: Flask, job: Job) -> None:
             job.run_id = result.get("run_id")
             if job.total is None:
                 job.total = job.done
-            job.status = "finished"
-        except Exception as exc:
-            api_error = exc if hasattr(exc, "status") and hasattr(exc, "message") else None
-            if api_error is None:
-                logger.exception("background sync failed")
-                job.error = {"status": 500, "message": "Erreur interne pendant la synchronisation."}
-            else:
-                job.error = {
-                    "status": getattr(api_error, "status", 500),
-                    "message": getattr(api_error, "message", ""),
-                }
-            job.status = "failed"
+            status = "finished"
+        except ApiError as exc:
+            job.error = {"status": exc.status, "message": exc.message}
+        except Exception:
+            logger.exception("background sync failed")
+            job.error = {"status": 500, "message": "Erreur interne pendant la synchronisation."}
         finally:
-            job.finished_at = utcnow()
             db.session.remove()
+    # Published last, once the database connection is back in the pool.
+    job.finished_at = utcnow()
+    job.status = status
 
 
 def start(app: Flask, *, dry_run: bool, force: bool) -> Job:

@@ -118,6 +118,16 @@ def postpone(session: Session | scoped_session[Any], name: str, at: datetime) ->
         session.rollback()
 
 
+def interval_changed(session: Session | scoped_session[Any], email: str, minutes: int) -> None:
+    """The auto-sync interval changed: the next scheduled sync follows it from its last start."""
+    row = session.get(ScheduledJob, f"sync:{email}")
+    if row is None or minutes <= 0:
+        return
+    base = row.last_started_at or utcnow()
+    row.next_run_at = min(row.next_run_at, base + timedelta(minutes=minutes))
+    session.commit()
+
+
 def intervals(app: Flask, account: Any) -> dict[str, timedelta | None]:
     """The interval of each scheduled job kind for ``account`` (``None`` = off)."""
     minutes = getattr(account, "auto_sync_minutes", None)
@@ -201,7 +211,7 @@ class SyncScheduler:
 
         client_changed.disconnect(self._on_client_changed)
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
+            self._scheduler.shutdown(wait=True)
             self._scheduler = None
         self.app.extensions.pop(EXTENSION_KEY, None)
 
