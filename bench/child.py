@@ -103,6 +103,60 @@ def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
     return result.to_dict()
 
 
+def api_edit(args: dict[str, Any]) -> dict[str, Any]:
+    """Edit one client through the HTTP API; time until Google shows it (the debounced push)."""
+    from atarys.api import engine as api_engine
+    from atarys.api.auth import create_token, create_user
+    from atarys.api.scheduler import SyncScheduler
+    from atarys.google.connection import token_store
+    from atarys.google.tokens import StoredToken
+
+    emulator = args["emulator"]
+    app = _app(args)
+    grant = admin(emulator, "POST", "token", {"refresh": True, "client_id": "bench"})
+    creds = Credentials(
+        token=grant["access_token"],
+        refresh_token=grant["refresh_token"],
+        token_uri=f"{emulator}token",
+        client_id="bench",
+        client_secret="bench",  # noqa: S106 (the emulator's test client)
+    )
+    token_store(app).save(StoredToken.from_credentials(USER, creds))
+    with app.app_context():
+        api_engine.ensure_account(session(), USER)
+        bearer = create_token(session(), "bench", create_user(session(), "bench", "mot-de-passe-bench"))
+        client_id = session().scalars(sa.select(Client.id).order_by(Client.id).limit(1)).one()
+        session().commit()
+        db.session.remove()
+    scheduler = SyncScheduler(app, tick_seconds=3600)
+    scheduler.start()
+    try:
+        http = app.test_client()
+        http.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
+        start = time.perf_counter()
+        resp = http.patch(f"/api/clients/{client_id}", json={"ville": "Versailles"})
+        assert resp.status_code == 200, resp.get_json()
+        answered = time.perf_counter() - start
+        email = f"client{client_id - 1}@bench.fr"
+        while time.perf_counter() - start < 60:
+            contacts = admin(emulator, "GET", "contacts")["contacts"]
+            hit = [
+                c
+                for c in contacts
+                if any(e.get("value") == email for e in c.get("emailAddresses") or [])
+                and any(a.get("city") == "Versailles" for a in c.get("addresses") or [])
+            ]
+            if hit:
+                break
+            time.sleep(0.05)
+        else:
+            raise SystemExit("the edit never reached Google")
+        latency = time.perf_counter() - start
+    finally:
+        scheduler.shutdown()
+    return {"api_answer_s": answered, "latency_s": latency}
+
+
 def fresh_database(url: str) -> None:
     engine = sa.create_engine(url)
     if engine.dialect.name == "postgresql":
@@ -138,7 +192,7 @@ def setup(args: dict[str, Any]) -> dict[str, Any]:
             people.people().batchCreateContacts(
                 body={"contacts": batch, "readMask": "names"}
             ).execute()
-        if scenario in ("second_no_change", "one_percent"):
+        if scenario in ("second_no_change", "one_percent", "api_edit"):
             engine_sync(args)
         if scenario == "one_percent":
             changes = max(1, n // 100)
@@ -170,7 +224,10 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         before = admin(emulator, "GET", "stats")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         wall0, cpu0 = time.perf_counter(), time.process_time()
-        if args["algorithm"] == "naive":
+        if args["scenario"] == "api_edit":
+            db.session.remove()
+            detail = api_edit(args)
+        elif args["algorithm"] == "naive":
             detail: dict[str, Any] = naive_sync(session(), people_service(emulator))
         else:
             detail = engine_sync(args)

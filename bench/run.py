@@ -35,6 +35,7 @@ SCENARIOS = {
     "overlap_50": "1re synchro, 50 % en commun (e-mail)",
     "second_no_change": "2e synchro sans changement",
     "one_percent": "1 % modifié de chaque côté",
+    "api_edit": "1 client modifié par l'API → visible dans Google",
 }
 NAIVE_SCENARIOS = ("first_to_google", "first_from_google", "overlap_50", "second_no_change")
 # The per-minute limits the paced estimate is computed under (the engine's default budget).
@@ -194,6 +195,23 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
             f"| {r.backend} | {r.n} | {SCENARIOS[r.scenario]} | {r.latency_ms} ms | {r.calls} | {e.calls} | "
             f"{ratio:.0f}× | {r.result['wall_s']:.2f} | {e.result['wall_s']:.2f} |"
         )
+    edits = [r for r in rows if r.scenario == "api_edit"]
+    if edits:
+        lines += [
+            "",
+            "## One client edited through the API: time until Google has it",
+            "",
+            "`PATCH /api/clients/<id>` through the real app with its scheduler; the push is "
+            "debounced (2 s after the last edit by default, `ATARYS_PUSH_DELAY_SECONDS`).",
+            "",
+            "| DB | N | API answer ms | in Google after s | API calls |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for r in edits:
+            d = r.result["detail"]
+            lines.append(
+                f"| {r.backend} | {r.n} | {d['api_answer_s'] * 1000:.0f} | {d['latency_s']:.2f} | {r.calls} |"
+            )
     if paced:
         lines += [
             "",

@@ -159,6 +159,7 @@ def test_office_flow(page: Any, server: Server) -> None:
     settings.get_by_label("En cas de conflit").select_option("manual")
     settings.get_by_role("button", name="Enregistrer les réglages").click()
     page.get_by_text("Paramètres enregistrés").wait_for()
+    assert settings.get_by_label("En cas de conflit").input_value() == "manual"
     screenshot(page, "11-reglages")
 
     emulator_admin(

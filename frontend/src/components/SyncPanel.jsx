@@ -111,7 +111,9 @@ export function runError(run) {
     (err && err.message) || (typeof run.error === "string" && run.error) || run.error_message || "La synchronisation a échoué.";
   const code = (err && (err.reason || err.code)) || run.error_code || run.reason || (run.status === "refused" ? "mass_deletion" : null);
   const status = (err && err.status) || run.http_status || 500;
-  const retryAfter = err && err.retry_after !== undefined ? Number(err.retry_after) : null;
+  // The wait, from the job's error when it says it, else from its French message ("dans 60 s").
+  const said = /dans (\d+) ?s\b/.exec(message);
+  const retryAfter = err && err.retry_after !== undefined ? Number(err.retry_after) : said ? Number(said[1]) : null;
   return new ApiError(status, message, { code, data: run, retryAfter });
 }
 

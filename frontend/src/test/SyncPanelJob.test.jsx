@@ -108,3 +108,17 @@ it("shows a dry-run plan item with its fields for each side", async () => {
   expect(preview.querySelector('[data-count="atarys_to_google.created"]')).toHaveTextContent("1");
   expect(preview.querySelector('[data-count="google_to_atarys.updated"]')).toHaveTextContent("1");
 });
+
+it("reads the quota's wait from a failed job's message", async () => {
+  mockFetch(({ method }) => {
+    if (method === "POST") return jsonResponse(202, envelope({ run_id: "job-q", status: "running", progress: { done: 0, total: null } }));
+    return jsonResponse(
+      200,
+      envelope({ run_id: "job-q", status: "failed", error: { status: 429, message: "Quota de l'API Google dépassé : réessayez dans 60 s." } }),
+    );
+  });
+  render(<SyncPanel pollInterval={5} />);
+  await userEvent.click(screen.getByRole("button", { name: "Synchroniser avec Google Contacts" }));
+  const notice = (await screen.findByText("Quota Google atteint")).closest("[data-error-kind]");
+  expect(notice).toHaveTextContent("Réessayez dans 1 minute.");
+});

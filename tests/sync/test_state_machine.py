@@ -1,0 +1,411 @@
+"""A Hypothesis state machine over the real ATARYS database and the emulator.
+
+Random creates, edits and deletes on both sides, interleaved with syncs under injected
+faults (429, 503, lost responses, stale etags, expired sync tokens, propagation delay,
+touch without edit, phone reformatting). After every clean sync: both sides agree on
+every linked pair, no duplicate was created, every edit is present or recorded as a
+resolved conflict, Google-only fields are unchanged, and a second sync writes nothing.
+
+Profiles: ``ATARYS_HYPOTHESIS_PROFILE=ci`` (default, 30 examples × up to 25 steps per
+backend) or ``dev`` (8 examples) or ``deep`` (300 examples).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sqlalchemy import delete, select
+
+from atarys.emulator.server import RunningEmulator
+from atarys.extensions import db
+from atarys.google.client import build_people_service
+from atarys.models import (
+    Client,
+    GoogleAccount,
+    SyncConflict,
+    SyncDuplicate,
+    SyncLink,
+    SyncRun,
+    SyncRunItem,
+    utcnow,
+)
+from atarys.sync.core.errors import MassDeletionError, SyncError
+from atarys.sync.core.mapping import client_id_of, person_to_record
+from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
+from atarys.sync.service import RunResult, SyncService, get_or_create_account
+from atarys.sync.sides.google import GoogleSide
+from fixtures.emulator import Admin
+from fixtures.sync import GOOGLE_OPTIONS
+
+PROFILES = {
+    "dev": settings(max_examples=8, stateful_step_count=20),
+    "ci": settings(max_examples=30, stateful_step_count=25),
+    "deep": settings(max_examples=300, stateful_step_count=40),
+}
+PROFILE = os.environ.get("ATARYS_HYPOTHESIS_PROFILE", "ci")
+SETTINGS = settings(
+    PROFILES.get(PROFILE, PROFILES["ci"]),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+WRITES = ("batchCreateContacts", "batchUpdateContacts", "batchDeleteContacts")
+SHARED_EMAILS = ["anne@example.com", "bob@example.com", "carl@example.com"]
+Field = st.sampled_from(["nom", "prenom", "telephone", "ville", "entreprise", "fonction", "email"])
+Text = st.sampled_from(
+    ["Martin", "Dubois", "Lyon", "Paris", "ACME", "Gérant", "Élodie", "  Nice  ", None]
+)
+Phones = st.sampled_from(["+33612345678", "+33698765432", "+33123456789", None])
+FAULTS = st.sampled_from(
+    ["429", "503", "lost", "stale", "expired", "delay", "touch", "phone", "flaky"]
+)
+
+
+def person_fields(field: str, value: str | None, current: dict[str, Any]) -> dict[str, Any]:
+    """The Person fields a phone would send to set one mapped field (other entries kept)."""
+    if field in ("nom", "prenom"):
+        name = dict((current.get("names") or [{}])[0])
+        name.pop("displayName", None)
+        name.pop("displayNameLastFirst", None)
+        name["familyName" if field == "nom" else "givenName"] = value
+        return {"names": [{k: v for k, v in name.items() if v is not None}]}
+    if field == "email":
+        others = (current.get("emailAddresses") or [])[1:]
+        return {"emailAddresses": ([{"value": value}] if value else []) + others}
+    if field == "telephone":
+        others = (current.get("phoneNumbers") or [])[1:]
+        return {"phoneNumbers": ([{"value": value}] if value else []) + others}
+    if field in ("ville",):
+        addr = dict((current.get("addresses") or [{}])[0])
+        addr.pop("formattedValue", None)
+        addr["city"] = value
+        return {"addresses": [{k: v for k, v in addr.items() if v is not None}]}
+    org = dict((current.get("organizations") or [{}])[0])
+    org["name" if field == "entreprise" else "title"] = value
+    return {"organizations": [{k: v for k, v in org.items() if v is not None}]}
+
+
+class SyncMachine(RuleBasedStateMachine):
+    """One example: an empty database and an empty emulator account."""
+
+    def __init__(self, app: Flask, emulator: RunningEmulator, log_dir: Path) -> None:
+        super().__init__()
+        self.app = app
+        self.emulator = emulator
+        emulator.reset()
+        self.admin = Admin(emulator.url)
+        token = emulator.issue_token(ttl_s=10**7)
+        from google.oauth2.credentials import Credentials
+
+        self.people = build_people_service(Credentials(token=token), emulator.url)
+        self.ctx = app.app_context()
+        self.ctx.push()
+        self.session = db.session
+        for model in (
+            SyncRunItem,
+            SyncConflict,
+            SyncDuplicate,
+            SyncLink,
+            SyncRun,
+            GoogleAccount,
+            Client,
+        ):
+            self.session.execute(delete(model))
+        self.session.commit()
+        self.account = get_or_create_account(self.session, "staff@example.com")
+        self.session.commit()
+        self.service = SyncService(
+            self.session, self.account, self.people, log_dir=log_dir, google_options=GOOGLE_OPTIONS
+        )
+        self.clients: list[int] = []  # created by the test
+        self.contacts: list[str] = []  # created by the test (Google-only data to watch)
+        self.edits: dict[
+            tuple[str, str], str | None
+        ] = {}  # (entity, field) → value since last clean sync
+        self.fresh = 0
+        self.delay = 0.0
+        self.synced_once = False
+
+    def teardown(self) -> None:
+        self.session.rollback()
+        db.session.remove()
+        self.ctx.pop()
+
+    # --- helpers ------------------------------------------------------------------
+
+    def _fresh_email(self) -> str:
+        self.fresh += 1
+        return f"u{self.fresh}@example.com"
+
+    def _live_clients(self) -> list[Client]:
+        self.session.expire_all()
+        return list(
+            self.session.scalars(
+                select(Client).where(Client.deleted_at.is_(None)).order_by(Client.id)
+            )
+        )
+
+    def _live_contacts(self) -> dict[str, dict[str, Any]]:
+        raw = self.admin.call("GET", "contacts")["contacts"]
+        return {c["resourceName"]: c["person"] for c in raw if not c["deleted"]}
+
+    def _email_taken(self, email: str | None) -> bool:
+        return email is not None and any(
+            (c.email or "").lower() == email for c in self._live_clients()
+        )
+
+    # --- ATARYS rules -------------------------------------------------------------
+
+    @rule(nom=Text, ville=Text, phone=Phones, shared=st.booleans(), pick=st.integers(0, 2))
+    def create_client(
+        self, nom: str | None, ville: str | None, phone: str | None, shared: bool, pick: int
+    ) -> None:
+        email = SHARED_EMAILS[pick] if shared else self._fresh_email()
+        if self._email_taken(email):
+            return
+        client = Client(nom=nom or "Sans nom", ville=ville, telephone=phone, email=email)
+        self.session.add(client)
+        self.session.commit()
+        self.clients.append(client.id)
+
+    @precondition(lambda self: bool(self.clients))
+    @rule(i=st.integers(0, 50), field=Field, value=Text, phone=Phones)
+    def edit_client(self, i: int, field: str, value: str | None, phone: str | None) -> None:
+        live = self._live_clients()
+        if not live:
+            return
+        client = live[i % len(live)]
+        new = phone if field == "telephone" else self._fresh_email() if field == "email" else value
+        if field == "nom":
+            new = new or "Sans nom"
+        setattr(client, field, new)
+        self.session.commit()
+        self.edits[(f"client:{client.id}", field)] = new
+
+    @precondition(lambda self: bool(self.clients))
+    @rule(i=st.integers(0, 50))
+    def delete_client(self, i: int) -> None:
+        live = self._live_clients()
+        if not live:
+            return
+        client = live[i % len(live)]
+        client.deleted_at = utcnow()
+        self.session.commit()
+        self.edits = {k: v for k, v in self.edits.items() if k[0] != f"client:{client.id}"}
+
+    # --- Google rules -------------------------------------------------------------
+
+    @rule(nom=Text, phone=Phones, shared=st.booleans(), pick=st.integers(0, 2))
+    def create_contact(self, nom: str | None, phone: str | None, shared: bool, pick: int) -> None:
+        email = SHARED_EMAILS[pick] if shared else self._fresh_email()
+        body: dict[str, Any] = {
+            "names": [{"familyName": nom or "Contact"}],
+            "emailAddresses": [
+                {"value": email},
+                {"value": f"perso.{self.fresh}.{pick}@home.example"},
+            ],
+            "birthdays": [{"date": {"year": 1970 + pick, "month": 5, "day": 17}}],
+        }
+        if phone:
+            body["phoneNumbers"] = [{"value": phone}]
+        created = self.people.people().createContact(body=body, personFields="names").execute()
+        self.contacts.append(created["resourceName"])
+
+    @precondition(lambda self: bool(self.contacts) or self.synced_once)
+    @rule(i=st.integers(0, 50), field=Field, value=Text, phone=Phones)
+    def edit_contact(self, i: int, field: str, value: str | None, phone: str | None) -> None:
+        live = self._live_contacts()
+        if not live:
+            return
+        rn = sorted(live)[i % len(live)]
+        new = phone if field == "telephone" else self._fresh_email() if field == "email" else value
+        self.admin.call("PATCH", f"contacts/{rn}", person_fields(field, new, live[rn]))
+        self.edits[(f"contact:{rn}", field)] = new
+
+    @precondition(lambda self: bool(self.contacts) or self.synced_once)
+    @rule(i=st.integers(0, 50))
+    def delete_contact(self, i: int) -> None:
+        live = self._live_contacts()
+        if not live:
+            return
+        rn = sorted(live)[i % len(live)]
+        self.admin.call("DELETE", f"contacts/{rn}")
+        self.edits = {k: v for k, v in self.edits.items() if k[0] != f"contact:{rn}"}
+
+    @precondition(lambda self: self.synced_once)
+    @rule(i=st.integers(0, 50))
+    def touch_contact(self, i: int) -> None:
+        live = self._live_contacts()
+        if live:
+            self.admin.call("POST", f"contacts/{sorted(live)[i % len(live)]}/touch")
+
+    # --- syncs --------------------------------------------------------------------
+
+    @rule(fault=FAULTS, i=st.integers(0, 50))
+    def sync_with_fault(self, fault: str, i: int) -> None:
+        """A sync under one fault: it may fail, it must never corrupt."""
+        google = self.service.google()
+        assert isinstance(google, GoogleSide)
+        original = google.update
+        if fault == "429":
+            self.emulator.set_faults(fail_next=2, fail_next_code=429)
+        elif fault == "503":
+            self.emulator.set_faults(fail_next=3, fail_next_code=503)
+        elif fault == "lost":
+            self.emulator.set_faults(fail_after_apply=1)
+        elif fault == "flaky":
+            self.emulator.set_faults(error_rate=0.3, error_seed=i)
+        elif fault == "expired":
+            self.emulator.expire_sync_tokens()
+        elif fault == "delay":
+            self.delay = 30.0
+            self.emulator.set_faults(propagation_delay_s=self.delay)
+        elif fault == "phone":
+            self.emulator.set_faults(phone_format="NATIONAL")
+        elif fault == "touch":
+            for rn in list(self._live_contacts())[:3]:
+                self.admin.call("POST", f"contacts/{rn}/touch")
+        elif fault == "stale":
+            admin, field = self.admin, FIELDS[i % len(FIELDS)]
+            edits = self.edits
+
+            def racing(changes: Any) -> Any:
+                google.update = original  # type: ignore[method-assign]
+                rn = changes[0].id
+                live = self._live_contacts()
+                if rn in live and field not in ("email", "adresse", "code_postal"):
+                    value = f"Course{i}" if field != "telephone" else "+33611111111"
+                    admin.call("PATCH", f"contacts/{rn}", person_fields(field, value, live[rn]))
+                    edits[(f"contact:{rn}", field)] = value
+                return original(changes)
+
+            google.update = racing  # type: ignore[method-assign]
+        try:
+            self.service.sync_all(trigger="test")
+        except (SyncError, MassDeletionError):
+            self.session.rollback()
+        finally:
+            google.update = original  # type: ignore[method-assign]
+            self.emulator.set_faults(fail_next=0, fail_after_apply=0, error_rate=0.0)
+
+    @rule()
+    def clean_sync(self) -> None:
+        """Faults off (phone format stays), writes visible: sync, check, sync again: no write."""
+        self.emulator.set_faults(fail_next=0, fail_after_apply=0, error_rate=0.0)
+        if self.delay:
+            self.emulator.advance_clock(self.delay + 1)
+        result = self._sync(force=True)
+        if result.errors:  # a clean run may still carry work deferred by the fault run
+            result = self._sync(force=True)
+        assert not result.errors, result.errors
+        if self.delay:
+            self.emulator.advance_clock(self.delay + 1)
+        self._check_agreement()
+        self._check_no_duplicates()
+        self._check_edits()
+        self._check_google_only()
+        second = self._sync(force=False)
+        writes = sum(n for m, n in second.api_calls.items() if m.endswith(WRITES))
+        d = second.to_dict()
+        assert writes == 0, d
+        assert d["atarys_to_google"]["success"] == 0, d
+        assert d["google_to_atarys"]["success"] == 0, d
+        self.edits = {}
+        self.synced_once = True
+
+    def _sync(self, *, force: bool) -> RunResult:
+        return self.service.sync_all(force=force, trigger="test")
+
+    # --- invariants ---------------------------------------------------------------
+
+    def _check_agreement(self) -> None:
+        """Every linked pair: client live, contact live, same normalized fields as the snapshot."""
+        contacts = self._live_contacts()
+        clients = {c.id: c for c in self._live_clients()}
+        for link in self.session.scalars(select(SyncLink)):
+            assert link.client_id in clients, link.to_dict()
+            assert link.resource_name in contacts, link.to_dict()
+            c = clients[link.client_id]
+            a = normalize_record(Record(**{n: getattr(c, n) or None for n in FIELDS}))
+            g = normalize_record(person_to_record(contacts[link.resource_name]))
+            assert a == g, (a, g)
+            assert Record.from_dict(link.snapshot) == a
+            assert client_id_of(contacts[link.resource_name]) == str(link.client_id)
+
+    def _check_no_duplicates(self) -> None:
+        """No two live contacts carry the same client id; every live contact and client is accounted for."""
+        contacts = self._live_contacts()
+        hints = [client_id_of(p) for p in contacts.values() if client_id_of(p)]
+        assert len(hints) == len(set(hints)), hints
+        linked_rns = {lk.resource_name for lk in self.session.scalars(select(SyncLink))}
+        open_dups = {
+            rn
+            for d in self.session.scalars(
+                select(SyncDuplicate).where(SyncDuplicate.status == "open")
+            )
+            for rn in d.resource_names
+        }
+        for rn in contacts:
+            # a live contact is linked, reported as a duplicate, or out of any client's reach
+            assert rn in linked_rns or rn in open_dups or rn in self.contacts, rn
+        live_ids = {c.id for c in self._live_clients()}
+        linked_ids = {lk.client_id for lk in self.session.scalars(select(SyncLink))}
+        dup_ids = {
+            i
+            for d in self.session.scalars(
+                select(SyncDuplicate).where(SyncDuplicate.status == "open")
+            )
+            for i in d.client_ids
+        }
+        assert live_ids <= linked_ids | dup_ids, live_ids - linked_ids - dup_ids
+
+    def _check_edits(self) -> None:
+        """Every edit since the last clean sync is present, or kept in a resolved conflict."""
+        links = list(self.session.scalars(select(SyncLink)))
+        by_client = {f"client:{lk.client_id}": lk for lk in links}
+        by_contact = {f"contact:{lk.resource_name}": lk for lk in links}
+        conflicts = list(self.session.scalars(select(SyncConflict)))
+        for (entity, field), value in self.edits.items():
+            link = by_client.get(entity) or by_contact.get(entity)
+            if link is None:
+                continue  # deleted, or reported as a duplicate
+            want = normalize_value(field, value)
+            got = Record.from_dict(link.snapshot).get(field)
+            if got == want:
+                continue
+            kept = [
+                c
+                for c in conflicts
+                if c.field == field
+                and c.status == "resolved"
+                and want in (c.atarys_value, c.google_value)
+                and (c.client_id == link.client_id or c.resource_name == link.resource_name)
+            ]
+            assert kept, (entity, field, value, got)
+
+    def _check_google_only(self) -> None:
+        """Contacts made by a phone keep their birthday and their second e-mail."""
+        contacts = self._live_contacts()
+        for rn in self.contacts:
+            if rn not in contacts:
+                continue
+            p = contacts[rn]
+            assert p.get("birthdays"), p
+            assert any(e["value"].endswith("@home.example") for e in p.get("emailAddresses", [])), p
+
+
+def test_sync_state_machine(app: Flask, emulator: RunningEmulator, tmp_path: Path) -> None:
+    """Random edits on both sides, faults, syncs: the invariants hold after every clean sync."""
+    run_state_machine_as_test(
+        lambda: SyncMachine(app, emulator, tmp_path / "logs"), settings=SETTINGS
+    )
