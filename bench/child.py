@@ -103,7 +103,7 @@ def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
     return result.to_dict()
 
 
-def api_edit(args: dict[str, Any]) -> dict[str, Any]:
+def api_edit(app: Any, args: dict[str, Any]) -> dict[str, Any]:
     """Edit one client through the HTTP API; time until Google shows it (the debounced push)."""
     from atarys.api import engine as api_engine
     from atarys.api.auth import create_token, create_user
@@ -112,7 +112,6 @@ def api_edit(args: dict[str, Any]) -> dict[str, Any]:
     from atarys.google.tokens import StoredToken
 
     emulator = args["emulator"]
-    app = _app(args)
     grant = admin(emulator, "POST", "token", {"refresh": True, "client_id": "bench"})
     creds = Credentials(
         token=grant["access_token"],
@@ -127,7 +126,7 @@ def api_edit(args: dict[str, Any]) -> dict[str, Any]:
         bearer = create_token(session(), "bench", create_user(session(), "bench", "mot-de-passe-bench"))
         client_id = session().scalars(sa.select(Client.id).order_by(Client.id).limit(1)).one()
         session().commit()
-        db.session.remove()
+    db.session.remove()
     scheduler = SyncScheduler(app, tick_seconds=3600)
     scheduler.start()
     try:
@@ -142,7 +141,7 @@ def api_edit(args: dict[str, Any]) -> dict[str, Any]:
             contacts = admin(emulator, "GET", "contacts")["contacts"]
             hit = [
                 c
-                for c in contacts
+                for c in (raw["person"] for raw in contacts)
                 if any(e.get("value") == email for e in c.get("emailAddresses") or [])
                 and any(a.get("city") == "Versailles" for a in c.get("addresses") or [])
             ]
@@ -201,7 +200,7 @@ def setup(args: dict[str, Any]) -> dict[str, Any]:
                 row.ville = "Versailles"
             session().commit()
             listed = admin(emulator, "GET", "contacts")["contacts"]
-            live = [c for c in listed if not (c.get("metadata") or {}).get("deleted")]
+            live = [c for c in listed if not c["deleted"]]
             for contact in live[-changes:]:
                 number = contact["resourceName"].split("/c", 1)[1]
                 admin(
@@ -226,7 +225,7 @@ def measure(args: dict[str, Any]) -> dict[str, Any]:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         if args["scenario"] == "api_edit":
             db.session.remove()
-            detail = api_edit(args)
+            detail = api_edit(app, args)
         elif args["algorithm"] == "naive":
             detail: dict[str, Any] = naive_sync(session(), people_service(emulator))
         else:

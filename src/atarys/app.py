@@ -49,10 +49,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     db.init_app(app)
     register_error_handlers(app)
 
+    from atarys.api import init_api
     from atarys.clients import bp as clients_bp
     from atarys.web import bp as web_bp
-
-    from atarys.api import init_api
 
     init_api(app)  # first: it bounds the <int:> URL converter the other blueprints use
     app.register_blueprint(clients_bp)
@@ -60,7 +59,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
     @app.get("/api/health")
     def health() -> Response:
-        return ok({"status": "ok"}, "Service opérationnel")
+        data: dict[str, object] = {"status": "ok"}
+        if settings.demo:
+            data["demo"] = True  # the login page then says where the demo password is
+        return ok(data, "Service opérationnel")
 
     return app
 

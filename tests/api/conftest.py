@@ -101,6 +101,17 @@ def connected(gclient: FlaskClient) -> FlaskClient:
     return gclient
 
 
+def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
+    """Take the connected account's run lock as another process running a sync would."""
+    from atarys.sync.store import Store
+
+    with app.app_context():
+        account = engine.current_account(app, db.session)
+        assert account is not None
+        Store(db.session(), account).acquire_lock(owner)
+        db.session.remove()
+
+
 @dataclass
 class Item:
     action: str

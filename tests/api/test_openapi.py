@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -34,12 +35,20 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
+# The React UI's pages (``web.py``): ``/`` and the fallback to ``index.html`` for any other
+# non-API path. They answer HTML to browsers, are not part of the API, and are left out of
+# the document (so schemathesis never fuzzes them) on purpose.
+UI_ENDPOINTS = frozenset({"web.index", "web.ui"})
+
+
 def test_every_route_is_documented(app: Flask) -> None:
-    """Each method of each /api/ route (and /metrics) is in /api/openapi.json, and nothing else."""
+    """Each method of each route is in /api/openapi.json, and nothing else; the UI's pages are not."""
     paths = document()["paths"]
     routes = set()
+    ui_rules = set()
     for rule in app.url_map.iter_rules():
-        if not (rule.rule.startswith("/api/") or rule.rule == "/metrics"):
+        if rule.endpoint in UI_ENDPOINTS:
+            ui_rules.add(rule.rule)
             continue
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             routes.add((_openapi_path(rule.rule), method.lower()))
@@ -50,6 +59,23 @@ def test_every_route_is_documented(app: Flask) -> None:
         if method in {"get", "post", "put", "patch", "delete"}
     }
     assert routes == documented
+    assert ui_rules == {"/", "/<ui_path:path>"}  # served, and excluded by name only
+    assert all(path.startswith("/api/") or path == "/metrics" for path in paths)
+
+
+def test_ui_pages_are_served_outside_the_api(anon_client: FlaskClient) -> None:
+    """The excluded routes are the UI's: HTML for a browser, while unknown API paths stay JSON."""
+    for path in ("/", "/clients", "/google-contacts"):
+        resp = anon_client.get(path)
+        try:
+            assert resp.status_code == 200, path
+            assert resp.mimetype == "text/html"
+            assert "<html" in resp.get_data(as_text=True)
+        finally:
+            resp.close()  # the built index.html is streamed from a file
+    unknown = anon_client.get("/api/inconnu")
+    assert unknown.status_code == 401
+    assert unknown.is_json
 
 
 def test_openapi_json_is_served_to_authenticated_users(
@@ -83,6 +109,8 @@ def _fuzz(app: Flask, headers: dict[str, str], examples: int, deadline: float) -
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app, headers=headers)
     tested: list[str] = []
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            pytest.fail(f"invalid OpenAPI operation: {result.err()}")
         operation = result.ok()
         if operation.path in ("/api/google-contacts/disconnect", "/api/auth/logout"):
             continue  # they end the connection or session the rest of the run relies on
@@ -130,5 +158,5 @@ def test_schemathesis_fuzz_authenticated(gapp: Flask, connected: FlaskClient) ->
     tested = _fuzz(
         gapp, {"Authorization": str(token)}, examples=30, deadline=started + FUZZ_BUDGET_SECONDS
     )
-    assert len(tested) >= 26
+    assert len(tested) >= 27
     assert time.monotonic() - started < 90

@@ -1,24 +1,32 @@
-"""Scheduler: each due job runs exactly once across processes; edits are pushed to Google debounced."""
+"""Scheduler: each due job runs exactly once across processes; edits are pushed to Google debounced.
+
+The real engine runs against the emulator everywhere except the cross-process claim race,
+which keeps a ``FakeService``: it is about the ``scheduled_jobs`` claim, and a fake run
+that returns at once keeps both "processes" ticking in the same instant.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from atarys import create_app
 from atarys.api import engine
-from atarys.api.auth import create_token, create_user
 from atarys.api.scheduler import SyncScheduler, claim
+from atarys.emulator import DEFAULT_USER
 from atarys.extensions import db
 from atarys.models import ScheduledJob, utcnow
 
-from .conftest import FakeService
+from .conftest import FakeService, hold_account_lock
 
 
 def _make_app(database_url: str, tmp_path: Path, name: str, **extra: object) -> Flask:
@@ -110,73 +118,101 @@ def test_scheduler_fires_once_with_two_instances(two_apps: tuple[Flask, Flask]) 
     assert service.calls[-1] == ("sync_all", {"dry_run": False, "force": False, "trigger": "poll"})
 
 
-def test_auto_sync_zero_turns_scheduled_syncs_off(two_apps: tuple[Flask, Flask]) -> None:
-    app = two_apps[0]
-    service = FakeService()
-    app.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    with app.app_context():
-        account = engine.current_account(app, db.session)
-        account.auto_sync_minutes = 0
-        db.session.commit()
-        db.session.remove()
-    assert SyncScheduler(app).tick() == []
-    assert service.calls == []
+def _runs(http: FlaskClient) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = http.get("/api/google-contacts/runs?limit=200").get_json()["data"]
+    return runs
 
 
-def test_busy_account_is_skipped_not_failed(two_apps: tuple[Flask, Flask]) -> None:
-    from atarys.sync.errors import AccountBusyError
+def test_auto_sync_zero_turns_scheduled_syncs_off(gapp: Flask, connected: FlaskClient) -> None:
+    """auto_sync_minutes = 0 in the settings: the scheduler runs nothing."""
+    assert connected.put("/api/google-contacts/settings", json={"auto_sync_minutes": 0}).get_json()[
+        "success"
+    ]
+    assert SyncScheduler(gapp).tick() == []
+    assert _runs(connected) == []
 
-    app = two_apps[0]
-    service = FakeService(raises=AccountBusyError())
-    app.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    assert SyncScheduler(app).tick() == ["sync:demo@example.com"]
-    with app.app_context():
-        row = db.session.get(ScheduledJob, "sync:demo@example.com")
+
+def test_busy_account_is_skipped_not_failed(gapp: Flask, connected: FlaskClient) -> None:
+    """A run holds the account's lock (another process): the scheduled sync is skipped as busy."""
+    hold_account_lock(gapp)
+    assert SyncScheduler(gapp).tick() == [f"sync:{DEFAULT_USER}"]
+    with gapp.app_context():
+        row = db.session.get(ScheduledJob, f"sync:{DEFAULT_USER}")
         assert row is not None
         assert row.last_status == "busy"
         db.session.remove()
+    assert _runs(connected) == []
 
 
-def test_edits_are_pushed_to_google_debounced(database_url: str, tmp_path: Path) -> None:
-    """Three quick edits through the API: one push shortly after, one call per client."""
-    app = _make_app(database_url, tmp_path, "push", push_delay_seconds=0.3)
-    service = FakeService()
-    app.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    with app.app_context():
-        engine.ensure_account(db.session, "demo@example.com")
-        token = create_token(db.session, "t", create_user(db.session, "u", "mot-de-passe-long"))
-        db.session.remove()
-    scheduler = SyncScheduler(app, tick_seconds=3600)
+def _person(people_service: Any, resource_name: str) -> dict[str, Any]:
+    person: dict[str, Any] = (
+        people_service.people()
+        .get(resourceName=resource_name, personFields="names,addresses")
+        .execute()
+    )
+    return person
+
+
+def _links(http: FlaskClient, *ids: int) -> dict[int, dict[str, Any]]:
+    data = http.get(f"/api/google-contacts/links?client_ids={','.join(map(str, ids))}")
+    return {entry["client_id"]: entry for entry in data.get_json()["data"]}
+
+
+def test_edits_are_pushed_to_google_debounced(
+    gapp: Flask, connected: FlaskClient, people_service: Any
+) -> None:
+    """Quick edits through the API reach Google after the debounce: one push per client."""
+    gapp.config["ATARYS_SETTINGS"] = replace(gapp.config["ATARYS_SETTINGS"], push_delay_seconds=1.0)
+    known = connected.post("/api/clients/", json={"nom": "Dupont", "email": "dupont@exemple.fr"})
+    first = int(known.get_json()["data"]["id"])
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    contact = _links(connected, first)[first]["resource_name"]
+    before = len(_runs(connected))
+
+    scheduler = SyncScheduler(gapp, tick_seconds=3600)
     scheduler.start()
     try:
-        http = app.test_client()
-        http.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-        first = http.post("/api/clients/", json={"nom": "Dupont"}).get_json()["data"]["id"]
-        second = http.post("/api/clients/", json={"nom": "Durand"}).get_json()["data"]["id"]
-        http.patch(f"/api/clients/{first}", json={"prenom": "Jean"})
-        assert service.calls == []  # not yet: debounced
-        deadline = time.monotonic() + 10
-        while len(service.calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        assert sorted(service.calls) == [("to_google", first), ("to_google", second)]
+        connected.patch(f"/api/clients/{first}", json={"ville": "Lyon"})
+        connected.patch(f"/api/clients/{first}", json={"ville": "Paris"})
+        made = connected.post("/api/clients/", json={"nom": "Durand", "email": "d@exemple.fr"})
+        second = int(made.get_json()["data"]["id"])
+        connected.patch(f"/api/clients/{second}", json={"prenom": "Jean"})
+        # Not yet: the push waits for the edits to stop.
+        assert "addresses" not in _person(people_service, contact)
+        assert _links(connected, second)[second]["resource_name"] is None
+
+        deadline = time.monotonic() + 15
+        states: dict[int, dict[str, Any]] = {}
+        while time.monotonic() < deadline:
+            states = _links(connected, first, second)
+            if all(s["status"] == "linked" for s in states.values()):
+                break
+            time.sleep(0.1)
+        assert [s["status"] for s in states.values()] == ["linked", "linked"], states
+        time.sleep(0.5)  # nothing more comes
     finally:
         scheduler.shutdown()
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+
+    assert _person(people_service, contact)["addresses"][0]["city"] == "Paris"
+    created = _person(people_service, states[second]["resource_name"])
+    assert created["names"][0]["givenName"] == "Jean"
+    assert created["names"][0]["familyName"] == "Durand"
+    runs = _runs(connected)
+    pushes = runs[: len(runs) - before]  # newest first
+    assert [r["trigger"] for r in pushes] == ["client", "client"]
+    created_or_updated = [r["counts"]["atarys_to_google"] for r in pushes]
+    assert sorted((c["created"], c["updated"]) for c in created_or_updated) == [(0, 1), (1, 0)]
 
 
-def test_shorter_interval_applies_to_the_next_run(two_apps: tuple[Flask, Flask]) -> None:
+def test_shorter_interval_applies_to_the_next_run(gapp: Flask, connected: FlaskClient) -> None:
     """Lowering auto_sync_minutes moves the next scheduled sync closer at once."""
-    from atarys.api.scheduler import interval_changed
-
-    app = two_apps[0]
-    app.extensions[engine.FACTORY_KEY] = lambda *_args: FakeService()
-    assert "sync:demo@example.com" in SyncScheduler(app).tick()
-    with app.app_context():
-        interval_changed(db.session, "demo@example.com", 15)
-        row = db.session.get(ScheduledJob, "sync:demo@example.com")
+    assert f"sync:{DEFAULT_USER}" in SyncScheduler(gapp).tick()
+    assert [r["trigger"] for r in _runs(connected)] == ["schedule"]
+    assert connected.put(
+        "/api/google-contacts/settings", json={"auto_sync_minutes": 15}
+    ).get_json()["success"]
+    with gapp.app_context():
+        row = db.session.get(ScheduledJob, f"sync:{DEFAULT_USER}")
         assert row is not None
         assert row.last_started_at is not None
         assert row.next_run_at - row.last_started_at == timedelta(minutes=15)

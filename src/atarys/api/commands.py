@@ -116,13 +116,16 @@ def auth_command(port: int, timeout: int) -> None:
 
 
 def start_demo_emulator(settings: Settings, *, host: str, port: int) -> Any:
-    """Demo mode: the seeded emulator (consent auto-approved, state kept in the data dir),
-    with its client secrets written to ``data/google_credentials.json``."""
+    """Demo mode: the seeded emulator (state kept in the data dir), with its client secrets
+    written to ``data/google_credentials.json``.
+
+    The consent page is shown, not skipped: a person connects Google by clicking
+    « Autoriser », as they would on Google's own page."""
     from atarys.emulator.server import start_emulator
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     emulator = start_emulator(
-        seed=60, auto_approve=True, state_file=settings.data_dir / "emulator_state.json"
+        seed=60, auto_approve=False, state_file=settings.data_dir / "emulator_state.json"
     )
     uris = {
         f"http://{name}:{port}/api/google-contacts/oauth2callback"

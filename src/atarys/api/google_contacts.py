@@ -6,8 +6,8 @@ Seed (paths, methods, envelope, French messages and ``data`` keys kept):
 
 Added: ``GET runs``, ``GET runs/<id>``, ``POST sync-all`` with ``dry_run``/``async``,
 ``GET conflicts``, ``POST conflicts/<id>/resolve``, ``GET duplicates``,
-``GET|PUT settings``, ``POST disconnect``, and ``GET oauth2callback`` (public: it
-checks the single-use ``state``).
+``GET|PUT settings``, ``POST disconnect``, ``GET links`` (each client's sync state), and
+``GET oauth2callback`` (public: it checks the single-use ``state``).
 """
 
 from __future__ import annotations
@@ -278,21 +278,36 @@ def sync_all() -> Response:
 # --- seed: status, list, setup ---------------------------------------------------------------------
 
 
+LAST_RUN_PAGE = 20
+LAST_RUN_PAGES = 5
+
+
+def _run_rows(page: Any) -> list[Any]:
+    """The runs of one ``list_runs`` answer: a ``RunPage`` (``.items``), its dict, or a list."""
+    if isinstance(page, list | tuple):
+        return list(page)
+    rows = page.get("items") if isinstance(page, dict) else getattr(page, "items", None)
+    return list(rows) if isinstance(rows, list | tuple) else []
+
+
 def _last_run() -> dict[str, Any] | None:
+    """The newest run that wrote (or tried to): dry runs (previews) are skipped."""
     try:
         service = engine.open_service(_app(), require_google=False)
         if service is None:
             return None
-        runs = _plain(service.list_runs(limit=1, offset=0))
+        for page in range(LAST_RUN_PAGES):
+            rows = _run_rows(service.list_runs(limit=LAST_RUN_PAGE, offset=page * LAST_RUN_PAGE))
+            for row in rows:
+                run = _plain(row)
+                if isinstance(run, dict) and not run.get("dry_run"):
+                    return run
+            if len(rows) < LAST_RUN_PAGE:
+                break
     except (NotConnectedError, ImportError, ApiError):
         return None
     except Exception:
         logger.exception("could not read the last run")
-        return None
-    items = runs.get("items", runs) if isinstance(runs, dict) else runs
-    if isinstance(items, list) and items:
-        first = items[0]
-        return first.to_dict() if hasattr(first, "to_dict") else first  # type: ignore[no-any-return]
     return None
 
 
@@ -625,6 +640,41 @@ def list_duplicates() -> Response:
         service = engine.open_service(_app(), require_google=False)
         duplicates = _plain(service.list_duplicates()) if service else []
     return ok(duplicates, f"{len(duplicates)} doublon(s) détecté(s)")
+
+
+MAX_LINK_IDS = 200
+
+
+def _client_ids_arg() -> list[int]:
+    """``client_ids=1,2,3``: at most ``MAX_LINK_IDS`` positive client ids (422 otherwise)."""
+
+    def invalid(reason: str) -> ApiError:
+        return ApiError(422, "Paramètre invalide.", errors={"client_ids": reason})
+
+    raw = request.args.get("client_ids", "").strip()
+    if not raw:
+        raise invalid("Obligatoire : des identifiants de clients séparés par des virgules.")
+    parts = [p.strip() for p in raw.split(",")]
+    if len(parts) > MAX_LINK_IDS:
+        raise invalid(f"Au plus {MAX_LINK_IDS} identifiants à la fois.")
+    ids: list[int] = []
+    for part in parts:
+        digits = part.isascii() and part.isdigit() and len(part) <= 10
+        if not digits or not 1 <= int(part) <= MAX_ID:
+            raise invalid(
+                "Attendu : des identifiants de clients (entiers positifs) séparés par des virgules."
+            )
+        ids.append(int(part))
+    return ids
+
+
+@bp.get("/links")
+def links() -> Response:
+    """Each asked client's sync state (badges of the clients page): linked, pending, conflict…"""
+    ids = _client_ids_arg()
+    with engine.engine_errors():
+        states = engine.client_link_states(_app(), ids)
+    return ok(states, f"État de synchronisation de {len(states)} client(s)")
 
 
 # --- settings, disconnect -----------------------------------------------------------------------

@@ -67,6 +67,36 @@ def get(job_id: str) -> Job | None:
         return _jobs.get(job_id)
 
 
+def error_of(exc: ApiError) -> dict[str, Any]:
+    """A failed job's ``error``: the synchronous error envelope, with its HTTP status.
+
+    ``{status, success: false, message, data, errors?}`` where ``data`` keeps what the
+    synchronous answer says (``reason``; ``counts``/``reasons`` for the mass-deletion
+    breaker) and ``retry_after`` (from the ``Retry-After`` header when only it says it).
+    ``reason`` and ``retry_after`` are repeated at the top for a quick look.
+    """
+    data = dict(exc.data) if isinstance(exc.data, dict) else {}
+    retry_after: int | None = None
+    raw = data.get("retry_after", exc.headers.get("Retry-After"))
+    try:
+        retry_after = int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        retry_after = None
+    if retry_after is not None:
+        data["retry_after"] = retry_after
+    error: dict[str, Any] = {
+        "status": exc.status,
+        "success": False,
+        "message": exc.message,
+        "data": data or exc.data,
+        "reason": data.get("reason"),
+        "retry_after": retry_after,
+    }
+    if exc.errors:
+        error["errors"] = exc.errors
+    return error
+
+
 def _progress(job: Job) -> Any:
     def report(*args: Any, **kwargs: Any) -> None:
         done = kwargs.get("done", args[0] if args else None)
@@ -99,10 +129,14 @@ def _run(app: Flask, job: Job) -> None:
                 job.total = job.done
             status = "finished"
         except ApiError as exc:
-            job.error = {"status": exc.status, "message": exc.message}
+            job.error = error_of(exc)
         except Exception:
             logger.exception("background sync failed")
-            job.error = {"status": 500, "message": "Erreur interne pendant la synchronisation."}
+            job.error = error_of(
+                ApiError(
+                    500, "Erreur interne pendant la synchronisation.", data={"reason": "internal"}
+                )
+            )
         finally:
             db.session.remove()
     # Published last, once the database connection is back in the pool.

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from atarys.api.engine import LINK_STATUSES
 from atarys.models import CLIENT_FIELDS
 
 bp = Blueprint("openapi", __name__)
@@ -153,6 +154,19 @@ JOB: Schema = obj(
         "run_id": STR,
         "status": {"type": "string", "enum": ["queued", "running", "finished", "failed"]},
         "progress": obj({"done": INT, "total": _nullable(INT)}),
+        "error": _nullable(
+            obj(
+                {
+                    "status": INT,
+                    "success": BOOL,
+                    "message": STR,
+                    "data": {"nullable": True},
+                    "reason": NSTR,
+                    "retry_after": _nullable(INT),
+                },
+                ["status", "success", "message"],
+            )
+        ),
     },
     ["run_id", "status", "progress"],
 )
@@ -222,6 +236,17 @@ SETUP: Schema = obj(
     ["steps", "required_files", "scopes"],
 )
 
+LINK_STATE: Schema = obj(
+    {
+        "client_id": INT,
+        "resource_name": NSTR,
+        "status": {"type": "string", "enum": list(LINK_STATUSES)},
+        "synced_at": NSTR,
+        "error": STR,
+    },
+    ["client_id", "resource_name", "status", "synced_at"],
+)
+
 CLIENT_ID = path_param("client_id", {"type": "integer", "minimum": 1}, "Identifiant du client")
 GC = "/api/google-contacts"
 T_GC, T_CL, T_AUTH, T_OPS = "google-contacts", "clients", "auth", "exploitation"
@@ -232,7 +257,12 @@ def _paths() -> dict[str, Any]:
         "/api/health": {
             "get": op(
                 "Santé du service",
-                {"200": ok_response("Service opérationnel", obj({"status": STR}))},
+                {
+                    "200": ok_response(
+                        "Service opérationnel (demo : true en mode démonstration)",
+                        obj({"status": STR, "demo": BOOL}, ["status"]),
+                    )
+                },
                 tag=T_OPS,
                 public=True,
             )
@@ -493,6 +523,31 @@ def _paths() -> dict[str, Any]:
                 "Doublons détectés (jamais fusionnés automatiquement)",
                 {"200": ok_response("Doublons", {"type": "array", "items": ANY_OBJ})},
                 tag=T_GC,
+            )
+        },
+        f"{GC}/links": {
+            "get": op(
+                "État de synchronisation de clients (badges de la liste des clients)",
+                {
+                    "200": ok_response(
+                        "État de synchronisation de N client(s)",
+                        {"type": "array", "items": LINK_STATE},
+                    )
+                },
+                tag=T_GC,
+                params=[
+                    {
+                        "name": "client_ids",
+                        "in": "query",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "pattern": r"^[1-9][0-9]{0,8}(,[1-9][0-9]{0,8}){0,199}$",
+                        },
+                        "description": "Identifiants de clients séparés par des virgules "
+                        "(200 au plus) ; les clients inconnus ou supprimés sont omis",
+                    }
+                ],
             )
         },
         f"{GC}/settings": {

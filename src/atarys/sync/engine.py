@@ -348,6 +348,8 @@ class Engine:
         focus_contact: str | None = None,
     ) -> Outcome:
         r = self._read(out, focus_client=focus_client, focus_contact=focus_contact)
+        if self.lock_owner:  # a long listing: show the run is alive
+            self.store.heartbeat(self.lock_owner)
         pairs, g_listing = r.pairs, r.g_listing
         for pair in pairs:
             pair.plan = plan_pair(pair.snapshot, pair.a, pair.g, self.settings)
@@ -364,14 +366,30 @@ class Engine:
             if email:
                 lce[email] = str(link.client_id)
                 lge[email] = link.resource_name
-        for p in pairs:  # the current e-mails of surviving pairs count too
-            if p.key() in gone:
+        for p in pairs:  # surviving pairs hold the e-mail they will have after this run
+            if p.key() in gone or p.plan is None:
                 continue
-            for state, target, ident in ((p.a, lce, p.client_id), (p.g, lge, p.resource_name)):
-                if isinstance(state, Version) and ident:
-                    email = self._norm(state.record).email
-                    if email:
-                        target[email] = ident
+            held = {p.plan.merged.email} if p.plan.merged is not None else set()
+            for c in p.plan.conflicts:
+                if c.field == "email" and c.winner is None:
+                    held |= {c.atarys, c.google}
+            for email in held - {None}:
+                assert email is not None
+                if p.client_id:
+                    lce[email] = p.client_id
+                if p.resource_name:
+                    lge[email] = p.resource_name
+        for email, cid in list(lce.items()):  # an e-mail a pair gives up is free again
+            owner = next((p for p in pairs if p.client_id == cid and p.key() not in gone), None)
+            plan = owner.plan if owner is not None else None
+            if (
+                plan is not None
+                and plan.merged is not None
+                and plan.merged.email != email
+                and not any(c.field == "email" and c.winner is None for c in plan.conflicts)
+            ):
+                lce.pop(email, None)
+                lge.pop(email, None)
         result = match(
             r.clients,
             r.contacts,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from atarys.google.connection import NotConnectedError as GoogleNotConnectedError
 from atarys.models import (
     Client,
     GoogleAccount,
@@ -31,7 +32,6 @@ from atarys.sync.core.errors import (
     ContactNotFound,
     InvalidChoiceError,
     MassDeletionError,
-    NotConnectedError,
     RunNotFound,
     SyncError,
 )
@@ -205,7 +205,7 @@ class SyncService:
     """Sync of one Google account with ATARYS, through a session and a People API service.
 
     ``people`` may be ``None`` for reading runs, conflicts and duplicates; anything that
-    needs Google then raises ``NotConnectedError``. Tests may pass ``google_side`` (any
+    needs Google then raises ``atarys.google.connection.NotConnectedError``. Tests may pass ``google_side`` (any
     ``Side``) instead of a People service.
     """
 
@@ -235,7 +235,8 @@ class SyncService:
         """The Google side (built once)."""
         if self._google_side is None:
             if self.people is None:
-                raise NotConnectedError()
+                # the connection's own error: the API edge already answers it (409)
+                raise GoogleNotConnectedError()
             self._google_side = GoogleSide(
                 self.people,
                 region=self.account.phone_region or "FR",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from atarys.models import (
@@ -216,13 +216,8 @@ class Store:
 
     def runs(self, limit: int, offset: int) -> tuple[list[SyncRun], int]:
         query = select(SyncRun).where(SyncRun.account_id == self.account.id)
-        total = len(
-            list(
-                self.session.scalars(
-                    select(SyncRun.id).where(SyncRun.account_id == self.account.id)
-                )
-            )
-        )
+        count = select(func.count()).select_from(SyncRun)
+        total = self.session.scalar(count.where(SyncRun.account_id == self.account.id)) or 0
         rows = list(
             self.session.scalars(query.order_by(SyncRun.id.desc()).limit(limit).offset(offset))
         )

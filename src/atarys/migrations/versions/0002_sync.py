@@ -65,9 +65,7 @@ def upgrade() -> None:
         sa.Column("synced_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_sync_links"),
         sa.UniqueConstraint("account_id", "client_id", name="uq_sync_links_account_client"),
-        sa.UniqueConstraint(
-            "account_id", "resource_name", name="uq_sync_links_account_resource"
-        ),
+        sa.UniqueConstraint("account_id", "resource_name", name="uq_sync_links_account_resource"),
     )
     op.create_index("ix_sync_links_account_id", "sync_links", ["account_id"])
     op.create_table(

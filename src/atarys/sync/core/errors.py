@@ -56,6 +56,7 @@ class NotConnectedError(SyncError):
     """No usable Google credentials for this account."""
 
     message = "Google n'est pas connecté."
+    reason = "not_connected"
 
 
 class AuthError(SyncError):
