@@ -123,7 +123,9 @@ def api_edit(app: Any, args: dict[str, Any]) -> dict[str, Any]:
     token_store(app).save(StoredToken.from_credentials(USER, creds))
     with app.app_context():
         api_engine.ensure_account(session(), USER)
-        bearer = create_token(session(), "bench", create_user(session(), "bench", "mot-de-passe-bench"))
+        bearer = create_token(
+            session(), "bench", create_user(session(), "bench", "mot-de-passe-bench")
+        )
         client_id = session().scalars(sa.select(Client.id).order_by(Client.id).limit(1)).one()
         session().commit()
     db.session.remove()

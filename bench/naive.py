@@ -19,7 +19,9 @@ PERSON_FIELDS = "names,emailAddresses,phoneNumbers,addresses,organizations"
 
 
 def _person(client: Client) -> dict[str, Any]:
-    person: dict[str, Any] = {"names": [{"familyName": client.nom, "givenName": client.prenom or ""}]}
+    person: dict[str, Any] = {
+        "names": [{"familyName": client.nom, "givenName": client.prenom or ""}]
+    }
     if client.email:
         person["emailAddresses"] = [{"value": client.email}]
     if client.telephone:
@@ -33,7 +35,9 @@ def _person(client: Client) -> dict[str, Any]:
             }
         ]
     if client.entreprise or client.fonction:
-        person["organizations"] = [{"name": client.entreprise or "", "title": client.fonction or ""}]
+        person["organizations"] = [
+            {"name": client.entreprise or "", "title": client.fonction or ""}
+        ]
     return person
 
 
@@ -61,7 +65,11 @@ def naive_sync(session: Session, people: Any) -> dict[str, int]:
             results = answer.get("results") or []
             found = results[0]["person"] if results else None
         if found is not None:
-            current = people.people().get(resourceName=found["resourceName"], personFields=PERSON_FIELDS).execute()
+            current = (
+                people.people()
+                .get(resourceName=found["resourceName"], personFields=PERSON_FIELDS)
+                .execute()
+            )
             body = _person(client) | {"etag": current["etag"]}
             people.people().updateContact(
                 resourceName=found["resourceName"], updatePersonFields=PERSON_FIELDS, body=body
@@ -79,7 +87,11 @@ def naive_sync(session: Session, people: Any) -> dict[str, int]:
             .execute()
         )
         for summary in answer.get("connections") or []:
-            person = people.people().get(resourceName=summary["resourceName"], personFields=PERSON_FIELDS).execute()
+            person = (
+                people.people()
+                .get(resourceName=summary["resourceName"], personFields=PERSON_FIELDS)
+                .execute()
+            )
             email = _first(person, "emailAddresses", "value")
             if email and email.lower() in emails:
                 continue

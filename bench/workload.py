@@ -31,8 +31,15 @@ def contact_person(i: int, *, shared: bool) -> dict[str, Any]:
     return {
         "names": [{"givenName": values["prenom"], "familyName": values["nom"]}],
         "emailAddresses": [{"value": email, "type": "home"}],
-        "phoneNumbers": [{"value": f"06 {i // 10**6 % 100:02d} {i // 10**4 % 100:02d} "
-                          f"{i // 100 % 100:02d} {i % 100:02d}", "type": "mobile"}],
-        "addresses": [{"city": values["ville"], "postalCode": values["code_postal"], "type": "work"}],
+        "phoneNumbers": [
+            {
+                "value": f"06 {i // 10**6 % 100:02d} {i // 10**4 % 100:02d} "
+                f"{i // 100 % 100:02d} {i % 100:02d}",
+                "type": "mobile",
+            }
+        ],
+        "addresses": [
+            {"city": values["ville"], "postalCode": values["code_postal"], "type": "work"}
+        ],
         "birthdays": [{"date": {"year": 1980, "month": 1 + i % 12, "day": 1 + i % 28}}],
     }

@@ -1,11 +1,10 @@
-"""Fixtures of the API tests: the app wired to the emulator, a Google connection, a fake engine."""
+"""Fixtures of the API tests: the app wired to the emulator, a Google connection, the run lock."""
 
 from __future__ import annotations
 
 import html
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +20,8 @@ from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
+GOOGLE_USER = "gtesteur"
+GOOGLE_PASSWORD = "mot-de-passe-google"
 
 
 @pytest.fixture
@@ -35,6 +36,8 @@ def gapp(database_url: str, tmp_path: Path, emulator: RunningEmulator) -> Iterat
             "log_dir": tmp_path / "logs",
             "testing": True,
             "google_api_endpoint": emulator.url,
+            # Retries as in production, without the seconds of backoff between them.
+            engine.GOOGLE_OPTIONS_KEY: {"backoff_initial": 0.01, "backoff_max": 0.05},
         }
     )
     yield application
@@ -49,7 +52,7 @@ def gclient(gapp: Flask) -> FlaskClient:
     from atarys.api.auth import create_token, create_user
 
     with gapp.app_context():
-        user = create_user(db.session, "gtesteur", "mot-de-passe-google")
+        user = create_user(db.session, GOOGLE_USER, GOOGLE_PASSWORD)
         token = create_token(db.session, "gtests", user)
         db.session.remove()
     test_client = gapp.test_client()
@@ -110,94 +113,3 @@ def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
         assert account is not None
         Store(db.session(), account).acquire_lock(owner)
         db.session.remove()
-
-
-@dataclass
-class Item:
-    action: str
-    google_id: str | None = None
-    client_id: int | None = None
-
-
-@dataclass
-class Run:
-    data: dict[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.data
-
-
-@dataclass
-class FakeService:
-    """A stand-in ``SyncService`` recording calls; ``raises`` makes the next call fail."""
-
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-    raises: Exception | None = None
-
-    def _call(self, name: str, arg: Any = None) -> None:
-        self.calls.append((name, arg))
-        if self.raises is not None:
-            raise self.raises
-
-    def sync_client_to_google(self, client_id: int) -> Item:
-        self._call("to_google", client_id)
-        return Item("created", google_id="people/c42")
-
-    def sync_contact_from_google(self, resource_name: str) -> Item:
-        self._call("from_google", resource_name)
-        return Item("created", client_id=42)
-
-    def sync_all(
-        self, *, dry_run: bool = False, force: bool = False, trigger: str = "", progress: Any = None
-    ) -> Run:
-        self._call("sync_all", {"dry_run": dry_run, "force": force, "trigger": trigger})
-        if progress is not None:
-            progress(3, 3)
-        side = {"success": 3, "errors": 0, "created": 1, "updated": 2, "deleted": 0, "linked": 0}
-        return Run(
-            {
-                "run_id": 7,
-                "dry_run": dry_run,
-                "atarys_to_google": side,
-                "google_to_atarys": dict(side),
-                "conflicts": [],
-                "duplicates": [],
-                "plan": [],
-            }
-        )
-
-    def list_runs(self, limit: int = 20, offset: int = 0) -> list[dict[str, Any]]:
-        self._call("list_runs")
-        return [{"id": 7, "status": "finished"}]
-
-    def get_run(self, run_id: Any) -> dict[str, Any] | None:
-        self._call("get_run", run_id)
-        return {"id": run_id, "items": []} if run_id == 7 else None
-
-    def list_conflicts(self) -> list[dict[str, Any]]:
-        self._call("list_conflicts")
-        return [{"id": 1, "field": "telephone"}]
-
-    def list_duplicates(self) -> list[dict[str, Any]]:
-        self._call("list_duplicates")
-        return []
-
-    def resolve_conflict(self, conflict_id: int, *, choice: str, value: Any = None) -> Any:
-        self._call("resolve", (conflict_id, choice, value))
-        return {"id": conflict_id, "resolution": choice}
-
-
-@pytest.fixture
-def fake_engine(app: Flask) -> FakeService:
-    """Replace the sync engine of ``app`` by a ``FakeService``."""
-    service = FakeService()
-    app.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    return service
-
-
-@pytest.fixture
-def gfake(gapp: Flask) -> FakeService:
-    """Replace the sync engine of ``gapp`` by a ``FakeService``."""
-    service = FakeService()
-    gapp.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    return service

@@ -1,17 +1,26 @@
-"""Access control: nothing under /api/ without authentication, CSRF on cookie writes, CORS closed."""
+"""Access control: nothing under /api/ without authentication, CSRF on cookie writes, CORS closed.
+
+The refusals in front of the sync run with Google (the emulator) connected and the real
+engine behind them, so a refusal that let something through would show in Google.
+"""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
-from atarys.models import Client, OAuthState
+from atarys.google.connection import stored_token
+from atarys.models import Client, OAuthState, SyncRun
 from fixtures.database import TEST_PASSWORD, TEST_USER
+
+from .conftest import GOOGLE_PASSWORD, GOOGLE_USER
 
 PUBLIC = {"/api/health", "/api/google-contacts/oauth2callback", "/api/auth/login"}
 
@@ -44,19 +53,62 @@ def _login(client: FlaskClient) -> str:
     return token
 
 
-def test_every_api_route_refuses_anonymous_calls(app: Flask, anon_client: FlaskClient) -> None:
-    """Every /api/ route but health, login and the OAuth callback answers 401 without credentials."""
-    routes = _api_routes(app)
+def _google_side(emulator: RunningEmulator, people_service: Any) -> tuple[list[Any], int]:
+    """What Google holds: every contact as stored, plus the count of write calls."""
+    answer = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names,emailAddresses", pageSize=1000)
+        .execute()
+    )
+    methods = emulator.stats()["methods"]
+    writes = sum(n for m, n in methods.items() if "Create" in m or "Update" in m or "Delete" in m)
+    return answer.get("connections", []), writes
+
+
+def _sync_rows(app: Flask) -> tuple[int, int]:
+    with app.app_context():
+        runs = int(db.session.scalar(select(func.count()).select_from(SyncRun)) or 0)
+        states = int(db.session.scalar(select(func.count()).select_from(OAuthState)) or 0)
+        db.session.remove()
+    return runs, states
+
+
+def test_every_api_route_refuses_anonymous_calls(
+    gapp: Flask, connected: FlaskClient, emulator: RunningEmulator, people_service: Any
+) -> None:
+    """Every /api/ route but health, login and the OAuth callback answers 401 without credentials.
+
+    Google is connected and both sides have something to sync, so a route that let an
+    anonymous call through would show: a contact written, a client imported, a run
+    journaled, the token revoked.
+    """
+    assert connected.post("/api/clients/", json={"nom": "Attente"}).status_code == 201
+    people_service.people().createContact(
+        body={"names": [{"familyName": "Google"}], "emailAddresses": [{"value": "g@exemple.fr"}]}
+    ).execute()
+    google_before = _google_side(emulator, people_service)
+    rows_before = _sync_rows(gapp)
+    emulator.reset_stats()
+    anon = gapp.test_client()
+    routes = _api_routes(gapp)
     assert len(routes) > 20
     for method, path in routes:
-        resp = anon_client.open(path, method=method, json={"nom": "Intrus"})
+        resp = anon.open(path, method=method, json={"nom": "Intrus", "choice": "google"})
         assert resp.status_code == 401, (method, path, resp.status_code)
         body = resp.get_json()
         assert body["success"] is False
         assert body["message"] == "Authentification requise."
-    assert _count_clients(app) == 0
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(OAuthState)) == 0
+    assert emulator.stats()["requests"] == 0  # Google was never called
+    google_after = _google_side(emulator, people_service)
+    assert google_after[0] == google_before[0]
+    assert google_after[1] == 0
+    assert _count_clients(gapp) == 1
+    assert _sync_rows(gapp) == rows_before
+    token = stored_token(gapp)
+    assert token is not None
+    assert not token.revoked
+    assert connected.get("/api/google-contacts/status").get_json()["data"]["authenticated"]
 
 
 def test_unknown_api_paths_do_not_leak_to_anonymous(anon_client: FlaskClient) -> None:
@@ -95,13 +147,42 @@ def test_cookie_writes_need_the_csrf_header(
         "/api/clients/", json={"nom": "Faux jeton"}, headers={"X-CSRF-Token": "faux"}
     )
     assert wrong.status_code == 403
-    assert anon_client.post("/api/google-contacts/sync-all", json={}).status_code == 403
     assert _count_clients(app) == 0
     accepted = anon_client.post(
         "/api/clients/", json={"nom": "Avec jeton"}, headers={"X-CSRF-Token": csrf}
     )
     assert accepted.status_code == 201
     assert accepted.headers["X-CSRF-Token"] == csrf
+
+
+def test_cookie_sync_needs_the_csrf_header(
+    gapp: Flask, connected: FlaskClient, emulator: RunningEmulator, people_service: Any
+) -> None:
+    """A cookie session's sync without X-CSRF-Token is 403: nothing reaches Google; with it, it does."""
+    made = connected.post("/api/clients/", json={"nom": "Cookie", "email": "cookie@exemple.fr"})
+    client_id = made.get_json()["data"]["id"]
+    browser = gapp.test_client()
+    login = browser.post(
+        "/api/auth/login", json={"username": GOOGLE_USER, "password": GOOGLE_PASSWORD}
+    )
+    csrf = login.get_json()["data"]["csrf_token"]
+    emulator.reset_stats()
+    for path in ("sync-all", f"sync-to-google/{client_id}", "disconnect"):
+        resp = browser.post(f"/api/google-contacts/{path}", json={})
+        assert resp.status_code == 403, path
+        assert "CSRF" in resp.get_json()["message"]
+    assert emulator.stats()["requests"] == 0
+    assert _google_side(emulator, people_service)[0] == []
+    assert _sync_rows(gapp)[0] == 0
+    assert stored_token(gapp) is not None
+
+    pushed = browser.post(
+        f"/api/google-contacts/sync-to-google/{client_id}", headers={"X-CSRF-Token": csrf}
+    )
+    assert pushed.status_code == 200, pushed.get_json()
+    [contact] = _google_side(emulator, people_service)[0]
+    assert contact["resourceName"] == pushed.get_json()["data"]["google_id"]
+    assert contact["emailAddresses"][0]["value"] == "cookie@exemple.fr"
 
 
 def test_cross_origin_cookie_write_is_refused(

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from atarys.api import engine
 from atarys.emulator.server import RunningEmulator
 
 from .conftest import hold_account_lock
@@ -70,18 +69,8 @@ def test_breaker_refusal_keeps_its_counts_and_reasons(
     assert connected.get("/api/clients/").get_json()["pagination"]["total"] == 20
 
 
-def test_quota_failure_keeps_retry_after(
-    gapp: Flask, connected: FlaskClient, emulator: RunningEmulator
-) -> None:
+def test_quota_failure_keeps_retry_after(connected: FlaskClient, emulator: RunningEmulator) -> None:
     """Google's quota is exhausted: the failed job says when to retry, like the 429 does."""
-
-    def one_attempt(app: Flask, session: Any, email: str | None, require_google: bool) -> Any:
-        service = engine._default_factory(app, session, email, require_google)
-        if service is not None:
-            service.google_options["attempts"] = 1  # no waiting between retries in a test
-        return service
-
-    gapp.extensions[engine.FACTORY_KEY] = one_attempt
     emulator.set_faults(quota={"critical_read": 0})
     job = _finished_job(connected)
     assert job["status"] == "failed"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,32 @@ from atarys import create_app
 from atarys.api import engine
 from atarys.api.scheduler import SyncScheduler, claim
 from atarys.emulator import DEFAULT_USER
+from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.models import ScheduledJob, utcnow
 
-from .conftest import FakeService, hold_account_lock
+from .conftest import hold_account_lock
+
+
+@dataclass
+class _Run:
+    run_id: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "dry_run": False}
+
+
+@dataclass
+class FakeService:
+    """Only for the claim race: a ``sync_all`` that returns at once and records its trigger."""
+
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    def sync_all(
+        self, *, dry_run: bool = False, force: bool = False, trigger: str = "", progress: Any = None
+    ) -> _Run:
+        self.calls.append(("sync_all", {"dry_run": dry_run, "force": force, "trigger": trigger}))
+        return _Run(len(self.calls))
 
 
 def _make_app(database_url: str, tmp_path: Path, name: str, **extra: object) -> Flask:
@@ -142,6 +164,22 @@ def test_busy_account_is_skipped_not_failed(gapp: Flask, connected: FlaskClient)
         assert row.last_status == "busy"
         db.session.remove()
     assert _runs(connected) == []
+
+
+def test_google_down_is_recorded_on_the_job(
+    gapp: Flask, connected: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Google answers only 503 at the scheduled time: the job row says so and no run succeeded."""
+    emulator.set_faults(error_rate=1.0, error_codes=[503])
+    assert SyncScheduler(gapp).tick() == [f"sync:{DEFAULT_USER}"]
+    with gapp.app_context():
+        row = db.session.get(ScheduledJob, f"sync:{DEFAULT_USER}")
+        assert row is not None
+        assert row.last_status == "error-503"
+        assert row.last_finished_at is not None
+        db.session.remove()
+    runs = _runs(connected)
+    assert [(r["trigger"], r["status"]) for r in runs] == [("schedule", "failed")]
 
 
 def _person(people_service: Any, resource_name: str) -> dict[str, Any]:

@@ -469,31 +469,40 @@ def test_one_run_at_a_time(session: Session, google_service: SyncService) -> Non
 
 
 def test_concurrent_runs_one_refused(
-    app: Any, account: GoogleAccount, people_service: Any, emulator: Any, tmp_path: Path
+    app: Any, account: GoogleAccount, emulator: Any, emulator_token: str, tmp_path: Path
 ) -> None:
     """Two threads start a run on the same account: one runs, the other gets AccountBusyError."""
+    from google.oauth2.credentials import Credentials
+
     from atarys.extensions import db
+    from atarys.google.client import build_people_service
 
     emulator.set_faults(latency_ms=150)
     with app.app_context():
         for i in range(3):
             add_client(db.session, nom=f"N{i}", email=f"n{i}@example.com")
+    account_id = account.id  # read here: the fixture's session belongs to this thread
     outcomes: list[str] = []
-    barrier = threading.Barrier(2)
+    barrier = threading.Barrier(2, timeout=30)
 
     def worker() -> None:
+        # one People service per thread: httplib2 is not thread-safe
+        people = build_people_service(Credentials(token=emulator_token), emulator.url)
         with app.app_context():
-            acc = db.session.get(GoogleAccount, account.id)
-            assert acc is not None
-            service = SyncService(
-                db.session, acc, people_service, log_dir=tmp_path, google_options=GOOGLE_OPTIONS
-            )
-            barrier.wait()
             try:
+                acc = db.session.get(GoogleAccount, account_id)
+                assert acc is not None
+                service = SyncService(
+                    db.session, acc, people, log_dir=tmp_path, google_options=GOOGLE_OPTIONS
+                )
+                barrier.wait()
                 service.sync_all()
                 outcomes.append("ran")
             except AccountBusyError:
                 outcomes.append("busy")
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcomes.append(repr(exc))
+                barrier.abort()
             finally:
                 db.session.remove()
 
@@ -501,8 +510,8 @@ def test_concurrent_runs_one_refused(
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["busy", "ran"]
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["busy", "ran"], "; ".join(outcomes)
 
 
 def test_single_item_entry_points(

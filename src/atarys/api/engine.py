@@ -28,11 +28,17 @@ from atarys.google.connection import (
     stored_token,
 )
 from atarys.http import ApiError
+from atarys.sync.core.errors import SyncError
 
 logger = logging.getLogger("atarys.api.engine")
 
-# A test may swap how services are made: ``app.extensions[FACTORY_KEY] = factory``
-# with ``factory(app, session, account_email) -> service``.
+# Flask config key: keyword options of the Google side (``attempts``, ``backoff_initial``,
+# ``backoff_max``, ``page_size``: see ``atarys.sync.sides.google.GoogleSide``). Tests use
+# it to retry without waiting; unset, the engine's production defaults apply.
+GOOGLE_OPTIONS_KEY = "ATARYS_GOOGLE_OPTIONS"
+
+# Only for the scheduler's cross-process claim race test: ``app.extensions[FACTORY_KEY]``
+# replaces how services are made, ``factory(app, session, email, require_google)``.
 FACTORY_KEY = "atarys_sync_factory"
 
 NOT_CONNECTED_MESSAGE = (
@@ -91,7 +97,8 @@ def _default_factory(
             people = None
     account = get_or_create_account(session, email)  # type: ignore[arg-type]
     session.commit()
-    return SyncService(session, account, people)  # type: ignore[arg-type]
+    options = dict(app.config.get(GOOGLE_OPTIONS_KEY) or {})
+    return SyncService(session, account, people, google_options=options)  # type: ignore[arg-type]
 
 
 def open_service(
@@ -271,11 +278,9 @@ def engine_errors() -> Iterator[None]:
     """Turn the engine's (and the connection's) typed errors into ``ApiError``s, once, here."""
     try:
         yield
-    except ApiError:
-        raise
-    except Exception as exc:
+    except (SyncError, NotConnectedError, GoogleAuthUnavailableError, RefreshError) as exc:
         api_error = translate(exc)
-        if api_error is None:
+        if api_error is None:  # pragma: no cover - translate() knows every type caught here
             raise
         raise api_error from exc
 
@@ -388,7 +393,7 @@ def run_sync_all(
     started = time.perf_counter()
     try:
         result = service.sync_all(dry_run=dry_run, force=force, trigger=trigger, progress=progress)
-    except Exception as exc:
+    except Exception as exc:  # counted whatever it is, then re-raised for the caller to answer
         metrics.record_failed_run(
             trigger=trigger, reason=type(exc).__name__, seconds=time.perf_counter() - started
         )

@@ -24,6 +24,7 @@ from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
 
 from atarys.api import MAX_ID, engine, jobs
 from atarys.api.auth import current_principal
@@ -304,9 +305,11 @@ def _last_run() -> dict[str, Any] | None:
                     return run
             if len(rows) < LAST_RUN_PAGE:
                 break
-    except (NotConnectedError, ImportError, ApiError):
+    except (NotConnectedError, ApiError):
         return None
-    except Exception:
+    except (SQLAlchemyError, OSError):
+        # The status card still answers; the cause is in the log.
+        db.session.rollback()
         logger.exception("could not read the last run")
     return None
 

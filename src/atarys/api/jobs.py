@@ -130,8 +130,8 @@ def _run(app: Flask, job: Job) -> None:
             status = "finished"
         except ApiError as exc:
             job.error = error_of(exc)
-        except Exception:
-            logger.exception("background sync failed")
+        except Exception:  # the worker thread's top level: nothing else would see the error
+            logger.exception("background sync %s failed", job.id)
             job.error = error_of(
                 ApiError(
                     500, "Erreur interne pendant la synchronisation.", data={"reason": "internal"}

@@ -35,7 +35,7 @@ from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
 from atarys.api import engine, metrics
@@ -145,7 +145,8 @@ def next_run_info(app: Flask) -> dict[str, Any] | None:
     """When the next scheduled sync of the current account is due (for ``status``)."""
     try:
         account = engine.current_account(app, db.session)
-    except Exception:
+    except (SQLAlchemyError, OSError):
+        db.session.rollback()
         logger.exception("next run: account unavailable")
         return None
     if account is None:
@@ -220,6 +221,7 @@ class SyncScheduler:
     def tick(self) -> list[str]:
         """Run every due job this process manages to claim; returns the names it ran."""
         ran: list[str] = []
+        running: str | None = None
         with self.app.app_context():
             try:
                 account = engine.current_account(self.app, db.session)
@@ -234,19 +236,32 @@ class SyncScheduler:
                     if kind == "poll" and self._full_sync_recent(email, interval):
                         continue
                     if claim(db.session, name, interval, me=self.identity):
+                        running = name
                         status = self._run_sync(kind)
                         finish(db.session, name, status)
+                        running = None
                         ran.append(name)
                         poll = kinds.get("poll")
                         if kind == "sync" and status == "ok" and poll is not None:
                             # The full run just read Google: the next poll is one interval away.
                             postpone(db.session, f"poll:{email}", utcnow() + poll)
-            except Exception:
+            except Exception:  # the APScheduler job's top level: log and record, next tick retries
                 logger.exception("scheduler tick failed")
+                if running is not None:
+                    self._record_failure(running)
             finally:
                 db.session.remove()
         self.ran.extend(ran)
         return ran
+
+    def _record_failure(self, name: str) -> None:
+        """Mark the job ``name`` as failed in ``scheduled_jobs`` (after an unexpected error)."""
+        try:
+            db.session.rollback()
+            finish(db.session, name, "failed")
+        except SQLAlchemyError:
+            db.session.rollback()
+            logger.exception("could not record the failure of %s", name)
 
     def _full_sync_recent(self, email: str, poll: timedelta) -> bool:
         """A full sync started less than a poll interval ago: postpone the poll after it."""
@@ -267,7 +282,8 @@ class SyncScheduler:
             db.session.rollback()
             logger.warning("scheduled %s skipped: %s", trigger, exc.message)
             return "busy" if exc.status == 409 else f"error-{exc.status}"
-        except Exception:
+        except (SQLAlchemyError, OSError):
+            # The database failed, or the network below Google's client (DNS, TLS).
             db.session.rollback()
             logger.exception("scheduled %s failed", trigger)
             return "failed"
@@ -319,17 +335,19 @@ class SyncScheduler:
         with self.app.app_context():
             try:
                 service = engine.open_service(self.app)
-            except (NotConnectedError, GoogleAuthUnavailableError):
-                return dict.fromkeys(ids, "not_connected")
-            except Exception:
-                logger.exception("near-real-time push: engine unavailable")
-                return dict.fromkeys(ids, "error")
-            try:
                 for cid in ids:
                     outcome = self._push_one(service, cid)
                     outcomes[cid] = outcome
                     if outcome in ("busy", "quota"):
                         retry.append(cid)
+            except (NotConnectedError, GoogleAuthUnavailableError):
+                return dict.fromkeys(ids, "not_connected")
+            except Exception:  # the APScheduler job's top level: log and count, never lose it
+                logger.exception("near-real-time push failed")
+                for cid in ids:
+                    if cid not in outcomes:
+                        outcomes[cid] = "error"
+                        metrics.PUSHES.labels(outcome="error").inc()
             finally:
                 db.session.remove()
         if retry:
@@ -347,7 +365,8 @@ class SyncScheduler:
             if outcome == "error":
                 logger.warning("push of client %s failed: %s", client_id, exc.message)
             return outcome
-        except Exception:
+        except (SQLAlchemyError, OSError):
+            # The database failed, or the network below Google's client (DNS, TLS).
             db.session.rollback()
             logger.exception("push of client %s failed", client_id)
             metrics.PUSHES.labels(outcome="error").inc()
