@@ -34,6 +34,7 @@ SCENARIOS = {
     "first_from_google": "1re synchro Google → ATARYS vide",
     "overlap_50": "1re synchro, 50 % en commun (e-mail)",
     "second_no_change": "2e synchro sans changement",
+    "steady_no_change": "synchro suivante sans changement",
     "one_percent": "1 % modifié de chaque côté",
     "api_edit": "1 client modifié par l'API → visible dans Google",
 }

@@ -6,7 +6,7 @@ touch without edit, phone reformatting). After every clean sync: both sides agre
 every linked pair, no duplicate was created, every edit is present or recorded as a
 resolved conflict, Google-only fields are unchanged, and a second sync writes nothing.
 
-Profiles: ``ATARYS_HYPOTHESIS_PROFILE=ci`` (default, 50 examples × up to 30 steps per
+Profiles: ``ATARYS_HYPOTHESIS_PROFILE=ci`` (default, 100 examples × up to 30 steps per
 backend) or ``dev`` (8 examples) or ``deep`` (300 examples).
 """
 
@@ -50,7 +50,7 @@ from fixtures.sync import GOOGLE_OPTIONS
 
 PROFILES = {
     "dev": settings(max_examples=8, stateful_step_count=20),
-    "ci": settings(max_examples=50, stateful_step_count=30),
+    "ci": settings(max_examples=100, stateful_step_count=30),
     "deep": settings(max_examples=300, stateful_step_count=40),
 }
 PROFILE = os.environ.get("ATARYS_HYPOTHESIS_PROFILE", "ci")
@@ -420,6 +420,11 @@ class SyncMachine(RuleBasedStateMachine):
 
 def test_sync_state_machine(app: Flask, emulator: RunningEmulator, tmp_path: Path) -> None:
     """Random edits on both sides, faults, syncs: the invariants hold after every clean sync."""
+    before = dict(STATS)
     run_state_machine_as_test(
         lambda: SyncMachine(app, emulator, tmp_path / "logs"), settings=SETTINGS
     )
+    examples = STATS["examples"] - before["examples"]
+    checked = STATS["clean_syncs"] - before["clean_syncs"]
+    print(f"\nstate machine ({PROFILE}): {examples} examples, {checked} clean syncs checked")  # noqa: T201
+    assert checked > 0

@@ -19,6 +19,7 @@ from atarys.sync.core.errors import MassDeletionError, SyncError
 def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
     """Synchronise ATARYS clients with Google Contacts (both ways)."""
     from atarys.cli import make_app, upgrade_database
+    from atarys.extensions import db
     from atarys.extensions import session as db_session
     from atarys.google.connection import NotConnectedError as ConnectionMissing
     from atarys.google.connection import people_service
@@ -46,6 +47,9 @@ def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
             sys.exit(3)
         except SyncError as exc:
             raise click.ClickException(exc.message) from exc
+        finally:
+            db.session.remove()
+            db.engine.dispose()
     data = result.to_dict()
     if dry_run:
         click.echo(result.text)

@@ -468,9 +468,10 @@ class Engine:
         if m.how in ("email", "client_data"):
             assert a_item is not None
             assert g_item is not None
-            # email: no common ancestor (a field set on one side only fills the other);
-            # client_data: the contact was made from the client, so it is the ancestor.
-            snapshot = self._norm(g_item.record) if m.how == "client_data" else Record()
+            # no common ancestor (even for our own contact found back by clientData: it
+            # may have been edited since): a field set on one side only fills the other,
+            # a field set differently on both is a conflict settled by the policy.
+            snapshot = Record()
             pair = Pair(m.client_id, m.resource_name, snapshot, None, a_item, g_item, how=m.how)
             pair.a = Version(a_item.record, a_item.updated)
             pair.g = Version(g_item.record, g_item.updated)
