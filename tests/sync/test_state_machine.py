@@ -190,8 +190,11 @@ class SyncMachine(RuleBasedStateMachine):
         new = phone if field == "telephone" else self._fresh_email() if field == "email" else value
         if field == "nom":
             new = new or "Sans nom"
+        unchanged = normalize_value(field, getattr(client, field)) == normalize_value(field, new)
         setattr(client, field, new)
         self.session.commit()
+        if unchanged:  # the same value again is no edit
+            return
         self.edits.pop((f"client:{client.id}", field), None)
         self.edits[(f"client:{client.id}", field)] = new
 
@@ -233,6 +236,10 @@ class SyncMachine(RuleBasedStateMachine):
         rn = sorted(live)[i % len(live)]
         new = phone if field == "telephone" else self._fresh_email() if field == "email" else value
         self.admin.call("PATCH", f"contacts/{rn}", person_fields(field, new, live[rn]))
+        if normalize_value(field, person_to_record(live[rn]).get(field)) == normalize_value(
+            field, new
+        ):
+            return  # the same value again is no edit
         self.edits.pop((f"contact:{rn}", field), None)
         self.edits[(f"contact:{rn}", field)] = new
 

@@ -353,6 +353,18 @@ class Engine:
         pairs, g_listing = r.pairs, r.g_listing
         for pair in pairs:
             pair.plan = plan_pair(pair.snapshot, pair.a, pair.g, self.settings)
+        by_hint = {c.hint: c for c in r.contacts if c.hint}
+        for pair in pairs:
+            found = by_hint.get(pair.client_id or "") if pair.plan is not None else None
+            if found is None or pair.plan is None or pair.plan.action != "recreate_google":
+                continue
+            # the contact was re-created already (a lost response): follow it, no new copy
+            item = r.g_items[found.id]
+            pair.resource_name, pair.g_item = found.id, item
+            pair.g = Version(item.record, item.updated)
+            pair.snapshot = Record()
+            pair.plan = plan_pair(Record(), pair.a, pair.g, self.settings)
+            r.contacts = [c for c in r.contacts if c.id != found.id]
 
         # Matching, against the e-mails of links that survive this run.
         leaving = {"delete_google", "delete_atarys", "unlink", "forget"}
@@ -819,7 +831,7 @@ class Engine:
                 message=f"par {'clientData' if p.how == 'client_data' else 'e-mail'}",
             )
         else:
-            self.store.set_link(p.link, snapshot=merged, etag=etag)
+            self.store.set_link(p.link, snapshot=merged, etag=etag, resource_name=p.resource_name)
         if plan.to_google:
             self._journal(out, A2G, "updated", p, plan.to_google)
         if plan.to_atarys:
