@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from .conftest import connect_google
@@ -100,13 +101,19 @@ def test_conflict_and_duplicate_badges(
     assert _status(connected, mine) == {mine: "linked"}
 
 
-def test_failed_push_shows_an_error_badge(connected: FlaskClient, people_service: Any) -> None:
-    """Someone deletes the "ATARYS" group in Google: new clients fail to be created there."""
+def test_failed_push_shows_an_error_badge(
+    connected: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Google Contacts is full: new clients fail to be created there.
+
+    (A deleted "ATARYS" group no longer makes a push fail: the engine finds or re-creates
+    it, see ``tests/sync/test_engine_google.py``.)
+    """
+    from atarys.emulator import state
+
     linked = _new_client(connected, nom="Ancien", email="ancien@exemple.fr")
     assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
-    groups = people_service.contactGroups().list().execute()["contactGroups"]
-    group = next(g for g in groups if g.get("name") == "ATARYS")
-    people_service.contactGroups().delete(resourceName=group["resourceName"]).execute()
+    monkeypatch.setattr(state, "MAX_CONTACTS", 1)  # the account is at its cap
 
     fresh = _new_client(connected, nom="Nouveau", email="nouveau@exemple.fr")
     connected.post("/api/google-contacts/sync-all")

@@ -596,3 +596,115 @@ def test_duplicates_reported_not_merged(
 
 def test_conflict_row_keeps_both_values(session: Session, google_service: SyncService) -> None:
     assert session.scalars(select(SyncConflict)).all() == []
+
+
+def test_contact_limit_stops_creates_for_the_run(
+    session: Session,
+    google_service: SyncService,
+    emulator: Any,
+    admin: Admin,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Google full: one refused create call, the rest journaled, updates and deletions go on."""
+    from atarys.emulator import DEFAULT_USER, state
+    from atarys.models import utcnow
+    from atarys.sync.core.errors import CONTACT_LIMIT_MESSAGE
+
+    a = add_client(session, nom="A", email="a@example.com")
+    b = add_client(session, nom="B", email="b@example.com")
+    google_service.sync_all()
+    monkeypatch.setattr(state, "MAX_CONTACTS", 2)  # the account is at its cap
+    google = google_service.google()
+    assert isinstance(google, GoogleSide)
+    google.create_batch = 5
+    for i in range(30):
+        add_client(session, nom=f"N{i}", email=f"n{i}@example.com")
+    a.ville = "Lyon"  # an update
+    b.deleted_at = utcnow()  # a deletion (frees one place: still no room for a batch)
+    session.commit()
+    before = emulator.stats(DEFAULT_USER)["methods"].get("people.batchCreateContacts", 0)
+
+    result = google_service.sync_all()
+
+    creates = emulator.stats(DEFAULT_USER)["methods"]["people.batchCreateContacts"] - before
+    assert creates == 1
+    d = result.to_dict()
+    assert d["status"] == "partial"
+    assert d["atarys_to_google"]["created"] == 0
+    assert d["atarys_to_google"]["errors"] == 30
+    assert d["atarys_to_google"]["updated"] == 1
+    assert d["atarys_to_google"]["deleted"] == 1
+    assert set(result.errors) == {CONTACT_LIMIT_MESSAGE}
+    items = google_service.get_run(result.run_id).to_dict()["items"]
+    errors = [i for i in items if i["action"] == "error"]
+    assert len(errors) == 30
+    assert {i["message"] for i in errors} == {CONTACT_LIMIT_MESSAGE}
+    assert [c["addresses"][0].get("city") for c in contacts(admin) if c.get("addresses")] == [
+        "Lyon"
+    ]
+    assert len(contacts(admin)) == 1
+
+
+def test_deleted_atarys_group_is_found_again(
+    session: Session, google_service: SyncService, people_service: Any, admin: Admin
+) -> None:
+    """Someone deleted the ATARYS group in Google: the next creates re-create it and go in."""
+    add_client(session, nom="Martin", email="jean@example.com")
+    google_service.sync_all()
+    old = google_service.account.group_resource_name
+    assert old
+    people_service.contactGroups().delete(resourceName=old, deleteContacts=False).execute()
+    add_client(session, nom="Petit", email="petit@example.com")
+    add_client(session, nom="Grand", email="grand@example.com")
+
+    result = google_service.sync_all()
+
+    assert result.errors == []
+    assert result.atarys_to_google.created == 2
+    session.expire_all()
+    new = google_service.account.group_resource_name
+    assert new
+    assert new != old
+    by_client = {lk.client_id: lk.resource_name for lk in links(session)}
+    for client in live_clients(session):
+        if client.nom == "Martin":
+            continue
+        groups = [
+            m["contactGroupMembership"]["contactGroupResourceName"]
+            for m in person(people_service, by_client[client.id]).get("memberships", [])
+        ]
+        assert new in groups
+    assert_quiet(google_service.sync_all())
+
+
+def test_sync_client_to_google_reads_only_its_contact(
+    session: Session,
+    google_service: SyncService,
+    emulator: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A linked client's push: its link only, one batchGet, one batchUpdate, whatever N."""
+    from atarys.emulator import DEFAULT_USER
+
+    clients = [add_client(session, nom=f"N{i}", email=f"n{i}@example.com") for i in range(25)]
+    google_service.sync_all()
+
+    def every_link(self: Store) -> list[SyncLink]:
+        raise AssertionError("a one-client push must not load every link")
+
+    monkeypatch.setattr(Store, "links", every_link)
+    for i, client in enumerate(clients[:3]):
+        client.ville = f"Ville {i}"
+        session.commit()
+        emulator.reset_stats()
+        result = google_service.sync_client_to_google(client.id)
+        assert result.action == "updated"
+        assert emulator.stats(DEFAULT_USER)["methods"] == {
+            "people.getBatchGet": 1,
+            "people.batchUpdateContacts": 1,
+        }
+    emulator.reset_stats()
+    assert google_service.sync_client_to_google(clients[5].id).action == "unchanged"
+    assert emulator.stats(DEFAULT_USER)["methods"] == {"people.getBatchGet": 1}
+    monkeypatch.undo()
+    assert_quiet(google_service.sync_all())

@@ -18,7 +18,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from atarys.models import SyncLink, SyncRun
-from atarys.sync.core.errors import MassDeletionError, StaleItemError, SyncError, WriteRejectedError
+from atarys.sync.core.errors import (
+    ContactLimitError,
+    MassDeletionError,
+    StaleItemError,
+    SyncError,
+    WriteRejectedError,
+)
 from atarys.sync.core.plan import (
     DELETED,
     UNCHANGED,
@@ -217,7 +223,14 @@ class Engine:
         self, out: Outcome, *, focus_client: str | None, focus_contact: str | None
     ) -> _Reading:
         account = self.store.account
-        links = self.store.links()
+        own = (
+            self.store.link_for_client(int(focus_client))
+            if focus_client is not None and focus_client.isdigit()
+            else None
+        )
+        # A linked client alone needs only its own link (no matching: it is linked), so
+        # its sync costs the same whatever the size of the account.
+        links = [own] if own is not None else self.store.links()
         by_client = {str(link.client_id): link for link in links}
         by_contact = {link.resource_name: link for link in links}
         r = _Reading(links=links)
@@ -657,18 +670,37 @@ class Engine:
 
     def _create_google(self, out: Outcome, pairs: list[Pair]) -> None:
         """New contacts from clients (new, or edited after the contact was deleted)."""
+        full: ContactLimitError | None = None  # Google refused a create: the account is full
         for chunk in self._chunks(pairs, self.google.create_batch):
+            if full is not None:
+                # no call: every create would be refused too
+                for p in chunk:
+                    self._journal(out, A2G, "error", p, message=full.message)
+                self._progress(out, len(chunk))
+                continue
             news = [
                 NewItem(p.a_item.record if p.a_item else Record(), hint=p.client_id) for p in chunk
             ]
             try:
                 created = self.google.create(news)
                 done = list(zip(chunk, created, strict=True))
+            except ContactLimitError as exc:
+                full = exc
+                logger.warning("Google account full: no more creates in this run")
+                done = []
+                for p in chunk:
+                    self._journal(out, A2G, "error", p, message=exc.message)
             except WriteRejectedError:
                 done = []
                 for p, new in zip(chunk, news, strict=True):
+                    if full is not None:
+                        self._journal(out, A2G, "error", p, message=full.message)
+                        continue
                     try:
                         done.append((p, self.google.create([new])[0]))
+                    except ContactLimitError as exc:
+                        full = exc
+                        self._journal(out, A2G, "error", p, message=exc.message)
                     except WriteRejectedError as exc:
                         self._journal(out, A2G, "error", p, message=exc.message)
             for p, item in done:

@@ -314,6 +314,13 @@ class SyncService:
     def _finish(self, out: Outcome, google: Side, status: str, message: str | None) -> None:
         if status in ("failed", "refused"):
             self.session.rollback()
+        if (
+            isinstance(google, GoogleSide)
+            and google.group
+            and self.account.group_resource_name != google.group
+        ):
+            # the group was found (or created) again during the run
+            self.account.group_resource_name = google.group
         run = out.run
         run.counts = {A2G: out.a2g.to_dict(), G2A: out.g2a.to_dict()}
         run.conflicts = len(out.conflicts)

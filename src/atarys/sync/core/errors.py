@@ -12,6 +12,7 @@ Hierarchy::
     ├── GoogleApiError             any other unexpected Google answer (``status``, ``reason``)
     ├── StaleItemError             a conditional write found a newer version (``ids``)
     ├── WriteRejectedError         a side refused a write (``ids``, ``detail``)
+    │   └── ContactLimitError      Google refused creates: the account is full (25,000)
     ├── InvalidChoiceError         a bad conflict resolution or setting value
     ├── ClientNotFound / ContactNotFound / ConflictNotFound / RunNotFound
         (aliases ``ClientNotFoundError`` ... for callers that prefer the suffix)
@@ -148,3 +149,15 @@ class WriteRejectedError(SyncError):
         self.ids = list(ids)
         self.detail = detail
         super().__init__(f"Écriture refusée : {detail}")
+
+
+CONTACT_LIMIT_MESSAGE = "Google Contacts est plein (25 000 contacts au maximum) : contact non créé."
+
+
+class ContactLimitError(WriteRejectedError):
+    """Google refused creates: the account holds its maximum of contacts (25,000)."""
+
+    def __init__(self, ids: Sequence[str], detail: str) -> None:
+        super().__init__(ids, detail)
+        self.message = CONTACT_LIMIT_MESSAGE
+        self.args = (self.message,)

@@ -31,6 +31,7 @@ from tenacity import (
 
 from atarys.sync.core.errors import (
     AuthError,
+    ContactLimitError,
     GoogleApiError,
     GoogleUnavailableError,
     QuotaExceededError,
@@ -70,6 +71,8 @@ COSTS: dict[str, dict[str, int]] = {
 }
 DEFAULT_BUDGET: dict[str, int] = {"critical_read": 90, "critical_write": 90, "write": 90}
 RETRYABLE_STATUS = (429, 500, 502, 503, 504)
+# ErrorInfo reason of a create refused because the account holds 25,000 contacts.
+CONTACT_LIMIT_REASON = "CONTACT_LIMIT_EXCEEDED"
 
 
 class _ExpiredSyncTokenError(Exception):
@@ -366,23 +369,44 @@ class GoogleSide:
         self.group = str(resp["resourceName"])
         return self.group
 
+    def _group_missing(self, exc: GoogleApiError) -> bool:
+        """Google refused a write because our contact group no longer exists."""
+        if self.group is None or exc.status not in (400, 404):
+            return False
+        detail = exc.detail.lower()
+        return self.group.lower() in detail or (
+            "contact group" in detail and ("not exist" in detail or "not found" in detail)
+        )
+
     def create(self, items: Sequence[NewItem]) -> list[Item]:
         if not items:
             return []
-        contacts = [
-            {"contactPerson": record_to_person(i.record, i.hint, self.group)} for i in items
-        ]
-        body = {"contacts": contacts, "readMask": PERSON_FIELDS}
-        try:
-            resp = self._call(
-                "people.batchCreateContacts",
-                self.people.people().batchCreateContacts(body=body),
-                idempotent=False,
-            )
-        except GoogleApiError as exc:
-            if exc.status == 400:
-                raise WriteRejectedError([str(i) for i in range(len(items))], exc.detail) from exc
-            raise
+        resp: dict[str, Any] = {}
+        for attempt in range(2):
+            contacts = [
+                {"contactPerson": record_to_person(i.record, i.hint, self.group)} for i in items
+            ]
+            body = {"contacts": contacts, "readMask": PERSON_FIELDS}
+            try:
+                resp = self._call(
+                    "people.batchCreateContacts",
+                    self.people.people().batchCreateContacts(body=body),
+                    idempotent=False,
+                )
+                break
+            except GoogleApiError as exc:
+                ids = [str(i) for i in range(len(items))]
+                if exc.reason == CONTACT_LIMIT_REASON:
+                    raise ContactLimitError(ids, exc.detail) from exc
+                if attempt == 0 and self._group_missing(exc):
+                    # the ATARYS group was deleted in Google: find or create it again, once
+                    logger.info("contact group %s is gone: looking for it again", self.group)
+                    self.group = None
+                    self.ensure_group(create=True)
+                    continue
+                if exc.status == 400:
+                    raise WriteRejectedError(ids, exc.detail) from exc
+                raise
         created = [r.get("person") for r in resp.get("createdPeople") or []]
         if len(created) != len(items) or not all(isinstance(p, dict) for p in created):
             raise GoogleApiError(200, "PARTIAL_CREATE", "batchCreateContacts answered fewer people")
