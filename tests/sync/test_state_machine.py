@@ -50,7 +50,9 @@ from fixtures.sync import GOOGLE_OPTIONS
 
 PROFILES = {
     "dev": settings(max_examples=8, stateful_step_count=20),
-    "ci": settings(max_examples=100, stateful_step_count=30),
+    # CI replays the same examples every run (a red CI names a real regression, not bad
+    # luck); "deep" explores new ones and keeps failures in the example database.
+    "ci": settings(max_examples=100, stateful_step_count=30, derandomize=True),
     "deep": settings(max_examples=300, stateful_step_count=40),
 }
 PROFILE = os.environ.get("ATARYS_HYPOTHESIS_PROFILE", "ci")
