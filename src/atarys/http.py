@@ -93,6 +93,24 @@ def optional_json_body() -> dict[str, Any]:
     return json_body()
 
 
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    """The query parameter ``name`` as an int in ``[low, high]``, or a 422 naming it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: "Doit être un nombre entier."}
+        ) from None
+    if not low <= value <= high:
+        raise ApiError(
+            422, "Paramètre invalide.", errors={name: f"Doit être compris entre {low} et {high}."}
+        )
+    return value
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON, never HTML nor a stack trace."""
 

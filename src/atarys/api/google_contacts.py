@@ -42,7 +42,7 @@ from atarys.google.connection import (
     token_store,
 )
 from atarys.google.tokens import StoredToken, TokenStoreError
-from atarys.http import ApiError, ok, optional_json_body
+from atarys.http import ApiError, int_arg, ok, optional_json_body
 from atarys.models import OAuthState, utcnow
 from atarys.validation import validate
 
@@ -64,23 +64,6 @@ def _settings() -> Settings:
 
 def _app() -> Any:
     return current_app._get_current_object()  # type: ignore[attr-defined]
-
-
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(
-            422, "Paramètre invalide.", errors={name: "Doit être un nombre entier."}
-        ) from None
-    if not low <= value <= high:
-        raise ApiError(
-            422, "Paramètre invalide.", errors={name: f"Doit être compris entre {low} et {high}."}
-        )
-    return value
 
 
 def _client_secrets() -> oauth.ClientSecrets:
@@ -415,7 +398,7 @@ def contact_summary(person: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/list-contacts")
 def list_contacts() -> Response:
     """One page of Google contacts; ``pagination.next_page_token`` reaches the next one."""
-    page_size = _int_arg("page_size", 100, 1, 1000)
+    page_size = int_arg("page_size", 100, 1, 1000)
     page_token = request.args.get("page_token") or None
     if page_token is not None and len(page_token) > 2000:
         raise ApiError(422, "Paramètre invalide.", errors={"page_token": "Trop long."})
@@ -562,8 +545,8 @@ def _plain(value: Any) -> Any:
 
 @bp.get("/runs")
 def list_runs() -> Response:
-    limit = _int_arg("limit", 20, 1, 200)
-    offset = _int_arg("offset", 0, 0, 1_000_000)
+    limit = int_arg("limit", 20, 1, 200)
+    offset = int_arg("offset", 0, 0, 1_000_000)
     with engine.engine_errors():
         service = engine.open_service(_app(), require_google=False)
         runs = _plain(service.list_runs(limit=limit, offset=offset)) if service else []

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, request
 from atarys.clients import service
 from atarys.clients.schemas import ClientFields, ClientIn
 from atarys.extensions import session
-from atarys.http import ApiError, json_body, ok
+from atarys.http import ApiError, int_arg, json_body, ok
 from atarys.models import CLIENT_FIELDS
 from atarys.validation import validate
 
@@ -16,27 +16,10 @@ bp = Blueprint("clients", __name__, url_prefix="/api/clients")
 MAX_PER_PAGE = 200
 
 
-def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(
-            422, "Paramètre invalide.", errors={name: "Doit être un nombre entier."}
-        ) from None
-    if not low <= value <= high:
-        raise ApiError(
-            422, "Paramètre invalide.", errors={name: f"Doit être compris entre {low} et {high}."}
-        )
-    return value
-
-
 @bp.get("/")
 def list_clients() -> Response:
-    page = _int_arg("page", 1, 1, 1_000_000)
-    per_page = _int_arg("per_page", 50, 1, MAX_PER_PAGE)
+    page = int_arg("page", 1, 1, 1_000_000)
+    per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
     sort = request.args.get("sort", "nom")
     if sort.lstrip("-") not in service.SORTABLE:
         raise ApiError(
