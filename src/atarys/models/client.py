@@ -9,19 +9,11 @@ from sqlalchemy import Index, Integer, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atarys.models.base import Base, UTCDateTime, utcnow
+from atarys.sync.core.records import FIELD_LENGTHS
 
-# The seed's fields, in its order, with their maximum lengths.
-CLIENT_FIELDS: dict[str, int] = {
-    "nom": 100,
-    "prenom": 100,
-    "email": 200,
-    "telephone": 30,
-    "adresse": 200,
-    "ville": 100,
-    "code_postal": 10,
-    "entreprise": 200,
-    "fonction": 100,
-}
+# The seed's fields, in its order, with their maximum lengths: one table, owned by the
+# pure sync core, so the columns, the API validation and the sync agree.
+CLIENT_FIELDS: dict[str, int] = FIELD_LENGTHS
 
 
 class Client(Base):

@@ -12,7 +12,7 @@ from typing import Any
 
 from atarys.normalize import clean_text, phone_key
 
-# The seed's fields and the ATARYS column lengths (kept in step with models.client).
+# The seed's fields and the ATARYS column lengths (models.client builds its columns' limits from this).
 FIELD_LENGTHS: dict[str, int] = {
     "nom": 100,
     "prenom": 100,
