@@ -19,6 +19,7 @@ from google.auth.exceptions import RefreshError
 from sqlalchemy.orm import Session, scoped_session
 
 from atarys.api import metrics
+from atarys.app import settings_of
 from atarys.extensions import db
 from atarys.google.connection import (
     GoogleAuthUnavailableError,
@@ -98,7 +99,13 @@ def _default_factory(
     account = get_or_create_account(session, email)  # type: ignore[arg-type]
     session.commit()
     options = dict(app.config.get(GOOGLE_OPTIONS_KEY) or {})
-    return SyncService(session, account, people, google_options=options)  # type: ignore[arg-type]
+    return SyncService(
+        session,  # type: ignore[arg-type]
+        account,
+        people,
+        google_options=options,
+        log_dir=settings_of(app).log_dir,
+    )
 
 
 def open_service(

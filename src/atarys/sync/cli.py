@@ -18,6 +18,7 @@ from atarys.sync.core.errors import MassDeletionError, SyncError
 @click.option("--account", "account_email", default=None, help="Google account (e-mail).")
 def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
     """Synchronise ATARYS clients with Google Contacts (both ways)."""
+    from atarys.app import settings_of
     from atarys.cli import make_app, upgrade_database
     from atarys.extensions import db
     from atarys.extensions import session as db_session
@@ -39,7 +40,7 @@ def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
             email = known.email if known is not None else _me(people)
         account = get_or_create_account(session, email)
         session.commit()
-        service = SyncService(session, account, people)
+        service = SyncService(session, account, people, log_dir=settings_of(app).log_dir)
         try:
             result = service.sync_all(dry_run=dry_run, force=force, trigger="cli")
         except MassDeletionError as exc:

@@ -35,9 +35,15 @@ from atarys.sync.core.errors import (
     RunNotFound,
     SyncError,
 )
-from atarys.sync.core.plan import (
+from atarys.sync.core.options import (
+    CONFLICT_POLICIES as POLICIES,
+)
+from atarys.sync.core.options import (
     DELETION_SETTINGS,
-    POLICIES,
+    ConflictPolicy,
+    DeletionSetting,
+)
+from atarys.sync.core.plan import (
     PlannedItem,
     PlanSettings,
     format_plan,
@@ -89,9 +95,9 @@ def plan_settings(account: GoogleAccount) -> PlanSettings:
         if value not in DELETION_SETTINGS:
             raise InvalidChoiceError(f"Réglage de suppression inconnu : {value}.")
     return PlanSettings(
-        conflict_policy=account.conflict_policy,  # type: ignore[arg-type]
-        google_deletions=account.google_deletions,  # type: ignore[arg-type]
-        atarys_deletions=account.atarys_deletions,  # type: ignore[arg-type]
+        conflict_policy=ConflictPolicy(account.conflict_policy),
+        google_deletions=DeletionSetting(account.google_deletions),
+        atarys_deletions=DeletionSetting(account.atarys_deletions),
         phone_region=account.phone_region or "FR",
         breaker_ratio=account.breaker_ratio,
         breaker_min=account.breaker_min,
@@ -190,17 +196,6 @@ class RunDetail:
         return data
 
 
-def _default_log_dir() -> Path | None:
-    try:
-        from flask import current_app
-
-        settings = current_app.config.get("ATARYS_SETTINGS")
-    except RuntimeError:
-        return None
-    log_dir = getattr(settings, "log_dir", None)
-    return Path(log_dir) if log_dir is not None else None
-
-
 class SyncService:
     """Sync of one Google account with ATARYS, through a session and a People API service.
 
@@ -225,7 +220,7 @@ class SyncService:
         self.people = people
         self.clock = clock
         self.store = Store(session, account, clock=clock)
-        self.actions = action_logger(log_dir if log_dir is not None else _default_log_dir())
+        self.actions = action_logger(log_dir)
         self._google_side = google_side
         self.google_options = dict(google_options or {})
 

@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from atarys.sync.core.options import (
+    CONFLICT_POLICIES,
+    ConflictPolicy,
+    DeletionSetting,
+)
 from atarys.sync.core.records import FIELDS, Record, diff, normalize_record
 
-Policy = Literal["newest", "atarys", "google", "manual"]
-Deletions = Literal["propagate", "unlink"]
-POLICIES: tuple[str, ...] = ("newest", "atarys", "google", "manual")
-DELETION_SETTINGS: tuple[str, ...] = ("propagate", "unlink")
+Policy = ConflictPolicy
+Deletions = DeletionSetting
+POLICIES = CONFLICT_POLICIES
 
 PairAction = Literal[
     "none",  # nothing to write (the snapshot may still move to ``merged``)
@@ -37,9 +41,9 @@ Changes = dict[str, tuple[str | None, str | None]]
 class PlanSettings:
     """The account's sync settings, as the pure core sees them."""
 
-    conflict_policy: Policy = "newest"
-    google_deletions: Deletions = "propagate"
-    atarys_deletions: Deletions = "propagate"
+    conflict_policy: ConflictPolicy = ConflictPolicy.NEWEST
+    google_deletions: DeletionSetting = DeletionSetting.PROPAGATE
+    atarys_deletions: DeletionSetting = DeletionSetting.PROPAGATE
     phone_region: str = "FR"
     breaker_ratio: float = 0.2
     breaker_min: int = 10
@@ -103,10 +107,12 @@ def parse_time(value: str | None) -> datetime | None:
 
 
 def _winner(policy: Policy, a: Version, g: Version) -> Literal["atarys", "google"] | None:
-    if policy == "manual":
+    if policy == ConflictPolicy.MANUAL:
         return None
-    if policy in ("atarys", "google"):
-        return policy
+    if policy == ConflictPolicy.ATARYS:
+        return "atarys"
+    if policy == ConflictPolicy.GOOGLE:
+        return "google"
     # newest: ATARYS updated_at vs the CONTACT source's updateTime; a tie keeps ATARYS.
     if a.updated is not None and g.updated is not None and g.updated > a.updated:
         return "google"
@@ -132,7 +138,7 @@ def merge(snapshot: Record, a: Version, g: Version, settings: PlanSettings) -> P
         else:
             # changed differently on both sides: the policy decides, or a person does
             winner = _winner(settings.conflict_policy, a, g)
-            resolution = settings.conflict_policy if winner else "manual"
+            resolution = str(settings.conflict_policy) if winner else "manual"
             conflicts.append(FieldConflict(name, s, av, gv, winner, resolution))
             merged[name] = av if winner == "atarys" else gv if winner == "google" else s
     new = Record(**merged)
