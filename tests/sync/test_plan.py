@@ -11,16 +11,17 @@ from atarys.sync.core.plan import (
     DELETED,
     UNCHANGED,
     Candidate,
-    PlannedItem,
     PlanSettings,
     SideState,
     Version,
     breaker_reasons,
-    format_plan,
     match,
     parse_time,
     plan_pair,
 )
+from atarys.sync.core.actions import Plan, format_plan
+from atarys.sync.core.items import Item
+from atarys.sync.core.planner import LinkState, PairState, RunState, plan_run
 from atarys.sync.core.records import Record, normalize_record
 
 S = Record(
@@ -272,13 +273,20 @@ def test_record_to_person_round_trip() -> None:
     )
 
 
-def test_format_plan_prints_fields() -> None:
-    plan = plan_pair(S, v(ville="Lyon"), UNCHANGED, PlanSettings())
-    item = PlannedItem(
-        "update", "atarys_to_google", "1", "people/c1", plan.comment, plan.to_atarys, plan.to_google
+def test_format_plan_prints_the_person_and_each_field() -> None:
+    """A dry run's text names the person and shows each field before → after."""
+    state = RunState(
+        pairs=[
+            PairState(
+                LinkState("1", "people/c1", normalize_record(S), "e1"),
+                atarys=Item("1", "a1", S.with_values({"ville": "Lyon"})),
+            )
+        ],
+        linked=1,
     )
-    text = format_plan([item])
-    assert "client 1 ↔ people/c1" in text
+    plan = plan_run(state, PlanSettings())
+    text = format_plan(plan)
+    assert "MARTIN Jean" in text
     assert "ville: 'Paris' → 'Lyon'" in text
-    assert item.to_dict()["to_google"] == {"ville": {"before": "Paris", "after": "Lyon"}}
-    assert format_plan([]) == "Rien à synchroniser."
+    assert plan.items()[0]["to_google"] == {"ville": {"before": "Paris", "after": "Lyon"}}
+    assert format_plan(Plan()) == "Rien à synchroniser."

@@ -178,6 +178,8 @@ class SyncRunItem(Base):
     resource_name: Mapped[str | None] = mapped_column(String(200), default=None)
     direction: Mapped[str] = mapped_column(String(20))
     action: Mapped[str] = mapped_column(String(20))
+    # the person, as people read it ("LEFÈVRE Zoé — Menuiserie Leroy")
+    name: Mapped[str | None] = mapped_column(String(300), default=None)
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -185,6 +187,7 @@ class SyncRunItem(Base):
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "name": self.name,
             "client_id": self.client_id,
             "resource_name": self.resource_name,
             "direction": self.direction,

@@ -26,6 +26,15 @@ from atarys.models import (
     SyncRunItem,
     utcnow,
 )
+from atarys.sync.core.actions import (
+    CreateClient,
+    CreateContact,
+    DeleteClient,
+    DeleteContact,
+    Link,
+    Unlink,
+    format_plan,
+)
 from atarys.sync.core.errors import (
     ClientNotFound,
     ConflictNotFound,
@@ -43,13 +52,9 @@ from atarys.sync.core.options import (
     ConflictPolicy,
     DeletionSetting,
 )
-from atarys.sync.core.plan import (
-    PlannedItem,
-    PlanSettings,
-    format_plan,
-)
+from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.records import FIELDS, Record, normalize_value
-from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, Pair, summarize_calls
+from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, summarize_calls
 from atarys.sync.log import action_logger
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Change, Side
@@ -116,7 +121,7 @@ class RunResult:
     conflicts: int
     open_conflicts: int
     duplicates: int
-    plan: list[PlannedItem] = field(default_factory=list)
+    plan: list[dict[str, Any]] = field(default_factory=list)
     breaker: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -138,7 +143,7 @@ class RunResult:
             "conflicts": self.conflicts,
             "open_conflicts": self.open_conflicts,
             "duplicates": self.duplicates,
-            "plan": [p.to_dict() for p in self.plan] if self.dry_run else [],
+            "plan": self.plan if self.dry_run else [],
             "breaker": self.breaker,
             "api_calls": self.api_calls,
             "errors": self.errors[:50],
@@ -371,43 +376,54 @@ class SyncService:
         out = self._run(trigger=trigger, dry_run=dry_run, force=force, progress=progress)
         return self._result(out)
 
-    def _item_result(self, out: Outcome, pair: Pair | None, default: str) -> ItemResult:
+    def _item_result(self, out: Outcome, focus: str, default: str) -> ItemResult:
         run_id = out.run.id
-        dup = out.duplicates[0] if out.duplicates else None
-        if pair is None:
+        action = next(
+            (a for a in out.plan.actions if focus in (a.client_id, a.resource_name)), None
+        )
+        if action is None:
+            dup = out.duplicates[0] if out.duplicates else None
             if dup is not None:
                 return ItemResult("duplicate", None, None, run_id, f"doublon : {dup.email_key}")
+            link = (
+                self.store.link_for_client(int(focus))
+                if focus.isdigit()
+                else self.store.link_for_contact(focus)
+            )
+            if link is not None:
+                return ItemResult(default, link.client_id, link.resource_name, run_id)
             return ItemResult(default, None, None, run_id)
-        plan = pair.plan
-        client_id = int(pair.client_id) if pair.client_id and pair.client_id.isdigit() else None
-        changes: dict[str, Any] = {}
-        if plan is not None:
-            changes = {
-                "to_atarys": {k: {"before": b, "after": a} for k, (b, a) in plan.to_atarys.items()},
-                "to_google": {k: {"before": b, "after": a} for k, (b, a) in plan.to_google.items()},
-            }
-        if out.errors and not pair.done:
-            action = "error"
-        elif pair.how in ("create_google", "create_atarys"):
-            action = "created"
-        elif pair.how in ("email", "client_data"):
-            action = "linked"
-        elif plan is None:
-            action = "unchanged"
-        elif plan.action in ("delete_google", "delete_atarys"):
-            action = "deleted"
-        elif plan.action in ("unlink", "forget"):
-            action = "unlinked"
-        elif plan.action in ("recreate_google", "recreate_atarys"):
-            action = "created"
-        elif any(c.winner is None for c in plan.conflicts):
-            action = "conflict"
-        elif plan.to_google or plan.to_atarys:
-            action = "updated"
+        result = next((r for r in out.results.items if r.action is action), None)
+        client_id = (result.client_id if result else None) or action.client_id
+        resource_name = (result.resource_name if result else None) or action.resource_name
+        changes: dict[str, Any] = {
+            "to_atarys": {k: c.model_dump() for k, c in action.to_atarys.items()},
+            "to_google": {k: c.model_dump() for k, c in action.to_google.items()},
+        }
+        verb: str
+        if (result is not None and result.status == "error") or (out.errors and result is None):
+            verb = "error"
+        elif isinstance(action, CreateContact | CreateClient):
+            verb = "created"
+        elif isinstance(action, Link):
+            verb = "linked"
+        elif isinstance(action, DeleteContact | DeleteClient):
+            verb = "deleted"
+        elif isinstance(action, Unlink):
+            verb = "unlinked"
+        elif any(c.winner is None for c in action.conflicts_of()):
+            verb = "conflict"
+        elif action.to_google or action.to_atarys:
+            verb = "updated"
         else:
-            action = "unchanged"
+            verb = "unchanged"
         return ItemResult(
-            action, client_id, pair.resource_name, run_id, plan.comment if plan else "", changes
+            verb,
+            int(client_id) if client_id and client_id.isdigit() else None,
+            resource_name,
+            run_id,
+            action.comment,
+            changes,
         )
 
     def sync_client_to_google(self, client_id: int) -> ItemResult:
@@ -417,18 +433,18 @@ class SyncService:
         out = self._run(
             trigger="client", dry_run=False, force=True, progress=None, focus_client=str(client_id)
         )
-        pair = next((p for p in out.pairs if p.client_id == str(client_id)), None)
-        return self._item_result(out, pair, "unchanged")
+        return self._item_result(out, str(client_id), "unchanged")
 
     def sync_contact_from_google(self, resource_name: str) -> ItemResult:
         """Sync one contact now (its pair only); ``ContactNotFound`` if Google and we know nothing."""
+        known = self.store.link_for_contact(resource_name) is not None
         out = self._run(
             trigger="contact", dry_run=False, force=True, progress=None, focus_contact=resource_name
         )
-        pair = next((p for p in out.pairs if p.resource_name == resource_name), None)
-        if pair is None and not out.duplicates:
+        found = any(resource_name == a.resource_name for a in out.plan.actions)
+        if not found and not out.duplicates and not known:
             raise ContactNotFound(resource_name)
-        return self._item_result(out, pair, "unchanged")
+        return self._item_result(out, resource_name, "unchanged")
 
     # --- conflicts, duplicates, runs ----------------------------------------------------
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from atarys.models import (
+    Client,
     GoogleAccount,
     SyncConflict,
     SyncDuplicate,
@@ -25,8 +26,9 @@ from atarys.models import (
     SyncRunItem,
     utcnow,
 )
+from atarys.sync.core.actions import Conflict as FieldConflict
+from atarys.sync.core.actions import Duplicate
 from atarys.sync.core.errors import AccountBusyError
-from atarys.sync.core.plan import Duplicate, FieldConflict
 from atarys.sync.core.records import Record
 
 LOCK_STALE_AFTER = timedelta(minutes=15)
@@ -96,6 +98,69 @@ class Store:
         return list(
             self.session.scalars(select(SyncLink).where(SyncLink.account_id == self.account.id))
         )
+
+    def link_count(self) -> int:
+        query = select(func.count()).select_from(SyncLink)
+        return self.session.scalar(query.where(SyncLink.account_id == self.account.id)) or 0
+
+    def links_for_clients(self, client_ids: Iterable[str]) -> list[SyncLink]:
+        """The links of these clients (an indexed query per 500 ids)."""
+        keys = sorted({int(i) for i in client_ids if i.isdigit()})
+        return self._links_where(SyncLink.client_id, keys)
+
+    def links_for_contacts(self, resource_names: Iterable[str]) -> list[SyncLink]:
+        return self._links_where(SyncLink.resource_name, sorted(set(resource_names)))
+
+    def _links_where(self, column: Any, keys: list[Any]) -> list[SyncLink]:
+        found: list[SyncLink] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            found += self.session.scalars(
+                select(SyncLink).where(SyncLink.account_id == self.account.id, column.in_(chunk))
+            )
+        return found
+
+    def links_by_client_email(self, emails: Iterable[str]) -> dict[str, SyncLink]:
+        """Links whose live client holds one of these e-mails (lower case)."""
+        keys = sorted({e.lower() for e in emails if e})
+        found: dict[str, SyncLink] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            rows = self.session.execute(
+                select(func.lower(Client.email), SyncLink)
+                .join(SyncLink, SyncLink.client_id == Client.id)
+                .where(
+                    SyncLink.account_id == self.account.id,
+                    Client.deleted_at.is_(None),
+                    func.lower(Client.email).in_(chunk),
+                )
+            )
+            for email, link in rows:
+                found[email] = link
+        return found
+
+    def unlinked_client_ids(self) -> list[str]:
+        """Live clients with no link in this account (an anti-join, no full scan in Python)."""
+        linked = select(SyncLink.id).where(
+            SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
+        )
+        rows = self.session.scalars(
+            select(Client.id).where(Client.deleted_at.is_(None), ~linked.exists())
+        )
+        return [str(i) for i in rows]
+
+    def unlinked_client_ids_by_email(self, email: str) -> list[str]:
+        linked = select(SyncLink.id).where(
+            SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
+        )
+        rows = self.session.scalars(
+            select(Client.id).where(
+                Client.deleted_at.is_(None),
+                func.lower(Client.email) == email.lower(),
+                ~linked.exists(),
+            )
+        )
+        return [str(i) for i in rows]
 
     def link_for_client(self, client_id: int) -> SyncLink | None:
         return self.session.scalars(
@@ -191,9 +256,11 @@ class Store:
         resource_name: str | None = None,
         changes: dict[str, Any] | None = None,
         message: str | None = None,
+        name: str | None = None,
     ) -> None:
         self.session.add(
             SyncRunItem(
+                name=name,
                 run_id=run.id,
                 client_id=client_id,
                 resource_name=resource_name,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from atarys.sync.core.actions import Conflict, Duplicate
 from atarys.sync.core.options import (
     CONFLICT_POLICIES,
     ConflictPolicy,
@@ -70,16 +71,7 @@ DELETED = _Marker("DELETED")  # the side reported the item deleted (or a full li
 SideState = Version | _Marker
 
 
-@dataclass(frozen=True)
-class FieldConflict:
-    """One field changed differently on both sides since the snapshot."""
-
-    field: str
-    snapshot: str | None
-    atarys: str | None
-    google: str | None
-    winner: Literal["atarys", "google"] | None  # None: left open (manual policy)
-    resolution: str  # the policy that decided, or "manual"
+FieldConflict = Conflict
 
 
 @dataclass(frozen=True)
@@ -139,7 +131,16 @@ def merge(snapshot: Record, a: Version, g: Version, settings: PlanSettings) -> P
             # changed differently on both sides: the policy decides, or a person does
             winner = _winner(settings.conflict_policy, a, g)
             resolution = str(settings.conflict_policy) if winner else "manual"
-            conflicts.append(FieldConflict(name, s, av, gv, winner, resolution))
+            conflicts.append(
+                Conflict(
+                    field=name,
+                    snapshot=s,
+                    atarys=av,
+                    google=gv,
+                    winner=winner,
+                    resolution=resolution,
+                )
+            )
             merged[name] = av if winner == "atarys" else gv if winner == "google" else s
     new = Record(**merged)
     open_fields = {c.field for c in conflicts if c.winner is None}
@@ -220,16 +221,6 @@ class Match:
 
 
 @dataclass(frozen=True)
-class Duplicate:
-    """Items that could be the same person and are not merged: a person decides."""
-
-    email_key: str
-    client_ids: tuple[str, ...]
-    resource_names: tuple[str, ...]
-    reason: str
-
-
-@dataclass(frozen=True)
 class MatchResult:
     matches: tuple[Match, ...]
     duplicates: tuple[Duplicate, ...]
@@ -265,15 +256,13 @@ def match(
     for client_id, holders in sorted(by_hint.items()):
         if client_id in linked:
             # a copy of an already linked contact (e.g. restored from Google's trash)
-            duplicates.append(Duplicate(_key(holders[0]), (client_id,),
-                                        tuple(h.id for h in holders), "client_data_linked"))  # fmt: skip
+            duplicates.append(_dup(_key(holders[0]), (client_id,), tuple(h.id for h in holders), "client_data_linked"))  # fmt: skip
             continue
         # our own contact found back by its clientData (a lost response, a wiped status)
         matches.append(Match("client_data", client_id, holders[0].id))
         taken_clients.add(client_id)
         if len(holders) > 1:
-            duplicates.append(Duplicate(_key(holders[0]), (client_id,),
-                                        tuple(h.id for h in holders[1:]), "client_data_twice"))  # fmt: skip
+            duplicates.append(_dup(_key(holders[0]), (client_id,), tuple(h.id for h in holders[1:]), "client_data_twice"))  # fmt: skip
     rest_clients = [c for c in sorted(clients, key=lambda c: c.id) if c.id not in taken_clients]
     lce = linked_client_emails or {}
     lge = linked_contact_emails or {}
@@ -293,22 +282,26 @@ def match(
         cids, rns = tuple(c.id for c in cs), tuple(g.id for g in gs)
         if len(cs) > 1 or len(gs) > 1:
             # several clients or contacts share the e-mail: never merged silently
-            duplicates.append(Duplicate(key, cids, rns, "same_email"))
+            duplicates.append(_dup(key, cids, rns, "same_email"))
         elif cs and gs:
             # one client, one contact, same e-mail: link them
             matches.append(Match("email", cs[0].id, gs[0].id))
         elif cs and (key in lge or key in known):
             # the client's e-mail belongs to a contact already linked or reported
             others = (lge[key],) if key in lge else ()
-            duplicates.append(Duplicate(key, cids, others, "email_taken_in_google"))
+            duplicates.append(_dup(key, cids, others, "email_taken_in_google"))
         elif cs:
             matches.append(Match("create_google", cs[0].id, None))  # new client
         elif key in lce:
             # the contact's e-mail belongs to a client already linked to another contact
-            duplicates.append(Duplicate(key, (lce[key],), rns, "email_taken_in_atarys"))
+            duplicates.append(_dup(key, (lce[key],), rns, "email_taken_in_atarys"))
         elif gs[0].in_scope:
             matches.append(Match("create_atarys", None, gs[0].id))  # new contact
     return MatchResult(tuple(matches), tuple(duplicates))
+
+
+def _dup(key: str, cids: tuple[str, ...], rns: tuple[str, ...], reason: str) -> Duplicate:
+    return Duplicate(email_key=key, client_ids=cids, resource_names=rns, reason=reason)
 
 
 def _key(c: Candidate) -> str:
@@ -360,65 +353,3 @@ def breaker_reasons(
             f"La liste Google a suspicieusement rétréci ({listed} contacts pour {linked} liens)."
         )
     return reasons
-
-
-# --- the printable plan ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlannedItem:
-    """One line of a plan, as a dry run prints it."""
-
-    action: str
-    direction: str  # "atarys_to_google", "google_to_atarys", "both" or "none"
-    client_id: str | None
-    resource_name: str | None
-    comment: str
-    changes_to_atarys: Changes = field(default_factory=dict)
-    changes_to_google: Changes = field(default_factory=dict)
-    conflicts: tuple[FieldConflict, ...] = ()
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "action": self.action,
-            "direction": self.direction,
-            "client_id": int(self.client_id) if self.client_id else None,
-            "resource_name": self.resource_name,
-            "comment": self.comment,
-            "to_atarys": {k: {"before": b, "after": a} for k, (b, a) in self.changes_to_atarys.items()},
-            "to_google": {k: {"before": b, "after": a} for k, (b, a) in self.changes_to_google.items()},
-            "conflicts": [
-                {"field": c.field, "atarys": c.atarys, "google": c.google,
-                 "winner": c.winner, "resolution": c.resolution}
-                for c in self.conflicts
-            ],
-        }  # fmt: skip
-
-
-def format_plan(items: Sequence[PlannedItem]) -> str:
-    """The plan as text: one block per contact, one line per field."""
-    if not items:
-        return "Rien à synchroniser."
-    lines: list[str] = []
-    for item in items:
-        who = " ↔ ".join(
-            x
-            for x in (
-                f"client {item.client_id}" if item.client_id else "",
-                item.resource_name or "",
-            )
-            if x
-        )
-        lines.append(f"{item.action:<16} {who or '-'}  ({item.comment})")
-        for label, changes in (
-            ("ATARYS", item.changes_to_atarys),
-            ("Google", item.changes_to_google),
-        ):
-            for name, (before, after) in changes.items():
-                lines.append(f"    → {label:<6} {name}: {before!r} → {after!r}")
-        for c in item.conflicts:
-            lines.append(
-                f"    ! conflit {c.field}: ATARYS {c.atarys!r} / Google {c.google!r}"
-                f" → {c.winner or 'à trancher'}"
-            )
-    return "\n".join(lines)

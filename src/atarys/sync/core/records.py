@@ -90,3 +90,14 @@ def diff(before: Record | None, after: Record | None) -> dict[str, tuple[str | N
     b = before or Record()
     a = after or Record()
     return {n: (b.get(n), a.get(n)) for n in FIELDS if b.get(n) != a.get(n)}
+
+
+def display_name(record: Record) -> str:
+    """The person as people read it: "LEFÈVRE Zoé — Menuiserie Leroy".
+
+    Falls back to the company, then the e-mail, then the phone; never an id.
+    """
+    who = " ".join(x for x in ((record.nom or "").upper(), record.prenom or "") if x)
+    if who and record.entreprise:
+        return f"{who} — {record.entreprise}"
+    return who or record.entreprise or record.email or record.telephone or "(sans nom)"

@@ -1,0 +1,409 @@
+"""Planning a run: the state both sides were read in → a typed ``Plan``. Pure.
+
+The reader (``sync.reader``) gathers a ``RunState``: the linked pairs this run looks at
+(each with the side items it read, or none where a side did not report the item), the
+unlinked clients and contacts, and the links outside the run that hold an e-mail the
+candidates carry. ``plan_run`` decides everything from there:
+
+1. each linked pair → ``plan_pair`` (three-way, field by field) → one action or none;
+2. a client whose contact must be re-created but whose copy already exists (a lost
+   answer: an unlinked contact names the client in its clientData) follows that copy;
+3. unlinked items are matched (clientData → e-mail → create) against the e-mails the
+   surviving links will hold after this run;
+4. the breaker checks the deletions.
+
+``replan`` is the same decision for one pair whose side changed between planning and
+writing (the executor calls it when a precondition fails).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from atarys.sync.core.actions import (
+    Action,
+    Changes,
+    Conflict,
+    CreateClient,
+    CreateContact,
+    DeleteClient,
+    DeleteContact,
+    Duplicate,
+    FieldChange,
+    Link,
+    Plan,
+    Unlink,
+    Update,
+)
+from atarys.sync.core.items import Item
+from atarys.sync.core.plan import (
+    DELETED,
+    UNCHANGED,
+    Candidate,
+    PairPlan,
+    PlanSettings,
+    SideState,
+    Version,
+    breaker_reasons,
+    match,
+    plan_pair,
+)
+from atarys.sync.core.records import Record, display_name, normalize_record
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A link as the run found it: who with whom, the last synchronised snapshot."""
+
+    client_id: str
+    resource_name: str
+    snapshot: Record
+    etag: str | None = None
+
+
+@dataclass(frozen=True)
+class PairState:
+    """A linked pair and what the run read of each side.
+
+    ``atarys``/``google`` is ``None`` where the side did not report the item (assumed
+    equal to the snapshot); ``*_deleted`` says the side confirmed it gone.
+    """
+
+    link: LinkState
+    atarys: Item | None = None
+    google: Item | None = None
+    atarys_deleted: bool = False
+    google_deleted: bool = False
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Everything ``plan_run`` decides from."""
+
+    pairs: Sequence[PairState] = ()
+    clients: Sequence[Item] = ()  # unlinked live clients
+    contacts: Sequence[Item] = ()  # unlinked live contacts
+    # links outside ``pairs`` by the e-mail of their snapshot (at least the candidates' e-mails)
+    linked_emails: Mapping[str, LinkState] = field(default_factory=dict)
+    # client ids named by candidates' clientData that are already linked elsewhere
+    linked_client_ids: frozenset[str] = frozenset()
+    linked: int = 0  # links of the account before the run
+    full_listing: bool = False
+    listed: int = 0  # live contacts in a full listing
+    expected: int | None = None  # contacts the full listing announced
+    google_cursor: str | None = None
+    atarys_cursor: str | None = None
+    focus_client: str | None = None
+    focus_contact: str | None = None
+
+
+def _state(item: Item | None, deleted: bool) -> SideState:
+    if deleted:
+        return DELETED
+    if item is None:
+        return UNCHANGED
+    return Version(item.record, item.updated)
+
+
+def _name(*records: Record | None) -> str:
+    for record in records:
+        if record is not None and not record.is_empty():
+            return display_name(record)
+    return "(sans nom)"
+
+
+def _conflicts(plan: PairPlan) -> tuple[Conflict, ...]:
+    return tuple(plan.conflicts)
+
+
+class _Common(TypedDict):
+    client_id: str | None
+    resource_name: str | None
+    name: str
+    comment: str
+    atarys_etag: str | None
+    google_etag: str | None
+
+
+def pair_action(
+    pair: PairState, settings: PlanSettings, *, followed: Item | None = None
+) -> Action | None:
+    """The action for one linked pair, or ``None`` when nothing at all moves.
+
+    ``followed``: an unlinked contact carrying this client's id, to use instead of
+    creating the contact again.
+    """
+    region = settings.phone_region
+    link = pair.link
+    a_state = _state(pair.atarys, pair.atarys_deleted)
+    g_state = _state(pair.google, pair.google_deleted)
+    plan = plan_pair(link.snapshot, a_state, g_state, settings)
+    google = pair.google
+    snapshot = link.snapshot
+    resource_name = link.resource_name
+    if plan.action == "recreate_google" and followed is not None:
+        # the contact was re-created already (a lost response): follow it, no new copy
+        google, snapshot, resource_name = followed, Record(), followed.id
+        g_state = Version(followed.record, followed.updated)
+        plan = plan_pair(snapshot, a_state, g_state, settings)
+    a_rec = normalize_record(pair.atarys.record, region) if pair.atarys else None
+    g_rec = normalize_record(google.record, region) if google else None
+    name = _name(a_rec, g_rec, snapshot)
+    common: _Common = {
+        "client_id": link.client_id,
+        "resource_name": resource_name,
+        "name": name,
+        "comment": plan.comment,
+        "atarys_etag": pair.atarys.etag if pair.atarys else None,
+        "google_etag": google.etag if google else None,
+    }
+    if plan.action == "forget":
+        return Unlink(**common, deleted_in="both")
+    if plan.action == "unlink":
+        return Unlink(**common, deleted_in="atarys" if pair.atarys_deleted else "google")
+    if plan.action == "delete_google":
+        return DeleteContact(**common, snapshot=snapshot)
+    if plan.action == "delete_atarys":
+        return DeleteClient(**common, snapshot=snapshot)
+    if plan.action == "recreate_google":
+        return CreateContact(**common, record=plan.merged or Record(), recreate=True)
+    if plan.action == "recreate_atarys":
+        return CreateClient(**common, record=plan.merged or Record(), recreate=True)
+    merged = plan.merged if plan.merged is not None else snapshot
+    write_hint = google is not None and google.hint != link.client_id
+    moved = (
+        merged != link.snapshot
+        or resource_name != link.resource_name
+        or (google is not None and google.etag != link.etag)
+    )
+    if not (plan.to_atarys or plan.to_google or write_hint or plan.conflicts or moved):
+        return None  # neither side differs from the snapshot: echo, touch, reformatting
+    return Update(
+        **common,
+        snapshot=snapshot,
+        atarys=a_rec if a_rec is not None else snapshot,
+        google=g_rec if g_rec is not None else snapshot,
+        merged=merged,
+        atarys_changes=_changes(plan.to_atarys),
+        google_changes=_changes(plan.to_google),
+        conflicts=_conflicts(plan),
+        write_hint=write_hint,
+    )
+
+
+def _changes(changes: dict[str, tuple[str | None, str | None]]) -> Changes:
+    return {k: FieldChange(before=b, after=a) for k, (b, a) in changes.items()}
+
+
+def link_action(client: Item, contact: Item, how: str, settings: PlanSettings) -> Link:
+    """Link an unlinked client and contact found to be the same person.
+
+    No common ancestor (even for our own contact found back by its clientData: it may
+    have been edited since): a field set on one side only fills the other; a field set
+    differently on both is a conflict settled by the policy.
+    """
+    region = settings.phone_region
+    a_rec = normalize_record(client.record, region)
+    g_rec = normalize_record(contact.record, region)
+    plan = plan_pair(
+        Record(),
+        Version(client.record, client.updated),
+        Version(contact.record, contact.updated),
+        settings,
+    )
+    return Link(
+        client_id=client.id,
+        resource_name=contact.id,
+        name=_name(a_rec, g_rec),
+        comment=f"same person ({'clientData' if how == 'client_data' else 'e-mail'})",
+        atarys_etag=client.etag,
+        google_etag=contact.etag,
+        how="client_data" if how == "client_data" else "email",
+        snapshot=Record(),
+        atarys=a_rec,
+        google=g_rec,
+        merged=plan.merged if plan.merged is not None else Record(),
+        atarys_changes=_changes(plan.to_atarys),
+        google_changes=_changes(plan.to_google),
+        conflicts=_conflicts(plan),
+        write_hint=contact.hint != client.id,
+    )
+
+
+def replan(
+    action: Update | Link,
+    settings: PlanSettings,
+    *,
+    atarys: Item | None,
+    google: Item | None,
+) -> Action | None:
+    """The same pair planned again from fresh versions of its sides.
+
+    ``None`` for a side means it is gone now.
+    """
+    if isinstance(action, Link):
+        if atarys is None or google is None:
+            return None  # one side vanished: the next run matches again
+        return link_action(atarys, google, action.how, settings)
+    assert action.client_id is not None
+    assert action.resource_name is not None
+    pair = PairState(
+        LinkState(action.client_id, action.resource_name, action.snapshot, None),
+        atarys=atarys,
+        google=google,
+        atarys_deleted=atarys is None,
+        google_deleted=google is None,
+    )
+    return pair_action(pair, settings)
+
+
+def plan_run(state: RunState, settings: PlanSettings) -> Plan:
+    """Decide everything a run will do (see the module docstring)."""
+    region = settings.phone_region
+    contacts = list(state.contacts)
+    by_hint = {c.hint: c for c in contacts if c.hint}
+    actions: list[Action] = []
+    followed: set[str] = set()
+    for pair in state.pairs:
+        copy = by_hint.get(pair.link.client_id)
+        action = pair_action(pair, settings, followed=copy)
+        if copy is not None and action is not None and action.resource_name == copy.id:
+            followed.add(copy.id)
+        if action is not None:
+            actions.append(action)
+    contacts = [c for c in contacts if c.id not in followed]
+
+    # The e-mails each surviving link holds after this run (a candidate with one of
+    # them is a duplicate, not a new person).
+    leaving = {a.client_id for a in actions if isinstance(a, DeleteContact | DeleteClient | Unlink)}
+    lce: dict[str, str] = {}
+    lge: dict[str, str] = {}
+    for email, link in state.linked_emails.items():
+        lce[email] = link.client_id
+        lge[email] = link.resource_name
+    in_run = {p.link.client_id: p for p in state.pairs}
+    planned = {a.client_id: a for a in actions}
+    for cid, pair in in_run.items():
+        if cid in leaving:
+            continue
+        action = planned.get(cid)
+        if isinstance(action, Update):
+            held = {action.merged.email}
+            held |= {c.atarys for c in action.conflicts if c.field == "email" and not c.winner}
+            held |= {c.google for c in action.conflicts if c.field == "email" and not c.winner}
+            rn: str = action.resource_name or pair.link.resource_name
+        elif isinstance(action, CreateContact | CreateClient):
+            held, rn = {action.record.email}, pair.link.resource_name
+        else:
+            held, rn = {pair.link.snapshot.email}, pair.link.resource_name
+        for kept in held:
+            if kept is not None:
+                lce[kept] = cid
+                lge[kept] = rn
+    for email in [e for e, cid in lce.items() if cid in leaving]:
+        lce.pop(email, None)
+        lge.pop(email, None)
+
+    clients = [Candidate(c.id, normalize_record(c.record, region)) for c in state.clients]
+    candidates = [
+        Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope) for c in contacts
+    ]
+    result = match(
+        clients,
+        candidates,
+        linked_clients=set(state.linked_client_ids) | set(in_run),
+        linked_client_emails=lce,
+        linked_contact_emails=lge,
+    )
+    a_items = {c.id: c for c in state.clients}
+    g_items = {c.id: c for c in contacts}
+    matches = list(result.matches)
+    duplicates = list(result.duplicates)
+    if state.focus_client is not None:
+        matches = [m for m in matches if m.client_id == state.focus_client]
+        duplicates = [d for d in duplicates if state.focus_client in d.client_ids]
+    if state.focus_contact is not None:
+        matches = [m for m in matches if m.resource_name == state.focus_contact]
+        duplicates = [d for d in duplicates if state.focus_contact in d.resource_names]
+    for m in matches:
+        if m.how in ("email", "client_data"):
+            assert m.client_id is not None
+            assert m.resource_name is not None
+            actions.append(
+                link_action(a_items[m.client_id], g_items[m.resource_name], m.how, settings)
+            )
+        elif m.how == "create_google":
+            assert m.client_id is not None
+            client = a_items[m.client_id]
+            record = normalize_record(client.record, region)
+            actions.append(
+                CreateContact(
+                    client_id=client.id,
+                    name=_name(record),
+                    comment="new client",
+                    atarys_etag=client.etag,
+                    record=record,
+                )
+            )
+        else:
+            assert m.resource_name is not None
+            contact = g_items[m.resource_name]
+            record = normalize_record(contact.record, region)
+            actions.append(
+                CreateClient(
+                    resource_name=contact.id,
+                    name=_name(record),
+                    comment="new contact",
+                    google_etag=contact.etag,
+                    record=record,
+                )
+            )
+    names = _names(a_items, g_items, region)
+    duplicates = [
+        d.model_copy(
+            update={
+                "names": tuple(
+                    dict.fromkeys(
+                        n for n in [names.get(i) for i in (*d.client_ids, *d.resource_names)] if n
+                    )
+                )
+            }
+        )
+        for d in duplicates
+    ]
+
+    dg = sum(1 for a in actions if isinstance(a, DeleteContact))
+    da = sum(1 for a in actions if isinstance(a, DeleteClient))
+    reasons = breaker_reasons(
+        google_deletions=dg,
+        atarys_deletions=da,
+        linked=state.linked,
+        settings=settings,
+        full_listing=state.full_listing,
+        listed=state.listed,
+        expected=state.expected,
+    )
+    focused = state.focus_client is not None or state.focus_contact is not None
+    return Plan(
+        actions=tuple(actions),
+        duplicates=tuple(_sorted_dups(duplicates)),
+        breaker=tuple(reasons),
+        deletions={"google": dg, "atarys": da},
+        linked=state.linked,
+        full_listing=state.full_listing and not focused,
+        google_cursor=state.google_cursor,
+        atarys_cursor=state.atarys_cursor,
+        focused=focused,
+    )
+
+
+def _names(a_items: Mapping[str, Item], g_items: Mapping[str, Item], region: str) -> dict[str, str]:
+    out = {i: display_name(normalize_record(it.record, region)) for i, it in a_items.items()}
+    out.update({i: display_name(normalize_record(it.record, region)) for i, it in g_items.items()})
+    return out
+
+
+def _sorted_dups(duplicates: Sequence[Duplicate]) -> list[Duplicate]:
+    return sorted(duplicates, key=lambda d: (d.email_key, d.reason, d.client_ids, d.resource_names))

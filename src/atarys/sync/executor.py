@@ -1,0 +1,601 @@
+"""Carrying out a plan: one handler per action class, in Google's batch sizes.
+
+Order: deletions and unlinks, then new clients, new contacts, then updates and links.
+Before writing, each action's precondition is checked: a contact is read again before
+it is deleted (an edit made since the plan beats the deletion), a client is re-read
+before its values go to Google (an edit made during the run is not overwritten), and
+writes to both sides are conditional on the etag they were planned with. An action
+whose precondition fails is planned again from the fresh versions (``core.planner.
+replan``) and carried out in this run when it still can be. Every write is journaled
+(``sync_run_items``: the person's name, each field before → after) and each batch is
+committed with the links it moves, so a crash costs at most the batch in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, TypeVar
+
+from sqlalchemy.orm import Session
+
+from atarys.models import SyncLink, SyncRun
+from atarys.sync.core.actions import (
+    A2G,
+    G2A,
+    Action,
+    Changes,
+    Conflict,
+    CreateClient,
+    CreateContact,
+    DeleteClient,
+    DeleteContact,
+    Link,
+    Plan,
+    Unlink,
+    Update,
+    apply_changes,
+)
+from atarys.sync.core.errors import ContactLimitError, StaleItemError, WriteRejectedError
+from atarys.sync.core.items import Change, Item, NewItem
+from atarys.sync.core.plan import PlanSettings
+from atarys.sync.core.planner import replan
+from atarys.sync.core.records import Record, normalize_record
+from atarys.sync.sides.atarys_db import AtarysDbSide
+from atarys.sync.sides.base import Side
+from atarys.sync.store import Store
+
+logger = logging.getLogger("atarys.sync.executor")
+
+T = TypeVar("T")
+COUNTED = ("created", "updated", "deleted", "linked", "unlinked")
+
+
+@dataclass
+class DirectionCounts:
+    """What a run did in one direction."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    linked: int = 0
+    unlinked: int = 0
+    errors: int = 0
+
+    @property
+    def success(self) -> int:
+        return self.created + self.updated + self.deleted + self.linked
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "success": self.success,
+            "errors": self.errors,
+            "created": self.created,
+            "updated": self.updated,
+            "deleted": self.deleted,
+            "linked": self.linked,
+            "unlinked": self.unlinked,
+        }
+
+
+Status = Literal["done", "error", "deferred"]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What became of one action: ``written`` is the action as carried out (re-planned)."""
+
+    action: Action
+    status: Status
+    written: Action | None = None
+    client_id: str | None = None
+    resource_name: str | None = None
+    message: str | None = None
+
+
+@dataclass
+class Results:
+    """The executor's account of a run."""
+
+    a2g: DirectionCounts = field(default_factory=DirectionCounts)
+    g2a: DirectionCounts = field(default_factory=DirectionCounts)
+    items: list[ActionResult] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def counts(self, direction: str) -> DirectionCounts:
+        return self.a2g if direction == A2G else self.g2a
+
+
+def chunks(items: Sequence[T], size: int) -> list[list[T]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _payload(changes: Changes) -> dict[str, dict[str, str | None]]:
+    return {k: {"before": c.before, "after": c.after} for k, c in changes.items()}
+
+
+class Executor:
+    """Writes a plan to ATARYS and Google and moves the links (see the module docstring)."""
+
+    def __init__(
+        self,
+        session: Session,
+        store: Store,
+        atarys: AtarysDbSide,
+        google: Side,
+        settings: PlanSettings,
+        *,
+        run: SyncRun,
+        links: dict[str, SyncLink],
+        actions_log: logging.Logger,
+        progress: Callable[[int], None],
+    ) -> None:
+        self.session = session
+        self.store = store
+        self.atarys = atarys
+        self.google = google
+        self.settings = settings
+        self.run = run
+        self.links = links  # client id → link row (read by the reader)
+        self.log = actions_log
+        self.progress = progress
+        self.results = Results()
+        self.region = settings.phone_region
+
+    # --- journal ----------------------------------------------------------------------
+
+    def _journal(
+        self,
+        action: Action,
+        direction: str,
+        verb: str,
+        *,
+        changes: Changes | None = None,
+        message: str | None = None,
+        client_id: str | None = None,
+        resource_name: str | None = None,
+    ) -> None:
+        counts = self.results.counts(direction)
+        cid = client_id if client_id is not None else action.client_id
+        rn = resource_name if resource_name is not None else action.resource_name
+        if verb == "error":
+            counts.errors += 1
+            self.results.errors.append(message or "")
+        elif verb in COUNTED:
+            setattr(counts, verb, getattr(counts, verb) + 1)
+        self.store.add_item(
+            self.run,
+            direction=direction,
+            action=verb,
+            client_id=int(cid) if cid and cid.isdigit() else None,
+            resource_name=rn,
+            changes=_payload(changes or {}),
+            message=message,
+            name=action.name or None,
+        )
+        self.log.info(
+            "run=%s %s %s client=%s contact=%s fields=%s%s",
+            self.run.id,
+            direction,
+            verb,
+            cid,
+            rn,
+            ",".join(sorted(changes or {})) or "-",
+            f" error={message}" if verb == "error" and message else "",
+        )
+
+    def _result(self, action: Action, status: Status, **kw: object) -> None:
+        self.results.items.append(ActionResult(action, status, **kw))  # type: ignore[arg-type]
+
+    def _error(self, action: Action, direction: str, message: str) -> None:
+        self._journal(action, direction, "error", message=message)
+        self._result(action, "error", message=message)
+
+    # --- the run ----------------------------------------------------------------------
+
+    def execute(self, plan: Plan) -> Results:
+        creates_a: list[CreateClient] = []
+        creates_g: list[CreateContact] = []
+        writes: list[Update | Link] = []
+        deletes_g: list[DeleteContact] = []
+        deletes_a: list[DeleteClient] = []
+        unlinks: list[Unlink] = []
+        for action in plan.actions:
+            match action:
+                case CreateClient():
+                    creates_a.append(action)
+                case CreateContact():
+                    creates_g.append(action)
+                case Update() | Link():
+                    writes.append(action)
+                case DeleteContact():
+                    deletes_g.append(action)
+                case DeleteClient():
+                    deletes_a.append(action)
+                case Unlink():
+                    unlinks.append(action)
+        # a deletion whose precondition failed comes back as a re-creation
+        creates_a += self._delete_contacts(deletes_g)
+        creates_g += self._delete_clients(deletes_a)
+        self._unlink(unlinks)
+        hints = self._create_clients(creates_a)
+        self._create_contacts(creates_g)
+        self._write_pairs(writes + hints)
+        return self.results
+
+    def _commit(self, n: int) -> None:
+        self.session.flush()
+        self.progress(n)
+
+    # --- deletions --------------------------------------------------------------------
+
+    def _delete_contacts(self, actions: list[DeleteContact]) -> list[CreateClient]:
+        """Delete contacts that did not change since the plan; an edit beats the deletion."""
+        recreate: list[CreateClient] = []
+        for chunk in chunks(actions, self.google.delete_batch):
+            fresh = self.google.get([a.resource_name for a in chunk if a.resource_name])
+            todo: list[DeleteContact] = []
+            for a in chunk:
+                item = fresh.get(a.resource_name or "")
+                if item is None or normalize_record(item.record, self.region) == a.snapshot:
+                    todo.append(a)
+                    continue
+                # edited in Google since the last sync: the edit wins, the client comes back
+                again = self._replan_deleted(a, atarys=None, google=item)
+                if isinstance(again, CreateClient):
+                    recreate.append(again)
+            if todo:
+                try:
+                    self.google.delete([a.resource_name for a in todo if a.resource_name])
+                except WriteRejectedError as exc:
+                    for a in todo:
+                        self._error(a, A2G, exc.message)
+                    continue
+            for a in todo:
+                self._drop_link(a.client_id)
+                self._journal(a, A2G, "deleted", changes=a.to_google)
+                self._result(a, "done")
+            self._commit(len(chunk))
+        return recreate
+
+    def _delete_clients(self, actions: list[DeleteClient]) -> list[CreateContact]:
+        """Soft-delete clients that did not change since the plan; an edit beats it."""
+        recreate: list[CreateContact] = []
+        for chunk in chunks(actions, self.atarys.delete_batch):
+            fresh = self.atarys.get_any([a.client_id for a in chunk if a.client_id])
+            todo: list[DeleteClient] = []
+            for a in chunk:
+                item = fresh.get(a.client_id or "")
+                if item is None or item.deleted or a.atarys_etag in (None, item.etag):
+                    todo.append(a)
+                    continue
+                again = self._replan_deleted(a, atarys=item, google=None)
+                if isinstance(again, CreateContact):
+                    recreate.append(again)
+            self.atarys.delete([a.client_id for a in todo if a.client_id])
+            for a in todo:
+                self._drop_link(a.client_id)
+                self._journal(a, G2A, "deleted", changes=a.to_atarys)
+                self._result(a, "done")
+            self._commit(len(chunk))
+        return recreate
+
+    def _replan_deleted(
+        self, action: DeleteContact | DeleteClient, *, atarys: Item | None, google: Item | None
+    ) -> Action | None:
+        """One side was deleted, the other changed since the plan: plan the pair again."""
+        assert action.client_id is not None
+        assert action.resource_name is not None
+        probe = Update(
+            client_id=action.client_id,
+            resource_name=action.resource_name,
+            name=action.name,
+            snapshot=action.snapshot,
+            atarys=action.snapshot,
+            google=action.snapshot,
+            merged=action.snapshot,
+        )
+        again = replan(probe, self.settings, atarys=atarys, google=google)
+        self._journal(
+            action,
+            A2G if isinstance(action, DeleteContact) else G2A,
+            "deferred",
+            message="modifié depuis l'aperçu : la modification l'emporte sur la suppression",
+        )
+        self._result(action, "deferred", written=again)
+        return again
+
+    def _unlink(self, actions: list[Unlink]) -> None:
+        for a in actions:
+            self._drop_link(a.client_id)
+            self._journal(a, a.direction, "unlinked", message=a.comment)
+            self._result(a, "done")
+        if actions:
+            self._commit(len(actions))
+
+    def _drop_link(self, client_id: str | None) -> None:
+        link = self.links.pop(client_id or "", None)
+        if link is not None:
+            self.store.drop_link(link)
+
+    # --- creations --------------------------------------------------------------------
+
+    def _create_clients(self, actions: list[CreateClient]) -> list[Update | Link]:
+        """New clients from contacts; returns the clientData writes that must follow."""
+        follow: list[Update | Link] = []
+        for chunk in chunks(actions, self.atarys.create_batch):
+            done: list[tuple[CreateClient, Item]] = []
+            try:
+                created = self.atarys.create([NewItem(a.record) for a in chunk])
+                done = list(zip(chunk, created, strict=True))
+            except WriteRejectedError:
+                for a in chunk:
+                    try:
+                        done.append((a, self.atarys.create([NewItem(a.record)])[0]))
+                    except WriteRejectedError as exc:
+                        self._error(a, G2A, exc.message)
+            for a, item in done:
+                assert a.resource_name is not None
+                link = self.links.pop(a.client_id or "", None)
+                if link is not None:
+                    self.store.set_link(
+                        link, client_id=int(item.id), snapshot=a.record, etag=a.google_etag
+                    )
+                else:
+                    link = self.store.add_link(
+                        int(item.id), a.resource_name, a.google_etag, a.record
+                    )
+                self.links[item.id] = link
+                self._journal(a, G2A, "created", changes=a.to_atarys, client_id=item.id)
+                self._result(a, "done", client_id=item.id, resource_name=a.resource_name)
+                # the contact still needs our client id in its clientData
+                follow.append(
+                    Update(
+                        client_id=item.id,
+                        resource_name=a.resource_name,
+                        name=a.name,
+                        comment="write clientData",
+                        atarys_etag=item.etag,
+                        google_etag=a.google_etag,
+                        snapshot=a.record,
+                        atarys=a.record,
+                        google=a.record,
+                        merged=a.record,
+                        write_hint=True,
+                    )
+                )
+            self.session.flush()
+            self._commit(len(chunk))
+        return follow
+
+    def _create_contacts(self, actions: list[CreateContact]) -> None:
+        """New contacts from clients; at Google's contact cap, stop (no call per client)."""
+        full: ContactLimitError | None = None
+        for chunk in chunks(actions, self.google.create_batch):
+            if full is not None:
+                for a in chunk:
+                    self._error(a, A2G, full.message)
+                self._commit(len(chunk))
+                continue
+            fresh = self._fresh_clients(chunk)
+            chunk = [a for a, _ in fresh]
+            news = [NewItem(record, hint=a.client_id) for a, record in fresh]
+            done: list[tuple[CreateContact, Item]] = []
+            try:
+                done = list(zip(chunk, self.google.create(news), strict=True))
+            except ContactLimitError as exc:
+                full = exc
+                logger.warning("Google account full: no more creates in this run")
+                for a in chunk:
+                    self._error(a, A2G, exc.message)
+            except WriteRejectedError:
+                for a, new in zip(chunk, news, strict=True):
+                    if full is not None:
+                        self._error(a, A2G, full.message)
+                        continue
+                    try:
+                        done.append((a, self.google.create([new])[0]))
+                    except ContactLimitError as exc:
+                        full = exc
+                        self._error(a, A2G, exc.message)
+                    except WriteRejectedError as exc:
+                        self._error(a, A2G, exc.message)
+            for a, item in done:
+                assert a.client_id is not None
+                snapshot = normalize_record(item.record, self.region)
+                link = self.links.get(a.client_id)
+                if link is not None:
+                    self.store.set_link(
+                        link, resource_name=item.id, snapshot=snapshot, etag=item.etag
+                    )
+                else:
+                    self.links[a.client_id] = self.store.add_link(
+                        int(a.client_id), item.id, item.etag, snapshot
+                    )
+                self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
+                self._result(a, "done", client_id=a.client_id, resource_name=item.id)
+            self._commit(len(chunk))
+
+    def _fresh_clients(self, chunk: list[CreateContact]) -> list[tuple[CreateContact, Record]]:
+        """The clients as they are now (one query): a client edited during the run goes
+        to Google with its current values, a client deleted meanwhile is not created."""
+        fresh = self.atarys.get_any([a.client_id for a in chunk if a.client_id])
+        out: list[tuple[CreateContact, Record]] = []
+        for a in chunk:
+            item = fresh.get(a.client_id or "")
+            if item is None or item.deleted:
+                self._journal(
+                    a, A2G, "deferred", message="client supprimé pendant la synchronisation"
+                )
+                self._result(a, "deferred")
+                continue
+            if a.atarys_etag is not None and item.etag != a.atarys_etag:
+                record = normalize_record(item.record, self.region)
+                a = a.model_copy(update={"record": record, "atarys_etag": item.etag})
+            out.append((a, item.record))
+        return out
+
+    # --- updates and links ------------------------------------------------------------
+
+    def _write_pairs(self, actions: list[Update | Link]) -> None:
+        for chunk in chunks(actions, self.google.update_batch):
+            chunk = self._check_atarys(chunk)
+            g_ok = self._google_writes(chunk)
+            for a in g_ok:
+                if a.atarys_changes and not self._atarys_write(a):
+                    continue
+                self._settle(a)
+            self._commit(sum(1 for a in chunk if not a.bookkeeping))
+
+    def _check_atarys(self, chunk: list[Update | Link]) -> list[Update | Link]:
+        """Clients changed since the plan are planned again before anything is written."""
+        ids = [a.client_id for a in chunk if a.client_id and a.atarys_etag is not None]
+        fresh = self.atarys.get_any(ids) if ids else {}
+        out: list[Update | Link] = []
+        for a in chunk:
+            item = fresh.get(a.client_id or "")
+            if a.atarys_etag is None or item is None or item.etag == a.atarys_etag:
+                out.append(a)
+                continue
+            google = self._google_item(a)
+            again = replan(a, self.settings, atarys=None if item.deleted else item, google=google)
+            if isinstance(again, Update | Link):
+                out.append(again)
+            else:
+                # now a deletion or a re-creation: the next run carries it out
+                self._journal(
+                    a, A2G, "deferred", message="client modifié pendant la synchronisation"
+                )
+                self._result(a, "deferred", written=again)
+        return out
+
+    def _google_item(self, a: Update | Link) -> Item:
+        """The contact as planned (its etag is the write's precondition)."""
+        return Item(a.resource_name or "", a.google_etag or "", a.google, hint=None)
+
+    def _google_change(self, a: Update | Link) -> Change | None:
+        if not a.writes_google:
+            return None
+        assert a.resource_name is not None
+        target = apply_changes(a.google, a.google_changes)
+        return Change(a.resource_name, a.google_etag, target, hint=a.client_id)
+
+    def _google_writes(self, chunk: list[Update | Link]) -> list[Update | Link]:
+        """Write the Google part of a chunk; returns the actions whose Google part is done."""
+        ok: list[Update | Link] = []
+        todo: list[tuple[Update | Link, Change]] = []
+        for a in chunk:
+            change = self._google_change(a)
+            if change is None:
+                ok.append(a)
+            else:
+                todo.append((a, change))
+        for attempt in range(2):
+            if not todo:
+                break
+            try:
+                written = self.google.update([c for _, c in todo])
+            except StaleItemError as exc:
+                todo = self._restale(todo, set(exc.ids), ok, last=attempt == 1)
+                continue
+            except WriteRejectedError:
+                self._one_by_one(todo, ok)
+                break
+            for (a, _), item in zip(todo, written, strict=True):
+                ok.append(a.model_copy(update={"google_etag": item.etag, "resource_name": item.id}))
+            todo = []
+        return ok
+
+    def _restale(
+        self,
+        todo: list[tuple[Update | Link, Change]],
+        stale: set[str],
+        ok: list[Update | Link],
+        *,
+        last: bool,
+    ) -> list[tuple[Update | Link, Change]]:
+        """Contacts changed under us: re-read them, plan those pairs again, retry once."""
+        fresh = self.google.get(sorted(stale))
+        a_fresh = self.atarys.get([a.client_id for a, c in todo if c.id in stale and a.client_id])
+        retry: list[tuple[Update | Link, Change]] = []
+        for a, c in todo:
+            if c.id not in stale:
+                retry.append((a, c))
+                continue
+            if last:
+                self._error(a, A2G, "contact modifié pendant la synchronisation")
+                continue
+            again = replan(
+                a, self.settings, atarys=a_fresh.get(a.client_id or ""), google=fresh.get(c.id)
+            )
+            if not isinstance(again, Update | Link):
+                # now a deletion or re-creation: left to the next run
+                self._journal(a, A2G, "deferred", message=a.comment or None)
+                self._result(a, "deferred", written=again)
+                continue
+            change = self._google_change(again)
+            if change is None:
+                ok.append(again)
+            else:
+                retry.append((again, change))
+        return retry
+
+    def _one_by_one(
+        self, todo: list[tuple[Update | Link, Change]], ok: list[Update | Link]
+    ) -> None:
+        """A batch was refused: find the culprit, one write at a time."""
+        if len(todo) == 1:
+            self._error(todo[0][0], A2G, "écriture refusée par Google")
+            return
+        for a, c in todo:
+            try:
+                item = self.google.update([c])[0]
+            except (WriteRejectedError, StaleItemError) as exc:
+                self._error(a, A2G, exc.message)
+                continue
+            ok.append(a.model_copy(update={"google_etag": item.etag, "resource_name": item.id}))
+
+    def _atarys_write(self, a: Update | Link) -> bool:
+        assert a.client_id is not None
+        target = apply_changes(a.atarys, a.atarys_changes)
+        try:
+            self.atarys.update([Change(a.client_id, a.atarys_etag, target)])
+        except StaleItemError:
+            # the client changed during the run: the next run merges it
+            self._journal(a, G2A, "deferred", message="client modifié pendant la synchronisation")
+            self._result(a, "deferred")
+            return False
+        except WriteRejectedError as exc:
+            self._error(a, G2A, exc.message)
+            return False
+        return True
+
+    def _settle(self, a: Update | Link) -> None:
+        """Both writes of a pair are done: journal them and move its link forward."""
+        assert a.client_id is not None
+        assert a.resource_name is not None
+        link = self.links.get(a.client_id)
+        if link is None:
+            link = self.store.add_link(int(a.client_id), a.resource_name, a.google_etag, a.merged)
+            self.links[a.client_id] = link
+            self.session.flush()
+            if isinstance(a, Link):
+                how = "clientData" if a.how == "client_data" else "e-mail"
+                self._journal(a, A2G, "linked", message=f"par {how}")
+        else:
+            self.store.set_link(
+                link, snapshot=a.merged, etag=a.google_etag, resource_name=a.resource_name
+            )
+        if a.google_changes:
+            self._journal(a, A2G, "updated", changes=a.google_changes)
+        if a.atarys_changes:
+            self._journal(a, G2A, "updated", changes=a.atarys_changes)
+        for c in a.conflicts:
+            self.store.record_conflict(self.run, link, int(a.client_id), a.resource_name, c)
+            self.results.conflicts.append(c)
+        self._result(a, "done", client_id=a.client_id, resource_name=a.resource_name)
+
+
+__all__ = ["ActionResult", "DirectionCounts", "Executor", "Record", "Results"]
