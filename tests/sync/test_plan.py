@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from atarys.sync.core.actions import Plan, format_plan
+from atarys.sync.core.items import Item
 from atarys.sync.core.mapping import apply_record, client_id_of, person_to_record, record_to_person
 from atarys.sync.core.plan import (
     DELETED,
@@ -19,8 +21,6 @@ from atarys.sync.core.plan import (
     parse_time,
     plan_pair,
 )
-from atarys.sync.core.actions import Plan, format_plan
-from atarys.sync.core.items import Item
 from atarys.sync.core.planner import LinkState, PairState, RunState, plan_run
 from atarys.sync.core.records import Record, normalize_record
 

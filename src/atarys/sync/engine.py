@@ -62,7 +62,7 @@ class Outcome:
 
     @property
     def duplicates(self) -> list[Duplicate]:
-        return list(self.plan.duplicates)
+        return [*self.plan.duplicates, *self.results.duplicates]
 
     @property
     def breaker(self) -> list[str]:
@@ -153,11 +153,12 @@ class Engine:
             progress=lambda n: self._progress(out, n),
         )
         out.results = executor.execute(plan)
-        if plan.duplicates or not plan.focused:
-            self.store.record_duplicates(out.run, plan.duplicates)
-            out.run.duplicates = len(plan.duplicates)
+        duplicates = out.duplicates
+        if duplicates or not plan.focused:
+            self.store.record_duplicates(out.run, duplicates)
+            out.run.duplicates = len(duplicates)
         if not plan.focused:
-            seen = {(d.email_key, d.reason) for d in plan.duplicates}
+            seen = {(d.email_key, d.reason) for d in duplicates}
             for row in self.store.duplicates("open"):
                 if (row.email_key, row.reason) not in seen:
                     row.status = "resolved"

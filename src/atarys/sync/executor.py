@@ -31,6 +31,7 @@ from atarys.sync.core.actions import (
     CreateContact,
     DeleteClient,
     DeleteContact,
+    Duplicate,
     Link,
     Plan,
     Unlink,
@@ -102,6 +103,7 @@ class Results:
     g2a: DirectionCounts = field(default_factory=DirectionCounts)
     items: list[ActionResult] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)  # found while writing
     errors: list[str] = field(default_factory=list)
 
     def counts(self, direction: str) -> DirectionCounts:
@@ -142,6 +144,7 @@ class Executor:
         self.log = actions_log
         self.progress = progress
         self.results = Results()
+        self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
 
     # --- journal ----------------------------------------------------------------------
@@ -196,6 +199,7 @@ class Executor:
     # --- the run ----------------------------------------------------------------------
 
     def execute(self, plan: Plan) -> Results:
+        self.reported = {d.email_key for d in plan.duplicates}
         creates_a: list[CreateClient] = []
         creates_g: list[CreateContact] = []
         writes: list[Update | Link] = []
@@ -335,7 +339,7 @@ class Executor:
                     try:
                         done.append((a, self.atarys.create([NewItem(a.record)])[0]))
                     except WriteRejectedError as exc:
-                        self._error(a, G2A, exc.message)
+                        self._set_aside(a, exc)
             for a, item in done:
                 assert a.resource_name is not None
                 link = self.links.pop(a.client_id or "", None)
@@ -369,6 +373,32 @@ class Executor:
             self.session.flush()
             self._commit(len(chunk))
         return follow
+
+    def _set_aside(self, a: CreateClient, exc: WriteRejectedError) -> None:
+        """A contact whose e-mail a live client already holds: a duplicate for a person.
+
+        Never an error that comes back at every run: the link (if any) is dropped, the
+        pair is listed with both people, and the cursors move on.
+        """
+        email = a.record.email
+        holders = tuple(self.store.live_client_ids_by_email(email)) if email else ()
+        if not holders:
+            self._error(a, G2A, exc.message)
+            return
+        self._drop_link(a.client_id)
+        dup = Duplicate(
+            email_key=email or "",
+            client_ids=holders,
+            resource_names=(a.resource_name or "",),
+            reason="email_taken_in_atarys",
+            names=(a.name,),
+        )
+        if email not in self.reported:
+            self.results.duplicates.append(dup)
+        self._journal(
+            a, G2A, "unlinked", message="adresse e-mail déjà utilisée par un autre client"
+        )
+        self._result(a, "deferred", message="doublon à vérifier")
 
     def _create_contacts(self, actions: list[CreateContact]) -> None:
         """New contacts from clients; at Google's contact cap, stop (no call per client)."""
