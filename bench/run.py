@@ -288,7 +288,11 @@ def main() -> None:
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument("--backends", default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--scenarios", default=None, help="comma-separated subset of " + ",".join(SCENARIOS)
+    )
     opts = parser.parse_args()
+    chosen = opts.scenarios.split(",") if opts.scenarios else list(SCENARIOS)
     sizes = opts.sizes or ([200] if opts.quick else [1000, 5000, 25000])
     backends = (opts.backends or ("sqlite" if opts.quick else "sqlite,postgresql")).split(",")
     # The naive baseline at 5,000 takes minutes per scenario: SQLite only; PostgreSQL to 1,000.
@@ -306,14 +310,14 @@ def main() -> None:
                     "work_dir": str(work),
                 }
                 for n in sizes:
-                    for scenario in SCENARIOS:
+                    for scenario in chosen:
                         rows.append(run_one(Row(backend, n, scenario, "engine", 0), base))
                         if scenario in NAIVE_SCENARIOS and n <= naive_max[backend]:
                             rows.append(run_one(Row(backend, n, scenario, "naive", 0), base))
                 # What a real network does: 50 ms per request.
                 n = 200  # the naive baseline at 50 ms a request: ~30 s per scenario
                 latency = 50
-                if backend == backends[0]:
+                if backend == backends[0] and opts.scenarios is None:
                     for algorithm in ("engine", "naive"):
                         for scenario in ("first_to_google", "second_no_change"):
                             rows.append(
@@ -321,7 +325,7 @@ def main() -> None:
                             )
             paced = (
                 None
-                if opts.quick
+                if opts.quick or opts.scenarios
                 else paced_check(
                     {
                         "database_url": database_url("sqlite", work),
