@@ -13,7 +13,11 @@ Every call takes an optional ``user`` (query string or JSON body; default
   ``{"touch": true}``), ``DELETE /_emulator/contacts/<id>``: edit or delete as a phone would.
 - ``POST /_emulator/contacts/<id>/touch``: new etag and updateTime, no content change.
 - ``POST /_emulator/contacts/<id>/rename``: a new resource name (old one in
-  ``metadata.previousResourceNames``).
+  ``metadata.previousResourceNames`` of sync-token listings).
+- ``POST /_emulator/contacts/<id>/profile`` ``{"profile": Person | null}``: link the
+  contact to a Google profile whose values (names, verified e-mails/phones) Google merges in.
+- ``POST /_emulator/contacts/<id>/merge`` ``{"other": "people/c..."}``: merge ``other``
+  into this contact as the phone's "merge duplicates" does.
 - ``POST /_emulator/expire-sync-tokens``; ``POST /_emulator/prune-tombstones``.
 - ``GET|PUT /_emulator/faults`` (``models.faults.Faults`` settings); ``POST /_emulator/advance-clock``
   ``{"seconds": N}``.
@@ -36,7 +40,7 @@ from atarys.google.client import CONTACTS_SCOPE
 
 PREFIX = "/_emulator/"
 _CONTACT_PATH = re.compile(
-    r"^/_emulator/contacts/(?:people(?:/|%2F))?c?(?P<number>\d+)(?P<action>/touch|/rename)?$"
+    r"^/_emulator/contacts/(?:people(?:/|%2F))?c?(?P<number>\d+)(?P<action>/touch|/rename|/profile|/merge)?$"
 )
 
 
@@ -156,6 +160,15 @@ class AdminApi:
             return _json(raw_contact(state.touch(user, name)))
         if action == "/rename":
             return _json(raw_contact(state.rename_contact(user, name)))
+        if action == "/profile":
+            profile = body.get("profile")
+            if profile is not None and not isinstance(profile, dict):
+                raise InvalidArgumentError("profile must be an object (a Person body) or null.")
+            parsed = wire.parse_person(profile)[0] if profile else None
+            return _json(raw_contact(state.attach_profile(user, name, parsed)))
+        if action == "/merge":
+            other = str(body.get("other") or "")
+            return _json(raw_contact(state.merge_contacts(user, name, other)))
         if request.method == "PATCH":
             fields, groups, _ = wire.parse_person(body)
             mask = [k for k in body if k in wire.UPDATABLE_FIELDS]

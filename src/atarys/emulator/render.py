@@ -82,40 +82,76 @@ def formatted_address(address: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
-def _render_fields(contact: Contact, fields: frozenset[str]) -> dict[str, Any]:
-    """The stored ``fields`` of ``contact`` with Google's output-only additions."""
+#: Read sources per method when ``sources`` is not set (Google's reference): searchContacts
+#: reads contacts only; every other method contacts and profiles.
+CONTACT_AND_PROFILE = frozenset({"READ_SOURCE_TYPE_CONTACT", "READ_SOURCE_TYPE_PROFILE"})
+CONTACT_ONLY = frozenset({"READ_SOURCE_TYPE_CONTACT"})
+#: Profile values Google shows as verified.
+_VERIFIED_FIELDS = frozenset({"emailAddresses", "phoneNumbers"})
+
+
+def _render_entry(name: str, entry: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    item = dict(entry)
+    item["metadata"] = metadata
+    if "type" in item and name not in ("clientData", "userDefined", "biographies"):
+        item["formattedType"] = formatted_type(item["type"])
+    if name == "names":
+        full, last_first = display_name(item)
+        if full:
+            item["displayName"] = full
+            item["displayNameLastFirst"] = last_first
+            item.setdefault("unstructuredName", full)
+    elif name == "phoneNumbers" and "value" in item:
+        canonical = canonical_phone(item["value"])
+        if canonical:
+            item["canonicalForm"] = canonical
+    elif name == "addresses" and "formattedValue" not in item:
+        text = formatted_address(item)
+        if text:
+            item["formattedValue"] = text
+    elif name == "biographies":
+        item.setdefault("contentType", "TEXT_PLAIN")
+    return item
+
+
+def _render_fields(
+    contact: Contact,
+    fields: frozenset[str],
+    *,
+    sources: frozenset[str] = CONTACT_AND_PROFILE,
+    sync_listing: bool = False,
+) -> dict[str, Any]:
+    """The stored ``fields`` of ``contact`` with Google's output-only additions.
+
+    PROFILE values (when a profile is attached and ``sources`` asks for them) follow the
+    contact's own, each entry's ``metadata.source`` saying where it comes from.
+    ``previousResourceNames`` only appears in sync-token listings (``sync_listing``).
+    """
     source = {"type": "CONTACT", "id": contact.source_id}
-    primary = {"primary": True, "sourcePrimary": True, "source": source}
-    secondary = {"source": source}
+    with_contact = "READ_SOURCE_TYPE_CONTACT" in sources or not sources
+    profile = contact.profile if "READ_SOURCE_TYPE_PROFILE" in sources else None
+    profile_source = {"type": "PROFILE", "id": str(contact.profile_number)}
     out: dict[str, Any] = {}
-    for name, entries in contact.fields.items():
-        if name not in fields:
-            continue
+    names = set(contact.fields if with_contact else ()) | set(profile or ())
+    for name in sorted(names & fields):
+        own = contact.fields.get(name, ()) if with_contact else ()
         rendered = []
-        for index, entry in enumerate(entries):
-            item = dict(entry)
-            item["metadata"] = primary if index == 0 else secondary
-            if "type" in item and name not in ("clientData", "userDefined", "biographies"):
-                item["formattedType"] = formatted_type(item["type"])
-            if name == "names":
-                full, last_first = display_name(item)
-                if full:
-                    item["displayName"] = full
-                    item["displayNameLastFirst"] = last_first
-                    item.setdefault("unstructuredName", full)
-            elif name == "phoneNumbers" and "value" in item:
-                canonical = canonical_phone(item["value"])
-                if canonical:
-                    item["canonicalForm"] = canonical
-            elif name == "addresses" and "formattedValue" not in item:
-                text = formatted_address(item)
-                if text:
-                    item["formattedValue"] = text
-            elif name == "biographies":
-                item.setdefault("contentType", "TEXT_PLAIN")
-            rendered.append(item)
+        for index, entry in enumerate(own):
+            metadata: dict[str, Any] = {"source": source}
+            if index == 0:
+                metadata = {"primary": True, "sourcePrimary": True, "source": source}
+            rendered.append(_render_entry(name, entry, metadata))
+        for index, entry in enumerate((profile or {}).get(name, ())):
+            metadata = {"source": profile_source}
+            if index == 0:
+                metadata["sourcePrimary"] = True
+                if not own:
+                    metadata["primary"] = True
+            if name in _VERIFIED_FIELDS:
+                metadata["verified"] = True
+            rendered.append(_render_entry(name, entry, metadata))
         out[name] = rendered
-    if contact.groups and "memberships" in fields:
+    if contact.groups and "memberships" in fields and with_contact:
         out["memberships"] = [
             {
                 "metadata": {"source": source},
@@ -126,37 +162,54 @@ def _render_fields(contact: Contact, fields: frozenset[str]) -> dict[str, Any]:
             }
             for gid in contact.groups
         ]
-    metadata: dict[str, Any] = {
-        "sources": [
+    person_sources: list[dict[str, Any]] = []
+    if with_contact:
+        person_sources.append(
             {
                 "type": "CONTACT",
                 "id": contact.source_id,
                 "etag": contact.source_etag,
                 "updateTime": now_rfc3339(contact.update_time),
             }
-        ],
-        "objectType": "PERSON",
-    }
-    if contact.previous_resource_names:
-        metadata["previousResourceNames"] = list(contact.previous_resource_names)
+        )
+    if profile:
+        person_sources.append(
+            {
+                "type": "PROFILE",
+                "id": str(contact.profile_number),
+                "etag": "#" + base64.b64encode(f"p{contact.profile_number}".encode()).decode()[:16],
+                "profileMetadata": {"objectType": "PERSON", "userTypes": ["GOOGLE_USER"]},
+            }
+        )
+    metadata_out: dict[str, Any] = {"sources": person_sources, "objectType": "PERSON"}
+    if contact.previous_resource_names and sync_listing:
+        metadata_out["previousResourceNames"] = list(contact.previous_resource_names)
     if contact.deleted:
-        metadata["deleted"] = True
-    out["metadata"] = metadata
+        metadata_out["deleted"] = True
+    out["metadata"] = metadata_out
     return out
 
 
 def render_person(
-    contact: Contact, fields: frozenset[str], *, in_list: bool = False
+    contact: Contact,
+    fields: frozenset[str],
+    *,
+    in_list: bool = False,
+    sources: frozenset[str] = CONTACT_AND_PROFILE,
+    sync_listing: bool = False,
 ) -> dict[str, Any]:
     """A Person holding only the fields in ``fields`` (tombstones: metadata only).
 
-    ``in_list``: as connections.list shows it, at most 100 e-mails and 100 phones.
+    ``in_list``: as connections.list shows it, at most 100 e-mails and 100 phones;
+    ``sources``: the read sources asked; ``sync_listing``: a connections.list answer
+    made with a sync token (the only one that shows ``previousResourceNames``).
     """
     person: dict[str, Any] = {"resourceName": contact.resource_name, "etag": contact.etag}
     if contact.deleted:
-        person["metadata"] = _render_fields(contact, _METADATA_ONLY)["metadata"]
+        rendered = _render_fields(contact, _METADATA_ONLY, sync_listing=sync_listing)
+        person["metadata"] = rendered["metadata"]
         return person
-    rendered = _render_fields(contact, fields)
+    rendered = _render_fields(contact, fields, sources=sources, sync_listing=sync_listing)
     for name in sorted(fields):
         value = rendered.get(name)
         if value is not None:
@@ -172,18 +225,34 @@ LIST_CAPPED_FIELDS = frozenset({"emailAddresses", "phoneNumbers"})
 LIST_FIELD_CAP = 100
 
 
-def person_json(contact: Contact, fields: frozenset[str], *, in_list: bool = False) -> bytes:
-    """``render_person`` as JSON bytes, cached per contact version and field mask."""
+def person_json(
+    contact: Contact,
+    fields: frozenset[str],
+    *,
+    in_list: bool = False,
+    sources: frozenset[str] = CONTACT_AND_PROFILE,
+    sync_listing: bool = False,
+) -> bytes:
+    """``render_person`` as JSON bytes, cached per contact version, mask and options."""
     encoded = contact.encoded
     if encoded is None:
         encoded = contact.encoded = {}
     capped = in_list and any(
         len(contact.fields.get(f, ())) > LIST_FIELD_CAP for f in LIST_CAPPED_FIELDS
     )
-    key = ("L:" if capped else "") + ",".join(sorted(fields))
+    key = (
+        ("L:" if capped else "")
+        + ("S:" if sync_listing else "")
+        + ("" if sources == CONTACT_AND_PROFILE else ",".join(sorted(sources)) + ":")
+        + ",".join(sorted(fields))
+    )
     raw = encoded.get(key)
     if raw is None:
-        raw = encoded[key] = dumps(render_person(contact, fields, in_list=capped))
+        raw = encoded[key] = dumps(
+            render_person(
+                contact, fields, in_list=capped, sources=sources, sync_listing=sync_listing
+            )
+        )
     return raw
 
 

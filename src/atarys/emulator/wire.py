@@ -142,7 +142,7 @@ def parse_person(body: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str] 
     """A Person body → (stored fields, group ids or None, etag sent).
 
     Output-only keys (``metadata``, ``formattedType``, ``canonicalForm``, ``displayName``...)
-    are dropped; unknown keys answer 400 like Google's JSON parser; singleton fields
+    and entries whose ``metadata.source`` is not a CONTACT (profile data) are dropped; unknown keys answer 400 like Google's JSON parser; singleton fields
     refuse a second value; empty entries are dropped.
     """
     if not isinstance(body, dict):
@@ -172,6 +172,9 @@ def parse_person(body: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str] 
         for item in raw:
             if not isinstance(item, dict):
                 raise InvalidArgumentError(f"Invalid value at 'person.{name}'.")
+            source = (item.get("metadata") or {}).get("source") or {}
+            if isinstance(source, dict) and source.get("type", "CONTACT") != "CONTACT":
+                continue  # profile (or other non-contact) data: updates ignore it
             if not all_keys.issuperset(item):
                 unknown = sorted(set(item) - all_keys)[0]
                 raise InvalidArgumentError(

@@ -34,6 +34,18 @@ class Faults:
     - ``phone_format``: ``E164``/``INTERNATIONAL``/``NATIONAL``: the server stores phone
       values in that format instead of as sent.
     - ``sync_token_ttl_s``: sync token lifetime (default 7 days).
+    - ``rename_on_update``: the next N updated contacts come back under a new resource
+      name (Google renames a contact when a write links it to a profile).
+    - ``reject_marker``: a batch create/update fails per contact (400 with
+      ``Batch*ContactsErrorDetails``) for each contact holding a value containing it.
+    - ``stale_read_s``: for N seconds after an update, people.get/getBatchGet return the
+      previous version (old etag).
+    - ``full_list_omit``: resource names full listings leave out (people.get still
+      returns them, incremental listings still report them).
+    - ``strict_my_contacts``: a contact created with memberships that do not name
+      ``myContacts`` is not added to it, and connections.list lists only ``myContacts``
+      members (the others are "other contacts"). Off: every new contact joins ``myContacts``.
+    - ``quota_detail``: ``ErrorInfo`` (default) or ``QuotaFailure``: the detail a 429 carries.
     """
 
     quota: dict[str, int] = field(default_factory=dict)
@@ -48,6 +60,12 @@ class Faults:
     propagation_delay_s: float = 0.0
     phone_format: str | None = None
     sync_token_ttl_s: float = DEFAULT_SYNC_TOKEN_TTL_S
+    rename_on_update: int = 0
+    reject_marker: str | None = None
+    stale_read_s: float = 0.0
+    full_list_omit: list[str] = field(default_factory=list)
+    strict_my_contacts: bool = False
+    quota_detail: str = "ErrorInfo"
 
     def to_json(self) -> dict[str, Any]:
         """The ``/_emulator/faults`` answer."""

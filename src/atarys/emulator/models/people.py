@@ -7,14 +7,18 @@ through ``ChangeLogModel.record_change``.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import phonenumbers
 
 from atarys.emulator.errors import (
+    BatchContactsError,
     ContactLimitReachedError,
+    GoogleApiError,
     InvalidArgumentError,
     NotFoundError,
     StaleEtagError,
@@ -23,6 +27,8 @@ from atarys.emulator.models.changelog import ChangeLogModel
 from atarys.emulator.models.records import MODIFIABLE_SYSTEM_GROUPS, Contact, UserState
 
 MAX_CONTACTS = 25_000
+#: Fields a contact holds at most one value of (a merge keeps the survivor's).
+SINGLETON_FIELDS = frozenset({"names", "biographies", "birthdays", "genders"})
 #: After this many new contacts, long-lived state is moved out of the garbage
 #: collector's reach (``gc.freeze``): a full collection otherwise rescans every
 #: stored contact again and again, which dominates the cost of big imports.
@@ -84,21 +90,35 @@ class PeopleModel(ChangeLogModel):
         self,
         email: str,
         people: Sequence[tuple[dict[str, list[dict[str, Any]]], Sequence[str] | None]],
+        *,
+        batch: bool = False,
     ) -> list[Contact]:
         """Create contacts (``(fields, group ids or None)`` each): all or none.
 
-        A new contact always joins ``myContacts``. Raises ``ContactLimitReachedError`` when
-        the account would hold more than 25,000 contacts.
+        A new contact joins ``myContacts`` (with ``strict_my_contacts``, only when its
+        memberships do not name another group). Raises ``ContactLimitReachedError`` when
+        the account would hold more than 25,000 contacts; with ``batch``, per-contact
+        errors come together in one ``BatchContactsError`` keyed by index.
         """
         user = self.user(email)
         if user.live_count + len(people) > MAX_CONTACTS:
             raise ContactLimitReachedError()
         prepared = []
-        for fields, groups in people:
-            gids = self._prepare_groups(user, groups)
-            if "myContacts" not in gids:
+        errors: dict[str, GoogleApiError] = {}
+        for index, (fields, groups) in enumerate(people):
+            try:
+                self._check_marker(fields)
+                gids = self._prepare_groups(user, groups)
+            except GoogleApiError as exc:
+                if not batch:
+                    raise
+                errors[str(index)] = exc
+                continue
+            if not gids or ("myContacts" not in gids and not self.faults.strict_my_contacts):
                 gids.insert(0, "myContacts")
             prepared.append((fields, gids))
+        if errors:
+            raise BatchContactsError("create", errors)
         created = []
         for fields, gids in prepared:
             self._store_phones(fields)
@@ -115,6 +135,12 @@ class PeopleModel(ChangeLogModel):
             self.created_since_freeze = 0
             gc.freeze()
         return created
+
+    def _check_marker(self, fields: dict[str, list[dict[str, Any]]]) -> None:
+        """The ``reject_marker`` fault: 400 for a contact holding a value that contains it."""
+        marker = self.faults.reject_marker
+        if marker and marker in json.dumps(fields, ensure_ascii=False):
+            raise InvalidArgumentError("Invalid person: a field value was rejected by the server.")
 
     def check_etag(self, contact: Contact, etag: str | None) -> None:
         """Raise the error Google gives for a missing or stale etag on update."""
@@ -133,21 +159,45 @@ class PeopleModel(ChangeLogModel):
             tuple[str, str | None, dict[str, list[dict[str, Any]]], list[str] | None]
         ],
         mask: Iterable[str],
+        *,
+        batch: bool = False,
     ) -> list[Contact]:
         """Update contacts (``(resource name, etag, fields, group ids or None)``): all or none.
 
         Each field named in ``mask`` is replaced whole (absent from ``fields`` → cleared);
-        ``memberships`` in the mask replaces the contact's groups with ``group ids``.
+        ``memberships`` in the mask replaces the contact's groups with ``group ids`` (at
+        least one). Returns the contacts in request order (under a new resource name
+        when the ``rename_on_update`` fault renames them). With ``batch``, per-contact
+        errors come together in one ``BatchContactsError`` keyed by resource name.
         """
         user = self.user(email)
         mask = list(mask)
         checked = []
+        errors: dict[str, GoogleApiError] = {}
         for resource_name, etag, fields, groups in updates:
-            contact = self.get_contact(email, resource_name)
-            self.check_etag(contact, etag)
-            gids = self._prepare_groups(user, groups or []) if "memberships" in mask else None
+            try:
+                contact = self.get_contact(email, resource_name)
+                self.check_etag(contact, etag)
+                self._check_marker(fields)
+                gids = None
+                if "memberships" in mask:
+                    gids = self._prepare_groups(user, groups or [])
+                    if not gids:
+                        raise InvalidArgumentError(
+                            "A contact must always have at least one contact group membership."
+                        )
+            except GoogleApiError as exc:
+                if not batch:
+                    raise
+                errors[resource_name] = exc
+                continue
             checked.append((contact, fields, gids))
+        if errors:
+            raise BatchContactsError("update", errors)
+        stale_s = self.faults.stale_read_s
+        results = []
         for contact, fields, gids in checked:
+            before = self._snapshot(contact) if stale_s > 0 else None
             self._store_phones(fields)
             for name in mask:
                 if name == "memberships":
@@ -159,7 +209,28 @@ class PeopleModel(ChangeLogModel):
             if gids is not None:
                 self._set_groups(user, contact, gids)
             self.record_change(user, contact)
-        return [contact for contact, _, _ in checked]
+            result = contact
+            if self.faults.rename_on_update > 0:
+                self.faults.rename_on_update -= 1
+                result = self.rename_contact(email, contact.resource_name)
+            if before is not None:
+                result.stale = before
+                result.stale_until = self.now() + stale_s
+            results.append(result)
+        return results
+
+    @staticmethod
+    def _snapshot(contact: Contact) -> Contact:
+        return dataclasses.replace(contact, fields=dict(contact.fields), stale=None, encoded=None)
+
+    def read_contact(self, email: str, resource_name: str) -> Contact:
+        """A live contact as people.get sees it: its previous version while a stale read lasts."""
+        contact = self.get_contact(email, resource_name)
+        if contact.stale is not None:
+            if self.now() < contact.stale_until:
+                return contact.stale
+            contact.stale = None
+        return contact
 
     def _set_groups(self, user: UserState, contact: Contact, gids: list[str]) -> None:
         for gid in contact.groups:
@@ -198,16 +269,16 @@ class PeopleModel(ChangeLogModel):
         """Give a contact a new resource name, the old one kept in ``previousResourceNames``."""
         user = self.user(email)
         old = self.get_contact(email, resource_name)
-        number = self.rng.getrandbits(61) | (1 << 61)
-        renamed = Contact(
-            number,
-            old.fields,
-            old.groups,
-            0,
-            old.version,
-            0.0,
-            0.0,
+        renamed = dataclasses.replace(
+            old,
+            number=self._new_number(user),
+            seq=0,
+            update_time=0.0,
+            visible_at=0.0,
+            history=(),
             previous_resource_names=(*old.previous_resource_names, old.resource_name),
+            stale=None,
+            encoded=None,
         )
         del user.contacts[old.resource_name]
         for gid in old.groups:
@@ -217,3 +288,54 @@ class PeopleModel(ChangeLogModel):
         user.contacts[renamed.resource_name] = renamed
         self.record_change(user, renamed)
         return renamed
+
+    def merge_contacts(self, email: str, survivor_name: str, other_name: str) -> Contact:
+        """Merge ``other`` into ``survivor`` as the Contacts app does ("merge duplicates").
+
+        The survivor keeps its singleton fields (names, birthdays...) and gains the other's
+        entries of every other field (``clientData`` included, so two entries may share a
+        key) and its groups; the other becomes a tombstone and its resource name is listed
+        in the survivor's ``previousResourceNames``.
+        """
+        user = self.user(email)
+        survivor = self.get_contact(email, survivor_name)
+        other = self.get_contact(email, other_name)
+        if survivor is other:
+            raise InvalidArgumentError("Cannot merge a contact with itself.")
+        for name, entries in other.fields.items():
+            mine = survivor.fields.get(name, ())
+            if name in SINGLETON_FIELDS and mine:
+                continue
+            survivor.fields[name] = mine + tuple(e for e in entries if e not in mine)
+        groups = list(dict.fromkeys((*survivor.groups, *other.groups)))
+        survivor.previous_resource_names = tuple(
+            dict.fromkeys(
+                (
+                    *survivor.previous_resource_names,
+                    other.resource_name,
+                    *other.previous_resource_names,
+                )
+            )
+        )
+        self.delete_contacts(email, [other.resource_name])
+        self._set_groups(user, survivor, groups)
+        self.record_change(user, survivor)
+        return survivor
+
+    def attach_profile(
+        self, email: str, resource_name: str, profile: dict[str, list[dict[str, Any]]] | None
+    ) -> Contact:
+        """Link a contact to a Google profile whose values Google merges into its answers.
+
+        ``profile`` holds PROFILE-source ``names``, ``emailAddresses``, ``phoneNumbers``...
+        (None: unlink). A change of the contact (new etag and seq), not of its own data.
+        """
+        user = self.user(email)
+        contact = self.get_contact(email, resource_name)
+        if profile:
+            contact.profile = {name: tuple(entries) for name, entries in profile.items()}
+            contact.profile_number = contact.profile_number or self.rng.randrange(10**20, 10**21)
+        else:
+            contact.profile, contact.profile_number = None, 0
+        self.record_change(user, contact)
+        return contact

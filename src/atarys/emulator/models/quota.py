@@ -7,7 +7,7 @@ fault settings (``Faults.quota``); without a limit a bucket only counts.
 
 from __future__ import annotations
 
-from atarys.emulator.errors import ResourceExhaustedError
+from atarys.emulator.errors import QUOTA_FAILURE_TYPE, ResourceExhaustedError
 from atarys.emulator.models.core import StateCore
 
 QUOTA_WINDOW_S = 60.0
@@ -51,6 +51,54 @@ _QUOTA_METRICS = {
 }
 
 
+#: Google's quota metric and limit names per bucket (as in the 429 ErrorInfo metadata).
+QUOTA_NAMES: dict[str, tuple[str, str]] = {
+    "critical_read": ("critical_read_requests", "CriticalReadsPerMinutePerProjectPerUser"),
+    "critical_write": ("critical_write_requests", "CriticalWritesPerMinutePerProjectPerUser"),
+    "write": ("write_requests", "WritesPerMinutePerProjectPerUser"),
+    "read": ("read_requests", "ReadsPerMinutePerProjectPerUser"),
+    "daily_contact_writes": ("daily_contact_writes", "DailyContactWritesPerDayPerProjectPerUser"),
+    "full_sync": ("full_sync_requests", "FullSyncRequestsPerMinutePerProjectPerUser"),
+}
+
+
+def quota_error(bucket: str, limit: int, detail: str = "ErrorInfo") -> ResourceExhaustedError:
+    """Google's 429 for a full ``bucket``: RESOURCE_EXHAUSTED, reason ``RATE_LIMIT_EXCEEDED``.
+
+    ``detail``: ``ErrorInfo`` (metadata ``quota_metric``, ``quota_limit``,
+    ``quota_limit_value``, ``consumer``, ``service``) or ``QuotaFailure`` (one violation).
+    """
+    metric_label = _QUOTA_METRICS[bucket]
+    per = "per day" if bucket == "daily_contact_writes" else "per minute"
+    metric, limit_name = QUOTA_NAMES[bucket]
+    message = (
+        f"Quota exceeded for quota metric '{metric_label}' and limit "
+        f"'{metric_label} {per} per user' of service 'people.googleapis.com' "
+        "for consumer 'project_number:0'."
+    )
+    details = None
+    if detail == "QuotaFailure":
+        details = [
+            {
+                "@type": QUOTA_FAILURE_TYPE,
+                "violations": [
+                    {"subject": "project_number:0", "description": message},
+                ],
+            }
+        ]
+    return ResourceExhaustedError(
+        message,
+        metadata={
+            "quota_metric": f"people.googleapis.com/{metric}",
+            "quota_limit": limit_name,
+            "quota_limit_value": str(limit),
+            "quota_location": "global",
+            "consumer": "projects/0",
+        },
+        details=details,
+    )
+
+
 class QuotaModel(StateCore):
     """Charging requests to quota buckets."""
 
@@ -81,19 +129,7 @@ class QuotaModel(StateCore):
                 start, used = now, 0
             if used + units > limit:
                 user.quota_windows[bucket] = (start, used)
-                metric = _QUOTA_METRICS[bucket]
-                per = "per day" if bucket == "daily_contact_writes" else "per minute"
-                raise ResourceExhaustedError(
-                    f"Quota exceeded for quota metric '{metric}' and limit "
-                    f"'{metric} {per} per user' of service 'people.googleapis.com' "
-                    "for consumer 'project_number:0'.",
-                    metadata={
-                        "quota_metric": f"people.googleapis.com/{bucket}",
-                        "quota_limit": f"{bucket}_per_{'day' if per == 'per day' else 'minute'}",
-                        "quota_limit_value": str(limit),
-                        "consumer": "projects/0",
-                    },
-                )
+                raise quota_error(bucket, limit, self.faults.quota_detail)
         for bucket, units in costs.items():
             limit = limits.get(bucket)
             if limit is not None:

@@ -61,6 +61,12 @@ class Contact:
     deleted: bool = False
     history: tuple[int, ...] = ()
     previous_resource_names: tuple[str, ...] = ()
+    #: PROFILE-source values Google merges into this contact (verified e-mails, phones, name).
+    profile: dict[str, tuple[dict[str, Any], ...]] | None = None
+    profile_number: int = 0
+    #: What reads return until ``stale_until`` (the "stale read after write" fault).
+    stale: Contact | None = field(default=None, repr=False, compare=False)
+    stale_until: float = 0.0
     encoded: dict[str, bytes] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -85,8 +91,12 @@ class Contact:
 
     def to_json(self) -> dict[str, Any]:
         """Persistable form."""
-        data = dataclasses.asdict(self)
-        del data["encoded"]
+        stale, self.stale = self.stale, None
+        try:
+            data = dataclasses.asdict(self)
+        finally:
+            self.stale = stale
+        del data["encoded"], data["stale"], data["stale_until"]
         return data
 
     @classmethod
@@ -94,6 +104,8 @@ class Contact:
         """Inverse of ``to_json``."""
         data = dict(data)
         data["fields"] = {k: tuple(v) for k, v in data["fields"].items()}
+        if data.get("profile") is not None:
+            data["profile"] = {k: tuple(v) for k, v in data["profile"].items()}
         for name in ("groups", "history", "previous_resource_names"):
             data[name] = tuple(data[name])
         return cls(**data)

@@ -75,20 +75,6 @@ def read_sources(args: MultiDict[str, str]) -> list[str]:
     return sources
 
 
-#: google.rpc.Code numbers of the statuses the emulator answers.
-RPC_CODES = {
-    "INVALID_ARGUMENT": 3,
-    "FAILED_PRECONDITION": 9,
-    "NOT_FOUND": 5,
-    "ALREADY_EXISTS": 6,
-    "PERMISSION_DENIED": 7,
-    "UNAUTHENTICATED": 16,
-    "RESOURCE_EXHAUSTED": 8,
-    "INTERNAL": 13,
-    "UNAVAILABLE": 14,
-}
-
-
 def person_fields(args: MultiDict[str, str]) -> frozenset[str]:
     """``personFields`` (or the deprecated ``requestMask.includeField``); 400 when neither."""
     raw = args.get("personFields") or args.get("requestMask.includeField")

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
+
 from atarys.emulator import render, wire
-from atarys.emulator.errors import GoogleApiError, InvalidArgumentError
+from atarys.emulator.errors import RPC_CODES, GoogleApiError, InvalidArgumentError
 from atarys.emulator.models import Contact, EmulatorState, UserState
 from atarys.emulator.responses.common import (
     ALL_FIELDS,
@@ -22,7 +24,6 @@ from atarys.emulator.responses.common import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     PAGE_PREFIX,
-    RPC_CODES,
     SEARCH_MAX,
     SYNC_PREFIX,
     Call,
@@ -137,22 +138,34 @@ class PeopleResponses:
             answer["nextSyncToken"] = wire.encode_token(
                 SYNC_PREFIX, [call.user, int(high_water), now, sync_print]
             )
+        faults = state.faults
+        if mode != "I" and faults.full_list_omit:
+            omitted = set(faults.full_list_omit)
+            people = [c for c in people if c.resource_name not in omitted]
+        if faults.strict_my_contacts:
+            people = [c for c in people if c.deleted or "myContacts" in c.groups]
+        read = frozenset(sources) or render.CONTACT_AND_PROFILE
         if people:
-            items = [render.person_json(c, fields, in_list=True) for c in people]
+            items = [
+                render.person_json(c, fields, in_list=True, sources=read, sync_listing=mode == "I")
+                for c in people
+            ]
             return render.with_items("connections", items, answer)
         return answer
 
     def get(self, call: Call) -> Any:
         """people.get (``people/me`` gives the token owner's profile)."""
         fields = person_fields(call.args)
-        read_sources(call.args)
-        return self._get_one(call.user, "people/" + call.path["person"], fields)
+        read = _read_sources(call.args.getlist("sources"))
+        return self._get_one(call.user, "people/" + call.path["person"], fields, read)
 
-    def _get_one(self, email: str, name: str, fields: frozenset[str]) -> dict[str, Any]:
+    def _get_one(
+        self, email: str, name: str, fields: frozenset[str], read: frozenset[str]
+    ) -> dict[str, Any]:
         if name == "people/me":
             return render.render_profile(self.state.user(email), fields)
         wire.check_resource_name(name)
-        return render.render_person(self.state.get_contact(email, name), fields)
+        return render.render_person(self.state.read_contact(email, name), fields, sources=read)
 
     def get_batch(self, call: Call) -> Any:
         """people.getBatchGet (at most 200 resource names)."""
@@ -166,10 +179,11 @@ class PeopleResponses:
         fields = wire.parse_mask(
             call.args.get("personFields"), param="personFields", allowed=wire.PERSON_FIELDS
         )
+        read = _read_sources(call.args.getlist("sources"))
         responses = []
         for name in names:
             try:
-                person = self._get_one(call.user, name, fields)
+                person = self._get_one(call.user, name, fields, read)
             except GoogleApiError as exc:
                 responses.append(
                     {
@@ -195,14 +209,14 @@ class PeopleResponses:
         fields = wire.parse_mask(args.get("readMask"), param="readMask", allowed=wire.PERSON_FIELDS)
         size = page_size(args, 10, SEARCH_MAX)
         query = (args.get("query") or "").strip().casefold()
-        read_sources(args)
+        read = _read_sources(args.getlist("sources"), default=render.CONTACT_ONLY)
         if not query:
             return {}
         results = []
         digits = re.sub(r"\D", "", query)
         for contact in self.state.user(call.user).live_contacts():
             if _matches(contact, query, digits):
-                results.append({"person": render.render_person(contact, fields)})
+                results.append({"person": render.render_person(contact, fields, sources=read)})
                 if len(results) >= size:
                     break
         return {"results": results} if results else {}
@@ -217,9 +231,10 @@ class PeopleResponses:
     def create(self, call: Call) -> Any:
         """people.createContact."""
         fields = self._read_mask(call.args.get("personFields"), "personFields")
+        read = _read_sources(call.args.getlist("sources"))
         stored, groups, _ = wire.parse_person(call.body or {})
         contact = self.state.create_contacts(call.user, [(stored, groups)])[0]
-        return render.render_person(contact, fields)
+        return render.render_person(contact, fields, sources=read)
 
     def update(self, call: Call) -> Any:
         """people.updateContact: each field of ``updatePersonFields`` is replaced whole."""
@@ -235,9 +250,10 @@ class PeopleResponses:
             raise InvalidArgumentError(
                 "person.resourceName must match the resource name in the URL."
             )
+        read = _read_sources(call.args.getlist("sources"))
         stored, groups, etag = wire.parse_person(body)
         contact = self.state.update_contacts(call.user, [(name, etag, stored, groups)], mask)[0]
-        return render.render_person(contact, fields)
+        return render.render_person(contact, fields, sources=read)
 
     def delete(self, call: Call) -> Any:
         """people.deleteContact."""
@@ -258,9 +274,12 @@ class PeopleResponses:
         for item in contacts:
             stored, groups, _ = wire.parse_person(object_body(item).get("contactPerson") or {})
             people.append((stored, groups))
-        created = self.state.create_contacts(call.user, people)
+        read = _read_sources(body.get("sources") or [])
+        created = self.state.create_contacts(call.user, people, batch=True)
         items = [
-            b'{"httpStatusCode":200,"person":' + render.person_json(c, fields) + b',"status":{}}'
+            b'{"httpStatusCode":200,"person":'
+            + render.person_json(c, fields, sources=read)
+            + b',"status":{}}'
             for c in created
         ]
         return render.with_items("createdPeople", items, {})
@@ -282,16 +301,17 @@ class PeopleResponses:
             wire.check_resource_name(name)
             stored, groups, etag = wire.parse_person(person)
             updates.append((name, etag, stored, groups))
-        updated = self.state.update_contacts(call.user, updates, mask)
+        read = _read_sources(body.get("sources") or [])
+        updated = self.state.update_contacts(call.user, updates, mask, batch=True)
         return {
             "updateResult": {
-                c.resource_name: {
-                    "requestedResourceName": c.resource_name,
+                requested: {
+                    "requestedResourceName": requested,
                     "httpStatusCode": 200,
-                    "person": render.render_person(c, fields),
+                    "person": render.render_person(c, fields, sources=read),
                     "status": {},
                 }
-                for c in updated
+                for (requested, _, _, _), c in zip(updates, updated, strict=True)
             }
         }
 
@@ -310,6 +330,14 @@ class PeopleResponses:
         return {}
 
     # ----------------------------------------------------------------- contact groups
+
+
+def _read_sources(
+    raw: list[str], default: frozenset[str] = render.CONTACT_AND_PROFILE
+) -> frozenset[str]:
+    """The ``sources`` asked (400 for an unknown one), or the method's default."""
+    checked = read_sources(MultiDict([("sources", str(s)) for s in raw]))
+    return frozenset(checked) or default
 
 
 def _sorted_by_name(user: UserState, *, family_first: bool) -> list[Contact]:
