@@ -254,20 +254,6 @@ def test_admin_user_parameter_separates_accounts(admin: Admin) -> None:
     assert admin.call("GET", "contacts")["contacts"] == []
 
 
-def test_renamed_contact_lists_previous_resource_name(people_service: Any, admin: Admin) -> None:
-    """A renamed contact carries its old name in metadata.previousResourceNames."""
-    person = create(people_service)
-    raw = admin.call(
-        "POST", "contacts/" + person["resourceName"].removeprefix("people/") + "/rename"
-    )
-    got = (
-        people_service.people()
-        .get(resourceName=raw["resourceName"], personFields="metadata")
-        .execute()
-    )
-    assert got["metadata"]["previousResourceNames"] == [person["resourceName"]]
-
-
 def test_delete_costs_the_write_bucket(people_service: Any, emulator: RunningEmulator) -> None:
     """A delete counts in the write bucket; past its limit it answers 429."""
     emulator.set_faults(quota={"write": 1})

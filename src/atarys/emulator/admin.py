@@ -13,9 +13,13 @@ Every call takes an optional ``user`` (query string or JSON body; default
   ``{"touch": true}``), ``DELETE /_emulator/contacts/<id>``: edit or delete as a phone would.
 - ``POST /_emulator/contacts/<id>/touch``: new etag and updateTime, no content change.
 - ``POST /_emulator/contacts/<id>/rename``: a new resource name (old one in
-  ``metadata.previousResourceNames``).
+  ``metadata.previousResourceNames`` of sync-token listings).
+- ``POST /_emulator/contacts/<id>/profile`` ``{"profile": Person | null}``: link the
+  contact to a Google profile whose values (names, verified e-mails/phones) Google merges in.
+- ``POST /_emulator/contacts/<id>/merge`` ``{"other": "people/c..."}``: merge ``other``
+  into this contact as the phone's "merge duplicates" does.
 - ``POST /_emulator/expire-sync-tokens``; ``POST /_emulator/prune-tombstones``.
-- ``GET|PUT /_emulator/faults`` (``state.Faults`` settings); ``POST /_emulator/advance-clock``
+- ``GET|PUT /_emulator/faults`` (``models.faults.Faults`` settings); ``POST /_emulator/advance-clock``
   ``{"seconds": N}``.
 - ``GET /_emulator/stats`` (``?user=`` or all users), ``DELETE /_emulator/stats``.
 """
@@ -28,15 +32,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from atarys.emulator import wire
+from atarys.emulator import render, wire
 from atarys.emulator.errors import GoogleApiError, InvalidArgumentError, NotFoundError
+from atarys.emulator.models import DEFAULT_USER, Contact, EmulatorState, UserStats, now_rfc3339
 from atarys.emulator.seed import seed_contacts
-from atarys.emulator.state import DEFAULT_USER, Contact, EmulatorState, UserStats, now_rfc3339
 from atarys.google.client import CONTACTS_SCOPE
 
 PREFIX = "/_emulator/"
 _CONTACT_PATH = re.compile(
-    r"^/_emulator/contacts/(?:people(?:/|%2F))?c?(?P<number>\d+)(?P<action>/touch|/rename)?$"
+    r"^/_emulator/contacts/(?:people(?:/|%2F))?c?(?P<number>\d+)(?P<action>/touch|/rename|/profile|/merge)?$"
 )
 
 
@@ -56,7 +60,7 @@ def raw_contact(contact: Contact) -> dict[str, Any]:
         "updateTime": now_rfc3339(contact.update_time),
         "visibleAt": now_rfc3339(contact.visible_at),
         "groups": list(contact.groups),
-        "person": wire.render_person(contact, wire.PERSON_FIELDS),
+        "person": render.render_person(contact, wire.PERSON_FIELDS),
     }
 
 
@@ -155,7 +159,16 @@ class AdminApi:
         if action == "/touch" or (request.method == "PATCH" and body.get("touch")):
             return _json(raw_contact(state.touch(user, name)))
         if action == "/rename":
-            return _json(raw_contact(rename_contact(state, user, name)))
+            return _json(raw_contact(state.rename_contact(user, name)))
+        if action == "/profile":
+            profile = body.get("profile")
+            if profile is not None and not isinstance(profile, dict):
+                raise InvalidArgumentError("profile must be an object (a Person body) or null.")
+            parsed = wire.parse_person(profile)[0] if profile else None
+            return _json(raw_contact(state.attach_profile(user, name, parsed)))
+        if action == "/merge":
+            other = str(body.get("other") or "")
+            return _json(raw_contact(state.merge_contacts(user, name, other)))
         if request.method == "PATCH":
             fields, groups, _ = wire.parse_person(body)
             mask = [k for k in body if k in wire.UPDATABLE_FIELDS]
@@ -168,28 +181,3 @@ class AdminApi:
         if request.method == "GET":
             return _json(raw_contact(state.get_contact(user, name)))
         raise NotFoundError(f"No admin endpoint {request.method} {request.path}")
-
-
-def rename_contact(state: EmulatorState, email: str, resource_name: str) -> Contact:
-    """Give a contact a new resource name, the old one kept in ``previousResourceNames``."""
-    user = state.user(email)
-    old = state.get_contact(email, resource_name)
-    number = state.rng.getrandbits(61) | (1 << 61)
-    renamed = Contact(
-        number,
-        old.fields,
-        old.groups,
-        0,
-        old.version,
-        0.0,
-        0.0,
-        previous_resource_names=(*old.previous_resource_names, old.resource_name),
-    )
-    del user.contacts[old.resource_name]
-    for gid in old.groups:
-        group = user.groups[gid]
-        group.members.pop(old.resource_name, None)
-        group.members[renamed.resource_name] = None
-    user.contacts[renamed.resource_name] = renamed
-    state.record_change(user, renamed)
-    return renamed

@@ -14,7 +14,23 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
+QUOTA_FAILURE_TYPE = "type.googleapis.com/google.rpc.QuotaFailure"
+BATCH_CREATE_DETAILS_TYPE = "type.googleapis.com/google.people.v1.BatchCreateContactsErrorDetails"
+BATCH_UPDATE_DETAILS_TYPE = "type.googleapis.com/google.people.v1.BatchUpdateContactsErrorDetails"
 PEOPLE_SERVICE = "people.googleapis.com"
+
+#: google.rpc.Code numbers of the statuses the emulator answers.
+RPC_CODES = {
+    "INVALID_ARGUMENT": 3,
+    "FAILED_PRECONDITION": 9,
+    "NOT_FOUND": 5,
+    "ALREADY_EXISTS": 6,
+    "PERMISSION_DENIED": 7,
+    "UNAUTHENTICATED": 16,
+    "RESOURCE_EXHAUSTED": 8,
+    "INTERNAL": 13,
+    "UNAVAILABLE": 14,
+}
 
 
 class GoogleApiError(Exception):
@@ -32,27 +48,47 @@ class GoogleApiError(Exception):
         *,
         reason: str | None = None,
         metadata: dict[str, str] | None = None,
+        details: list[dict[str, Any]] | None = None,
     ) -> None:
         self.message = message or self.default_message
         self.reason = reason or self.default_reason
         self.metadata = metadata or {}
+        #: Details sent instead of the ErrorInfo (e.g. a QuotaFailure).
+        self.details = details
         super().__init__(self.message)
+
+    def error_details(self, method: str | None = None) -> list[dict[str, Any]]:
+        """The ``details`` of the error body (an ErrorInfo when there is a reason)."""
+        if self.details is not None:
+            return self.details
+        if not self.reason:
+            return []
+        metadata = {"service": PEOPLE_SERVICE, **self.metadata}
+        if method:
+            metadata.setdefault("method", f"google.people.v1.{method}")
+        return [
+            {
+                "@type": ERROR_INFO_TYPE,
+                "reason": self.reason,
+                "domain": self.domain,
+                "metadata": metadata,
+            }
+        ]
+
+    def to_status(self) -> dict[str, Any]:
+        """This error as a ``google.rpc.Status`` (batch answers, per-contact errors)."""
+        status: dict[str, Any] = {"code": RPC_CODES[self.status], "message": self.message}
+        details = self.error_details()
+        if details:
+            status["details"] = details
+        return status
 
     def to_body(self, method: str | None = None) -> dict[str, Any]:
         """Google's JSON error body for this error."""
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
-        if self.reason:
-            metadata = {"service": PEOPLE_SERVICE, **self.metadata}
-            if method:
-                metadata.setdefault("method", f"google.people.v1.{method}")
-            error["details"] = [
-                {
-                    "@type": ERROR_INFO_TYPE,
-                    "reason": self.reason,
-                    "domain": self.domain,
-                    "metadata": metadata,
-                }
-            ]
+        details = self.error_details(method)
+        if details:
+            error["details"] = details
         return {"error": error}
 
 
@@ -146,6 +182,31 @@ class ResourceExhaustedError(GoogleApiError):
     default_reason = "RATE_LIMIT_EXCEEDED"
 
 
+class BatchContactsError(GoogleApiError):
+    """400: a batch create/update failed because of some of its contacts (none was written).
+
+    ``contact_errors`` maps each failing contact (its index for a create, its resource
+    name for an update) to its error; the body carries them in a
+    ``BatchCreateContactsErrorDetails`` / ``BatchUpdateContactsErrorDetails`` detail.
+    The top-level status and message are those of the first failing contact.
+    """
+
+    code = 400
+
+    def __init__(self, kind: str, contact_errors: dict[str, GoogleApiError]) -> None:
+        self.kind = kind
+        self.contact_errors = contact_errors
+        first = next(iter(contact_errors.values()))
+        self.status = first.status  # type: ignore[misc]
+        super().__init__(first.message)
+
+    def error_details(self, method: str | None = None) -> list[dict[str, Any]]:
+        """One ``Batch*ContactsErrorDetails`` detail with every contact's Status."""
+        kind = BATCH_CREATE_DETAILS_TYPE if self.kind == "create" else BATCH_UPDATE_DETAILS_TYPE
+        errors = {key: error.to_status() for key, error in self.contact_errors.items()}
+        return [{"@type": kind, "contactErrors": errors}]
+
+
 class InternalError(GoogleApiError):
     """500 INTERNAL: an injected server error."""
 
@@ -174,12 +235,12 @@ def error_for_http_code(code: int, message: str | None = None) -> GoogleApiError
     """An injected error for an HTTP code: 429 → RESOURCE_EXHAUSTED (RATE_LIMIT_EXCEEDED),
     500 → INTERNAL, anything else → 503 UNAVAILABLE."""
     if code == 429:
-        return ResourceExhaustedError(
-            message
-            or "Quota exceeded for quota metric 'Critical read requests (Contact and Profile "
-            "Reads)' and limit 'Critical read requests (Contact and Profile Reads) per minute "
-            "per user' of service 'people.googleapis.com' for consumer 'project_number:0'."
-        )
+        from atarys.emulator.models.quota import quota_error
+
+        error = quota_error("critical_read", 0)
+        if message:
+            error.message = message
+        return error
     if code == 500:
         return InternalError(message)
     return UnavailableError(message)

@@ -25,12 +25,12 @@ from urllib.parse import urlencode, urlsplit
 
 from werkzeug.wrappers import Request, Response
 
-from atarys.emulator.state import (
+from atarys.emulator.models import EmulatorState
+from atarys.emulator.models.core import DEFAULT_USER
+from atarys.emulator.models.tokens import (
     AUTH_CODE_TTL_S,
-    DEFAULT_USER,
     AccessToken,
     AuthCode,
-    EmulatorState,
     OAuthClient,
 )
 

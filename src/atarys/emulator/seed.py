@@ -12,7 +12,7 @@ import random
 import unicodedata
 from typing import Any
 
-from atarys.emulator.state import EmulatorState
+from atarys.emulator.models import EmulatorState
 from atarys.emulator.wire import parse_person
 
 GIVEN_NAMES = (

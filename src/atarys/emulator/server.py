@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,11 +18,19 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from atarys.emulator.app import EmulatorApp
+from atarys.emulator.models import (
+    DEFAULT_USER,
+    Contact,
+    EmulatorState,
+    Faults,
+    UserStats,
+    load_state,
+    save_state,
+)
 from atarys.emulator.oauth import register_client
 from atarys.emulator.oauth import write_client_secrets as write_secrets_file
-from atarys.emulator.routes import EmulatorApp
 from atarys.emulator.seed import seed_contacts
-from atarys.emulator.state import DEFAULT_USER, Contact, EmulatorState, Faults
 from atarys.google.client import CONTACTS_SCOPE
 
 logger = logging.getLogger("atarys.emulator.server")
@@ -42,33 +48,6 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log(self, type: str, message: str, *args: Any) -> None:
         logger.debug(message, *args)
-
-
-def save_state(state: EmulatorState, path: Path) -> None:
-    """Write the state to ``path`` atomically (temporary file, then rename)."""
-    with state.lock:
-        text = state.dumps()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def load_state(state: EmulatorState, path: Path) -> bool:
-    """Load ``path`` into ``state`` when it exists; returns whether it did."""
-    if not path.exists():
-        return False
-    data = json.loads(path.read_text(encoding="utf-8"))
-    with state.lock:
-        state.load_json(data)
-    return True
 
 
 class RunningEmulator:
@@ -208,7 +187,7 @@ class RunningEmulator:
             return seed_contacts(self.state, user, count, random_seed=random_seed)
 
     def set_faults(self, **settings: Any) -> Faults:
-        """Change fault settings (see ``state.Faults``)."""
+        """Change fault settings (see ``models.faults.Faults``)."""
         with self.state.lock:
             return self.state.set_faults(**settings)
 
@@ -219,8 +198,6 @@ class RunningEmulator:
 
     def reset_stats(self) -> None:
         """Zero every user's stats."""
-        from atarys.emulator.state import UserStats
-
         with self.state.lock:
             for user in self.state.users.values():
                 user.stats = UserStats()

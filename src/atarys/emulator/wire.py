@@ -1,8 +1,9 @@
-"""Google's wire format: parse People API request bodies and masks, render Google-shaped JSON.
+"""Google's wire format, inbound: field catalogue, request bodies and masks, opaque tokens.
 
 The field catalogue (which keys a Person field entry may hold, which are output only)
 comes from the discovery document google-api-python-client ships, so the emulator
-accepts and returns exactly the keys Google's schema knows.
+accepts and returns exactly the keys Google's schema knows. Rendering answers is
+``render``'s job.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ from typing import Any
 import googleapiclient
 
 from atarys.emulator.errors import InvalidArgumentError
-from atarys.emulator.state import Contact, Group, UserState, now_rfc3339
 
 DISCOVERY_PATH = (
     Path(googleapiclient.__file__).parent / "discovery_cache" / "documents" / "people.v1.json"
@@ -75,9 +74,6 @@ READ_SOURCES = frozenset(
 )
 MAX_FIELD_CHARS = 1024
 _RESOURCE_NAME = re.compile(r"^people/c\d{1,20}$")
-_PHONE_JUNK = re.compile(r"[\s.\-()/]")
-_FR_NATIONAL = re.compile(r"^0[1-9]\d{8}$")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
 @cache
@@ -146,7 +142,7 @@ def parse_person(body: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str] 
     """A Person body → (stored fields, group ids or None, etag sent).
 
     Output-only keys (``metadata``, ``formattedType``, ``canonicalForm``, ``displayName``...)
-    are dropped; unknown keys answer 400 like Google's JSON parser; singleton fields
+    and entries whose ``metadata.source`` is not a CONTACT (profile data) are dropped; unknown keys answer 400 like Google's JSON parser; singleton fields
     refuse a second value; empty entries are dropped.
     """
     if not isinstance(body, dict):
@@ -176,6 +172,9 @@ def parse_person(body: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str] 
         for item in raw:
             if not isinstance(item, dict):
                 raise InvalidArgumentError(f"Invalid value at 'person.{name}'.")
+            source = (item.get("metadata") or {}).get("source") or {}
+            if isinstance(source, dict) and source.get("type", "CONTACT") != "CONTACT":
+                continue  # profile (or other non-contact) data: updates ignore it
             if not all_keys.issuperset(item):
                 unknown = sorted(set(item) - all_keys)[0]
                 raise InvalidArgumentError(
@@ -220,258 +219,6 @@ def parse_person(body: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str] 
         if entries:
             fields[name] = entries
     return fields, groups, etag if isinstance(etag, str) else None
-
-
-# --------------------------------------------------------------------------- values
-
-
-@cache
-def canonical_phone(value: str) -> str | None:
-    """E.164 form of a phone value (region FR), or None when it is not a number."""
-    compact = _PHONE_JUNK.sub("", value)
-    if _FR_NATIONAL.match(compact):
-        return "+33" + compact[1:]
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if _E164.match(compact) and compact.startswith("+33") and len(compact) == 12:
-        return compact
-    import phonenumbers
-
-    try:
-        parsed = phonenumbers.parse(value, "FR")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(parsed):
-        return None
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-
-
-@cache
-def formatted_type(kind: str) -> str:
-    """Google's ``formattedType`` of a ``type``: ``homeFax`` → ``Home Fax``; custom kept."""
-    if not kind.isascii() or not kind[:1].islower():
-        return kind
-    words = re.sub(r"([A-Z])", r" \1", kind).split()
-    return " ".join(w[:1].upper() + w[1:] for w in words)
-
-
-def display_name(name: dict[str, Any]) -> tuple[str, str]:
-    """(displayName, displayNameLastFirst) of a Name entry."""
-    first = " ".join(
-        p for p in (name.get("honorificPrefix"), name.get("givenName"), name.get("middleName")) if p
-    )
-    family = name.get("familyName") or ""
-    suffix = name.get("honorificSuffix") or ""
-    full = " ".join(p for p in (first, family, suffix) if p)
-    if not full:
-        full = name.get("unstructuredName") or ""
-    last_first = ", ".join(p for p in (family, " ".join(p for p in (first, suffix) if p)) if p)
-    return full, last_first or full
-
-
-def formatted_address(address: dict[str, Any]) -> str:
-    """An address's ``formattedValue`` built from its parts (French layout)."""
-    town = " ".join(p for p in (address.get("postalCode"), address.get("city")) if p)
-    parts = (
-        address.get("streetAddress"),
-        address.get("extendedAddress"),
-        address.get("poBox"),
-        town,
-        address.get("region"),
-        address.get("country") or address.get("countryCode"),
-    )
-    return "\n".join(p for p in parts if p)
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def _render_fields(contact: Contact, fields: frozenset[str]) -> dict[str, Any]:
-    """The stored ``fields`` of ``contact`` with Google's output-only additions."""
-    source = {"type": "CONTACT", "id": contact.source_id}
-    primary = {"primary": True, "sourcePrimary": True, "source": source}
-    secondary = {"source": source}
-    out: dict[str, Any] = {}
-    for name, entries in contact.fields.items():
-        if name not in fields:
-            continue
-        rendered = []
-        for index, entry in enumerate(entries):
-            item = dict(entry)
-            item["metadata"] = primary if index == 0 else secondary
-            if "type" in item and name not in ("clientData", "userDefined", "biographies"):
-                item["formattedType"] = formatted_type(item["type"])
-            if name == "names":
-                full, last_first = display_name(item)
-                if full:
-                    item["displayName"] = full
-                    item["displayNameLastFirst"] = last_first
-                    item.setdefault("unstructuredName", full)
-            elif name == "phoneNumbers" and "value" in item:
-                canonical = canonical_phone(item["value"])
-                if canonical:
-                    item["canonicalForm"] = canonical
-            elif name == "addresses" and "formattedValue" not in item:
-                text = formatted_address(item)
-                if text:
-                    item["formattedValue"] = text
-            elif name == "biographies":
-                item.setdefault("contentType", "TEXT_PLAIN")
-            rendered.append(item)
-        out[name] = rendered
-    if contact.groups and "memberships" in fields:
-        out["memberships"] = [
-            {
-                "metadata": {"source": source},
-                "contactGroupMembership": {
-                    "contactGroupId": gid,
-                    "contactGroupResourceName": f"contactGroups/{gid}",
-                },
-            }
-            for gid in contact.groups
-        ]
-    metadata: dict[str, Any] = {
-        "sources": [
-            {
-                "type": "CONTACT",
-                "id": contact.source_id,
-                "etag": contact.source_etag,
-                "updateTime": now_rfc3339(contact.update_time),
-            }
-        ],
-        "objectType": "PERSON",
-    }
-    if contact.previous_resource_names:
-        metadata["previousResourceNames"] = list(contact.previous_resource_names)
-    if contact.deleted:
-        metadata["deleted"] = True
-    out["metadata"] = metadata
-    return out
-
-
-def render_person(
-    contact: Contact, fields: frozenset[str], *, in_list: bool = False
-) -> dict[str, Any]:
-    """A Person holding only the fields in ``fields`` (tombstones: metadata only).
-
-    ``in_list``: as connections.list shows it, at most 100 e-mails and 100 phones.
-    """
-    person: dict[str, Any] = {"resourceName": contact.resource_name, "etag": contact.etag}
-    if contact.deleted:
-        person["metadata"] = _render_fields(contact, _METADATA_ONLY)["metadata"]
-        return person
-    rendered = _render_fields(contact, fields)
-    for name in sorted(fields):
-        value = rendered.get(name)
-        if value is not None:
-            if in_list and name in LIST_CAPPED_FIELDS:
-                value = value[:LIST_FIELD_CAP]
-            person[name] = value
-    return person
-
-
-_METADATA_ONLY = frozenset({"metadata"})
-#: connections.list answers hold at most 100 of each of these per person.
-LIST_CAPPED_FIELDS = frozenset({"emailAddresses", "phoneNumbers"})
-LIST_FIELD_CAP = 100
-
-
-def person_json(contact: Contact, fields: frozenset[str], *, in_list: bool = False) -> bytes:
-    """``render_person`` as JSON bytes, cached per contact version and field mask."""
-    encoded = contact.encoded
-    if encoded is None:
-        encoded = contact.encoded = {}
-    capped = in_list and any(
-        len(contact.fields.get(f, ())) > LIST_FIELD_CAP for f in LIST_CAPPED_FIELDS
-    )
-    key = ("L:" if capped else "") + ",".join(sorted(fields))
-    raw = encoded.get(key)
-    if raw is None:
-        raw = encoded[key] = dumps(render_person(contact, fields, in_list=capped))
-    return raw
-
-
-def with_items(key: str, items: list[bytes], rest: dict[str, Any]) -> bytes:
-    """The JSON object ``{key: [items...], **rest}`` from already encoded ``items``."""
-    head = b'{"' + key.encode() + b'":[' + b",".join(items) + b"]"
-    if not rest:
-        return head + b"}"
-    return head + b"," + dumps(rest)[1:]
-
-
-def render_profile(user: UserState, fields: frozenset[str]) -> dict[str, Any]:
-    """``people/me``: the account owner's own profile."""
-    profile_id = str(user.profile_number)
-    profile_source = {"type": "PROFILE", "id": profile_id}
-    account_source = {"type": "ACCOUNT", "id": profile_id}
-    given, _, family = user.display_name.partition(" ")
-    full: dict[str, Any] = {
-        "metadata": {
-            "sources": [
-                {
-                    "type": "PROFILE",
-                    "id": profile_id,
-                    "etag": "#" + base64.b64encode(profile_id.encode()).decode()[:16],
-                    "profileMetadata": {"objectType": "PERSON", "userTypes": ["GOOGLE_USER"]},
-                }
-            ],
-            "objectType": "PERSON",
-        },
-        "names": [
-            {
-                "metadata": {"primary": True, "sourcePrimary": True, "source": profile_source},
-                "displayName": user.display_name,
-                "familyName": family or given,
-                "givenName": given,
-                "displayNameLastFirst": f"{family}, {given}" if family else given,
-                "unstructuredName": user.display_name,
-            }
-        ],
-        "emailAddresses": [
-            {
-                "metadata": {
-                    "primary": True,
-                    "verified": True,
-                    "sourcePrimary": True,
-                    "source": account_source,
-                },
-                "value": user.email,
-            }
-        ],
-    }
-    person: dict[str, Any] = {
-        "resourceName": f"people/{profile_id}",
-        "etag": "%" + base64.b64encode(f"me:{user.email}".encode()).decode()[:24],
-    }
-    person.update({k: v for k, v in full.items() if k in fields})
-    return person
-
-
-def render_group(
-    group: Group, fields: Iterable[str], *, max_members: int = 0, user: UserState | None = None
-) -> dict[str, Any]:
-    """A ContactGroup with the asked ``groupFields`` (and up to ``max_members`` members)."""
-    fields = set(fields)
-    out: dict[str, Any] = {"resourceName": group.resource_name, "etag": group.etag}
-    if "metadata" in fields:
-        out["metadata"] = {"updateTime": now_rfc3339(group.update_time)}
-    if "groupType" in fields:
-        out["groupType"] = "SYSTEM_CONTACT_GROUP" if group.system else "USER_CONTACT_GROUP"
-    if "name" in fields:
-        out["name"] = group.name
-        from atarys.emulator.state import SYSTEM_GROUPS
-
-        out["formattedName"] = (
-            SYSTEM_GROUPS.get(group.gid, group.name) if group.system else group.name
-        )
-    if "clientData" in fields and group.client_data:
-        out["clientData"] = list(group.client_data)
-    count = len(group.members)
-    if "memberCount" in fields and count:
-        out["memberCount"] = count
-    if max_members and count:
-        out["memberResourceNames"] = list(group.members)[:max_members]
-    return out
 
 
 # --------------------------------------------------------------------------- tokens
