@@ -14,6 +14,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,7 +88,8 @@ class Settings(BaseSettings):
         if value is None:
             return None
         value = value.strip().rstrip("/")
-        if not value.startswith(("http://", "https://")) or "://" == value[-3:]:
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
             raise ValueError("must be an absolute http(s) URL, e.g. https://atarys.example.fr")
         return value
 
