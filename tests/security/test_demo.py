@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
-from flask import Flask
 
 from atarys.api.commands import disable_demo_user, ensure_demo_user, start_demo_emulator
 from atarys.cli import main
