@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,21 @@ __all__ = ["DEMO_USER"]
 DEMO_CLIENT_ID = "atarys-emulator.apps.googleusercontent.com"
 DEMO_CREDENTIALS_FILE = "demo_google_credentials.json"
 DEFAULT_CLI_SCOPES = "read,write"
+
+
+@contextmanager
+def _cli_app() -> Iterator[Flask]:
+    """The app of a one-shot command, migrated, inside its context; its pool closed after."""
+    from atarys.cli import make_app, upgrade_database
+
+    app = make_app()
+    upgrade_database(app)
+    with app.app_context():
+        try:
+            yield app
+        finally:
+            db.session.remove()
+            db.engine.dispose()
 
 
 def _settings(app: Flask) -> Settings:
@@ -45,15 +62,12 @@ def _settings(app: Flask) -> Settings:
 def create_user_command(username: str, password: str, update: bool) -> None:
     """Create a user who logs in to ATARYS (password hashed with scrypt)."""
     from atarys.api.auth import create_user, set_password
-    from atarys.cli import make_app, upgrade_database
 
     if username.strip() == DEMO_USER:
         raise click.ClickException(
             f"Le nom « {DEMO_USER} » est réservé au mode démonstration : choisissez-en un autre."
         )
-    app = make_app()
-    upgrade_database(app)
-    with app.app_context():
+    with _cli_app():
         existing = db.session.scalar(select(User).where(User.username == username))
         if existing is not None and update:
             try:
@@ -77,11 +91,8 @@ def create_user_command(username: str, password: str, update: bool) -> None:
 def deactivate_user_command(username: str, activate: bool) -> None:
     """Deactivate a user: every session and token of theirs stops working at once."""
     from atarys.api.auth import set_active
-    from atarys.cli import make_app, upgrade_database
 
-    app = make_app()
-    upgrade_database(app)
-    with app.app_context():
+    with _cli_app():
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             raise click.ClickException(f"Utilisateur « {username} » introuvable.")
@@ -114,11 +125,8 @@ def create_token_command(
 ) -> None:
     """Create an API token for scripts and cron: shown once, stored hashed."""
     from atarys.api.auth import create_token
-    from atarys.cli import make_app, upgrade_database
 
-    app = make_app()
-    upgrade_database(app)
-    with app.app_context():
+    with _cli_app():
         user = None
         if username:
             user = db.session.scalar(select(User).where(User.username == username))
@@ -141,11 +149,8 @@ def _when(value: Any) -> str:
 def list_tokens_command() -> None:
     """List API tokens: id, prefix, name, user, scopes, status, expiry, last use."""
     from atarys.api.auth import token_status
-    from atarys.cli import make_app, upgrade_database
 
-    app = make_app()
-    upgrade_database(app)
-    with app.app_context():
+    with _cli_app():
         tokens = db.session.scalars(select(ApiToken).order_by(ApiToken.id)).all()
         users = {u.id: u.username for u in db.session.scalars(select(User)).all()}
         if not tokens:
@@ -184,11 +189,8 @@ def list_tokens_command() -> None:
 def revoke_token_command(ref: str) -> None:
     """Revoke an API token, named by its id or its prefix (as ``list-tokens`` shows them)."""
     from atarys.api.auth import find_tokens, revoke_token
-    from atarys.cli import make_app, upgrade_database
 
-    app = make_app()
-    upgrade_database(app)
-    with app.app_context():
+    with _cli_app():
         found = find_tokens(db.session, ref)
         if not found:
             raise click.ClickException(
