@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response
+from sqlalchemy.engine import make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from atarys.config import Settings
 from atarys.extensions import db
-from atarys.http import ok, register_error_handlers
+from atarys.http import SafeJSONProvider, ok, register_error_handlers, security_headers
 from atarys.logging_setup import configure_logging
+from atarys.validation import refuse_control_characters
 
 logger = logging.getLogger("atarys.app")
 
@@ -28,11 +34,19 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         settings = config
     else:
         settings = Settings.from_env().with_overrides(config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(settings.log_dir, stderr=not settings.testing)
+    protect_files(settings)
 
     app = Flask(__name__, static_folder=None)
+    app.json = SafeJSONProvider(app)
+    if settings.trusted_proxies:
+        # Trust X-Forwarded-For/-Proto/-Host/-Port from that many proxies, nobody else's.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n
+        )
     app.config.update(
         SECRET_KEY=settings.ensure_secret_key(),
         SQLALCHEMY_DATABASE_URI=settings.effective_database_url,
@@ -43,17 +57,19 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         ATARYS_SETTINGS=settings,
         ATARYS_PHONE_REGION=settings.phone_region,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
     app.config.update({k: v for k, v in settings.extra.items() if k.isupper()})
 
     db.init_app(app)
     register_error_handlers(app)
+    app.after_request(security_headers)
 
     from atarys.api import init_api
     from atarys.clients import bp as clients_bp
     from atarys.web import bp as web_bp
 
     init_api(app)  # first: it bounds the <int:> URL converter the other blueprints use
+    app.before_request(refuse_control_characters)  # after the authentication gate
     app.register_blueprint(clients_bp)
     app.register_blueprint(web_bp)
 
@@ -65,6 +81,50 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         return ok(data, "Service opérationnel")
 
     return app
+
+
+def _sqlite_path(url: str) -> Path | None:
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 (a bad URL fails later, with SQLAlchemy's own message)
+        return None
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(str(parsed.database))
+
+
+def _open_to_others(path: Path, mask: int) -> bool:
+    try:
+        return bool(stat.S_IMODE(path.stat().st_mode) & mask)
+    except OSError:
+        return False
+
+
+def protect_files(settings: Settings) -> None:
+    """The SQLite database is 0600 (created so, or tightened); a warning when the data dir
+    or the OAuth2 client secrets can be read by other users of the machine."""
+    db_file = _sqlite_path(settings.effective_database_url)
+    if db_file is not None:
+        try:
+            if not db_file.exists() and db_file.parent.is_dir():
+                # An empty file is an empty SQLite database; its journals get its mode.
+                os.close(os.open(db_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            elif _open_to_others(db_file, 0o077):
+                db_file.chmod(0o600)
+        except OSError as exc:
+            logger.warning("could not restrict the database file %s: %s", db_file, exc)
+    if _open_to_others(settings.data_dir, 0o077):
+        logger.warning(
+            "the data dir %s can be read by other users (mode %o): run chmod 700 on it",
+            settings.data_dir,
+            stat.S_IMODE(settings.data_dir.stat().st_mode),
+        )
+    credentials = settings.google_credentials_file
+    if _open_to_others(credentials, 0o077):
+        logger.warning(
+            "the Google client secrets %s can be read by other users: run chmod 600 on it",
+            credentials,
+        )
 
 
 def settings_of(app: Flask) -> Settings:

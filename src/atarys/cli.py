@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import click
 from flask import Flask
@@ -47,25 +48,56 @@ def db_upgrade() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Demo mode: sample clients and the embedded emulator.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Demo mode: sample clients and the embedded emulator, in a data dir of its own "
+    "(ATARYS_DEMO_DATA_DIR, default ./demo-data) with its own SQLite database.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data dir (default: ATARYS_DATA_DIR, or ATARYS_DEMO_DATA_DIR with --demo).",
+)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, demo: bool, threads: int) -> None:
+def serve(host: str, port: int, demo: bool, data_dir: Path | None, threads: int) -> None:
     """Upgrade the database, start the scheduler, then serve the app with waitress."""
     from waitress import serve as waitress_serve
 
-    from atarys.api.commands import ensure_demo_user, start_demo_emulator
+    from atarys.api.commands import (
+        DEMO_CREDENTIALS_FILE,
+        check_demo_data_dir,
+        disable_demo_user,
+        ensure_demo_user,
+        start_demo_emulator,
+    )
     from atarys.api.scheduler import start_scheduler
     from atarys.config import Settings
     from atarys.demo import seed_demo_clients
 
     emulator_ = None
-    overrides: dict[str, object] = {"demo": demo or None}
+    overrides: dict[str, object] = {"demo": demo or None, "data_dir": data_dir}
     if demo:
-        emulator_ = start_demo_emulator(Settings.from_env(), host=host, port=port)
+        # Demo data never touches the real data: its own folder, SQLite database and
+        # client secrets file (google_credentials.json is never written).
+        settings = Settings.from_env()
+        demo_dir = data_dir or settings.demo_data_dir
+        check_demo_data_dir(demo_dir)
+        overrides.update(
+            data_dir=demo_dir,
+            database_url=f"sqlite:///{(demo_dir / 'atarys.db').resolve()}",
+            google_credentials_path=demo_dir / DEMO_CREDENTIALS_FILE,
+        )
+        emulator_ = start_demo_emulator(
+            settings.with_overrides({"data_dir": demo_dir}), host=host, port=port
+        )
         overrides["google_api_endpoint"] = emulator_.url
-        click.echo(f"Émulateur Google (démo) sur {emulator_.url}")
+        click.echo(f"Émulateur Google (démo) sur {emulator_.url}, données dans {demo_dir}")
     app = make_app(**overrides)
     upgrade_database(app)
+    if not demo and disable_demo_user(app):
+        click.echo("Utilisateur de démonstration désactivé (hors mode démonstration).")
     if demo:
         with app.app_context():
             added = seed_demo_clients(session())
@@ -92,11 +124,17 @@ from atarys.api.commands import (  # noqa: E402 (commands register after the gro
     auth_command,
     create_token_command,
     create_user_command,
+    deactivate_user_command,
+    list_tokens_command,
+    revoke_token_command,
 )
 
 main.add_command(auth_command)
 main.add_command(create_user_command)
+main.add_command(deactivate_user_command)
 main.add_command(create_token_command)
+main.add_command(list_tokens_command)
+main.add_command(revoke_token_command)
 
 from atarys.sync.cli import sync  # noqa: E402
 

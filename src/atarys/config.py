@@ -1,90 +1,145 @@
 """Settings: the one place that reads the environment.
 
-Every ``ATARYS_*`` variable is read here and nowhere else; the rest of the code
-takes a ``Settings`` (or the Flask config built from it).
+Every ``ATARYS_*`` variable is read here (by pydantic-settings) and nowhere else; the
+rest of the code takes a ``Settings`` (or the Flask config built from it). A field
+``name`` is read from ``ATARYS_NAME``; an empty variable counts as unset. A value
+that does not parse (``ATARYS_POLL_MINUTES=abc``) stops the start with a message
+naming the variable.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOOGLE_API_ENDPOINT_DEFAULT = "https://people.googleapis.com/"
+DEFAULT_HSTS_SECONDS = 365 * 24 * 3600
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-@dataclass(frozen=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything the application is configured with."""
 
-    data_dir: Path = field(default_factory=lambda: Path("data"))
-    log_dir: Path = field(default_factory=lambda: Path("logs"))
+    model_config = SettingsConfigDict(
+        env_prefix="ATARYS_",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Path("data")
+    log_dir: Path = Path("logs")
     database_url: str | None = None
     secret_key: str | None = None
     phone_region: str = "FR"
     google_api_endpoint: str = GOOGLE_API_ENDPOINT_DEFAULT
+    # The Fernet key of the Google tokens. In production keep it outside the data dir
+    # (an environment variable of the service), so a copy of the data dir alone is useless.
     token_key: str | None = None
     # Access control and scheduling (the REST API work).
+    # Secure cookies: also on, whatever this says, when ``public_url`` is https.
     secure_cookies: bool = False
+    # Failed logins allowed per (user name, client address)...
     login_rate_limit: str = "10 per minute"
+    # ... and per user name from all addresses together (a higher ceiling).
+    login_user_rate_limit: str = "30 per minute"
     poll_minutes: int = 5
     push_delay_seconds: float = 2.0
-    scheduler_enabled: bool = True
+    scheduler_enabled: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("ATARYS_SCHEDULER", "scheduler_enabled"),
+    )
     testing: bool = False
     demo: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    # --- sessions, proxies, files (the security work) ---
+    # Absolute lifetime of a login session: requests do not extend it.
+    session_lifetime_hours: float = Field(default=12.0, gt=0, le=24 * 90)
+    # How many reverse proxies stand in front of the app (werkzeug's ProxyFix): their
+    # X-Forwarded-For/-Proto/-Host/-Port are trusted, nobody else's. 0: none trusted.
+    trusted_proxies: int = Field(default=0, ge=0, le=10)
+    # The address people use, e.g. https://atarys.example.fr: the OAuth2 redirect URI is
+    # built from it (never from a Host header); https turns on Secure cookies and HSTS.
+    public_url: str | None = None
+    hsts_seconds: int = Field(default=DEFAULT_HSTS_SECONDS, ge=0)
+    # ``atarys serve --demo`` keeps everything here, never in ``data_dir``.
+    demo_data_dir: Path = Path("demo-data")
+    # The OAuth2 client secrets file; default ``<data_dir>/google_credentials.json``.
+    google_credentials_path: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("ATARYS_GOOGLE_CREDENTIALS_FILE", "google_credentials_path"),
+    )
+
+    @field_validator("phone_region")
+    @classmethod
+    def _upper_region(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://atarys.example.fr")
+        return value
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read the ``ATARYS_*`` environment variables."""
-        return cls(
-            data_dir=Path(_env("ATARYS_DATA_DIR", "data") or "data"),
-            log_dir=Path(_env("ATARYS_LOG_DIR", "logs") or "logs"),
-            database_url=_env("ATARYS_DATABASE_URL"),
-            secret_key=_env("ATARYS_SECRET_KEY"),
-            phone_region=(_env("ATARYS_PHONE_REGION", "FR") or "FR").upper(),
-            google_api_endpoint=_env("ATARYS_GOOGLE_API_ENDPOINT", GOOGLE_API_ENDPOINT_DEFAULT)
-            or GOOGLE_API_ENDPOINT_DEFAULT,
-            token_key=_env("ATARYS_TOKEN_KEY"),
-            secure_cookies=(_env("ATARYS_SECURE_COOKIES", "0") or "0").lower()
-            in ("1", "true", "yes", "on"),
-            login_rate_limit=_env("ATARYS_LOGIN_RATE_LIMIT", "10 per minute") or "10 per minute",
-            poll_minutes=int(_env("ATARYS_POLL_MINUTES", "5") or "5"),
-            push_delay_seconds=float(_env("ATARYS_PUSH_DELAY_SECONDS", "2") or "2"),
-            scheduler_enabled=(_env("ATARYS_SCHEDULER", "1") or "1").lower()
-            not in ("0", "false", "no", "off"),
-        )
+        return cls()
 
     def with_overrides(self, overrides: dict[str, Any] | None) -> Settings:
         """A copy with the given fields replaced; unknown keys go to ``extra``."""
         if not overrides:
             return self
-        known = {f.name for f in fields(self)}
+        known = set(type(self).model_fields)
         values = {k: v for k, v in overrides.items() if k in known}
-        for key in ("data_dir", "log_dir"):
-            if key in values:
-                values[key] = Path(values[key])
         extra = dict(self.extra)
         extra.update({k: v for k, v in overrides.items() if k not in known})
-        return replace(self, **values, extra=extra)
+        merged = {**self.model_dump(), **values, "extra": extra}
+        return type(self).model_validate(merged)
 
     @property
     def effective_database_url(self) -> str:
         """The configured database URL, or a SQLite file under the data dir."""
         if self.database_url:
             return self.database_url
-        return f"sqlite:///{(self.data_dir / 'atarys.db').resolve()}"
+        return f"sqlite:///{self.sqlite_file}"
+
+    @property
+    def sqlite_file(self) -> Path:
+        """The default SQLite database file (used when no database URL is configured)."""
+        return (self.data_dir / "atarys.db").resolve()
+
+    @property
+    def https(self) -> bool:
+        """Whether people reach the app over HTTPS (the public URL says so)."""
+        return bool(self.public_url and self.public_url.startswith("https://"))
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Secure cookies: asked for, or implied by an https public URL."""
+        return self.secure_cookies or self.https
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.session_lifetime_hours)
 
     @property
     def google_credentials_file(self) -> Path:
         """The OAuth2 client secrets file (the seed's ``data/google_credentials.json``)."""
+        if self.google_credentials_path is not None:
+            return self.google_credentials_path
         return self.data_dir / "google_credentials.json"
 
     @property
@@ -104,7 +159,7 @@ class Settings:
         path = self.data_dir / "secret_key"
         if path.exists():
             return path.read_text(encoding="utf-8").strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

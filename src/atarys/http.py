@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request, url_for
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger("atarys.http")
@@ -30,6 +32,28 @@ HTTP_MESSAGES: dict[int, str] = {
     500: "Erreur interne du serveur.",
     503: "Service momentanément indisponible.",
 }
+
+
+DATA_ERROR_MESSAGE = (
+    "Données invalides : une valeur n'est pas acceptée par la base de données. "
+    "Corrigez la saisie puis réessayez."
+)
+NESTING_MESSAGE = "Corps JSON mal formé ou trop imbriqué."
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, where a document nested too deeply is malformed (a ``ValueError``).
+
+    ``json.loads`` raises ``RecursionError`` on a few thousand ``[``; as a ``ValueError``
+    Flask's ``get_json`` answers 400 (or ``None`` with ``silent=True``) everywhere,
+    including in the login rate limiter's key function.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class ApiError(Exception):
@@ -111,16 +135,62 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint``: under the configured public URL when there is one,
+    never built from the request's Host header then (OAuth2 redirect URIs)."""
+    settings = current_app.config.get("ATARYS_SETTINGS")
+    public = getattr(settings, "public_url", None)
+    if isinstance(public, str) and public:
+        return public + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def _log_client_error(status: int, message: str) -> None:
+    """One line per refused request (no traceback: the client is at fault, not the code)."""
+    if status >= 500:
+        return
+    logger.info("%s %s -> %d %s", request.method, request.path, status, message)
+
+
+def security_headers(resp: Response) -> Response:
+    """``nosniff`` on every answer; ``no-store`` on API and metrics answers (private data);
+    HSTS when the app is reached over HTTPS (its public URL says so)."""
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    path = request.path
+    if path == "/api" or path.startswith("/api/") or path == "/metrics":
+        resp.headers["Cache-Control"] = "no-store"
+    settings = current_app.config.get("ATARYS_SETTINGS")
+    seconds = getattr(settings, "hsts_seconds", 0)
+    if getattr(settings, "https", False) and seconds:
+        resp.headers.setdefault("Strict-Transport-Security", f"max-age={int(seconds)}")
+    return resp
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON, never HTML nor a stack trace."""
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
+        _log_client_error(exc.status, exc.message)
         return exc.response()
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError) -> Response:
+        # A value the database refuses (PostgreSQL: NUL byte, number out of range...):
+        # the client's input, so a 422, with the session rolled back.
+        from atarys.extensions import db
+
+        db.session.rollback()
+        detail = str(exc.orig).splitlines()[0] if exc.orig is not None else ""
+        logger.info(
+            "%s %s -> 422 database refused a value (%s)", request.method, request.path, detail
+        )
+        return ApiError(422, DATA_ERROR_MESSAGE).response()
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         code = exc.code or 500
+        _log_client_error(code, exc.name)
         resp = ApiError(code, HTTP_MESSAGES.get(code, exc.name)).response()
         if code == 405 and exc.response is None:
             allowed = exc.get_headers()
@@ -131,5 +201,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        if isinstance(exc, RecursionError):  # input nested too deeply for some parser
+            _log_client_error(400, "input nested too deeply")
+            return ApiError(400, NESTING_MESSAGE).response()
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return ApiError(500, HTTP_MESSAGES[500]).response()

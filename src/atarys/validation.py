@@ -61,3 +61,72 @@ def validate(model: type[M], payload: dict[str, Any]) -> M:
         return model.model_validate(payload)
     except ValidationError as exc:
         raise ApiError(422, "Données invalides.", errors=french_errors(exc)) from exc
+
+
+# --- hostile text: control characters ----------------------------------------------------------
+
+# Control characters (Unicode category Cc) but tab, line feed and carriage return, and lone
+# surrogates: PostgreSQL refuses NUL in text (and no field of ATARYS needs the others), a
+# surrogate cannot be encoded at all. Refused at the edge, on every database alike.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+CONTROL_MESSAGE = (
+    "Caractère de contrôle interdit (caractère nul ou invisible) : retirez-le puis réessayez."
+)
+MAX_SCAN_DEPTH = 64
+
+
+def has_forbidden_character(text: str) -> bool:
+    """Whether ``text`` holds a control character (but tab and line breaks) or a lone surrogate."""
+    for char in text:
+        code = ord(char)
+        if (code < 0x20 and char not in _ALLOWED_CONTROLS) or 0x7F <= code <= 0x9F:
+            return True
+        if 0xD800 <= code <= 0xDFFF:
+            return True
+    return False
+
+
+def find_forbidden_text(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """The dotted path of the first string (or key) holding a forbidden character, if any."""
+    if isinstance(value, str):
+        return (path or "body") if has_forbidden_character(value) else None
+    if depth > MAX_SCAN_DEPTH:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and has_forbidden_character(key):
+                return path or "body"
+            found = find_forbidden_text(item, name, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_forbidden_text(item, f"{path}.{index}" if path else str(index), depth + 1)
+            if found:
+                return found
+    return None
+
+
+def refuse_control_characters() -> None:
+    """``before_request``: a 422 naming the query parameter, path part or JSON field that
+    holds a control character, before any handler or the database sees it."""
+    from flask import request
+
+    for name, value in request.args.items(multi=True):
+        if has_forbidden_character(name):
+            _refuse("query")
+        if has_forbidden_character(value):
+            _refuse(name)
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str) and has_forbidden_character(value):
+            _refuse(name)
+    if request.is_json and request.content_length != 0:
+        payload = request.get_json(silent=True)  # malformed: the handler answers 400
+        field = find_forbidden_text(payload) if payload is not None else None
+        if field:
+            _refuse(field)
+
+
+def _refuse(field: str) -> None:
+    raise ApiError(422, "Données invalides.", errors={field: CONTROL_MESSAGE})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -20,7 +21,7 @@ from atarys.google.connection import stored_token
 from atarys.models import Client, OAuthState, SyncRun
 from fixtures.database import TEST_PASSWORD, TEST_USER
 
-from .conftest import GOOGLE_PASSWORD, GOOGLE_USER
+from .conftest import GOOGLE_PASSWORD, GOOGLE_USER, approve_consent
 
 PUBLIC = {"/api/health", "/api/google-contacts/oauth2callback", "/api/auth/login"}
 
@@ -270,3 +271,60 @@ def test_revoked_api_token_is_refused(app: Flask, client: FlaskClient, api_token
 def test_bearer_identity(client: FlaskClient, path: str) -> None:
     body = client.get(path).get_json()
     assert body["success"] is True
+
+
+# --- the OAuth2 callback completes only for the session that started the flow (item 3) ---
+
+
+def _callback_path(location: str) -> str:
+    parts = urlsplit(location)
+    return f"{parts.path}?{parts.query}"
+
+
+def _ui_reason(resp: Any) -> str | None:
+    assert resp.status_code == 302
+    query = parse_qs(urlsplit(resp.headers["Location"]).query)
+    return query.get("reason", [None])[0]
+
+
+def test_oauth_callback_from_another_caller_connects_nothing(
+    gapp: Flask, gclient: FlaskClient
+) -> None:
+    """A third party holding an unused state (anonymous, or logged in as someone else)
+    connects no Google account; the user who started the flow still can."""
+    from atarys.api.auth import create_user
+
+    with gapp.app_context():
+        create_user(db.session, "intrus", "mot-de-passe-intrus")
+        db.session.remove()
+    started = gclient.post("/api/google-contacts/auth").get_json()["data"]
+    callback = _callback_path(approve_consent(started["authorization_url"]))
+
+    anonymous = gapp.test_client().get(callback)
+    assert _ui_reason(anonymous) == "other_session"
+    intruder = gapp.test_client()
+    intruder.post("/api/auth/login", json={"username": "intrus", "password": "mot-de-passe-intrus"})
+    assert _ui_reason(intruder.get(callback)) == "other_session"
+    assert stored_token(gapp) is None
+    assert gclient.get("/api/google-contacts/status").get_json()["data"]["authenticated"] is False
+
+    mine = gclient.get(callback)
+    assert mine.headers["Location"].endswith("google=connected")
+    assert stored_token(gapp) is not None
+
+
+def test_oauth_callback_bound_to_the_browser_session(gapp: Flask, gclient: FlaskClient) -> None:
+    """Started from a login session: another session of the same user is refused too."""
+    browser, other_tab = gapp.test_client(), gapp.test_client()
+    creds = {"username": GOOGLE_USER, "password": GOOGLE_PASSWORD}
+    csrf = browser.post("/api/auth/login", json=creds).get_json()["data"]["csrf_token"]
+    other_tab.post("/api/auth/login", json=creds)
+    started = browser.post("/api/google-contacts/auth", headers={"X-CSRF-Token": csrf})
+    assert started.status_code == 200, started.get_json()
+    callback = _callback_path(approve_consent(started.get_json()["data"]["authorization_url"]))
+
+    assert _ui_reason(other_tab.get(callback)) == "other_session"
+    assert _ui_reason(gclient.get(callback)) == "other_session"  # same user, by token
+    assert stored_token(gapp) is None
+    assert browser.get(callback).headers["Location"].endswith("google=connected")
+    assert stored_token(gapp) is not None

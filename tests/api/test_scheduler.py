@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,8 @@ def test_edits_are_pushed_to_google_debounced(
     gapp: Flask, connected: FlaskClient, people_service: Any
 ) -> None:
     """Quick edits through the API reach Google after the debounce: one push per client."""
-    gapp.config["ATARYS_SETTINGS"] = replace(gapp.config["ATARYS_SETTINGS"], push_delay_seconds=1.0)
+    settings = gapp.config["ATARYS_SETTINGS"]
+    gapp.config["ATARYS_SETTINGS"] = settings.with_overrides({"push_delay_seconds": 1.0})
     known = connected.post("/api/clients/", json={"nom": "Dupont", "email": "dupont@exemple.fr"})
     first = int(known.get_json()["data"]["id"])
     assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True

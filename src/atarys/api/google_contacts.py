@@ -27,7 +27,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from atarys.api import MAX_ID, engine, jobs
-from atarys.api.auth import current_principal
+from atarys.api.auth import caller, current_principal
 from atarys.config import Settings
 from atarys.extensions import db
 from atarys.google import oauth
@@ -42,7 +42,7 @@ from atarys.google.connection import (
     token_store,
 )
 from atarys.google.tokens import StoredToken, TokenStoreError
-from atarys.http import ApiError, int_arg, ok, optional_json_body
+from atarys.http import ApiError, external_url, int_arg, ok, optional_json_body
 from atarys.models import OAuthState, utcnow
 from atarys.validation import validate
 
@@ -79,7 +79,7 @@ def _client_secrets() -> oauth.ClientSecrets:
 
 
 def _redirect_uri(client: oauth.ClientSecrets) -> str:
-    own = url_for("google_contacts.oauth2callback", _external=True)
+    own = external_url("google_contacts.oauth2callback")
     if client.kind == "web" and client.redirect_uris and own not in client.redirect_uris:
         for uri in client.redirect_uris:
             if uri.rstrip("/").endswith("/oauth2callback"):
@@ -110,6 +110,7 @@ def auth() -> Response:
             code_verifier=verifier,
             redirect_uri=redirect_uri,
             user_id=principal.user_id if principal else None,
+            owner=principal.owner if principal else None,
         )
     )
     db.session.commit()
@@ -147,6 +148,13 @@ def oauth2callback() -> Response:
     if row is None:
         logger.warning("OAuth2 callback with an unknown state")
         return _to_ui(google="error", reason="state")
+    # Only the login session (or API token) that started the flow may complete it: anyone
+    # else holding the state would connect their own Google account. The state stays
+    # usable by its owner.
+    who = caller()
+    if row.owner is None or who is None or who.owner != row.owner:
+        logger.warning("OAuth2 callback refused: not from the session that started the flow")
+        return _to_ui(google="error", reason="other_session")
     redirect_uri, verifier, created = row.redirect_uri, row.code_verifier, row.created_at
     used = db.session.execute(
         delete(OAuthState)
@@ -524,7 +532,7 @@ def setup_instructions() -> Response:
             "steps": SETUP_STEPS,
             "required_files": ["data/google_credentials.json"],
             "scopes": [CONTACTS_SCOPE],
-            "redirect_uri": url_for("google_contacts.oauth2callback", _external=True),
+            "redirect_uri": external_url("google_contacts.oauth2callback"),
             "missing": missing,
             "ready": not missing,
         },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atarys.models.base import Base, UTCDateTime, utcnow
@@ -21,6 +21,14 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Bumped by logout, a password change and deactivation: every older session cookie
+    # (it carries the version it was issued with) is refused from then on.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+
+
+# What an API token may do: read (GET), write (other methods), admin (connect or disconnect
+# Google, change the sync settings), metrics (GET /metrics for Prometheus).
+TOKEN_SCOPES = ("read", "write", "admin", "metrics")
 
 
 class ApiToken(Base):
@@ -38,6 +46,15 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Space-separated scopes (``TOKEN_SCOPES``); tokens made before scopes existed keep all.
+    scopes: Mapped[str] = mapped_column(
+        String(100), default=" ".join(TOKEN_SCOPES), server_default=" ".join(TOKEN_SCOPES)
+    )
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
 
 
 class OAuthState(Base):
@@ -50,6 +67,9 @@ class OAuthState(Base):
     redirect_uri: Mapped[str] = mapped_column(String(500))
     user_id: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Who started the flow: a hash naming the login session or the API token; the
+    # callback completes only for the same one.
+    owner: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class ScheduledJob(Base):
