@@ -29,6 +29,8 @@ function returnNoticeFrom(search) {
       state: "La demande de connexion n'est plus valable (page ouverte deux fois ?). Cliquez à nouveau sur « Connecter Google ».",
       expired: "La demande de connexion a expiré. Cliquez à nouveau sur « Connecter Google ».",
       unreachable: "Google n'a pas pu être joint pendant la connexion. Réessayez dans un instant.",
+      other_session:
+        "Cette connexion à Google a été lancée depuis une autre session : reconnectez-vous à ATARYS puis cliquez à nouveau sur « Connecter Google ».",
     };
     const text = reasons[error] || `La connexion à Google a échoué (${error}). Cliquez à nouveau sur « Connecter Google ».`;
     return (

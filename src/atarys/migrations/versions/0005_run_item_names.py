@@ -1,7 +1,7 @@
 """Run items name the person they touched.
 
 Revision ID: 0005_run_item_names
-Revises: 0003_auth
+Revises: 0004_security
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_run_item_names"
-down_revision = "0003_auth"
+down_revision = "0004_security"
 branch_labels = None
 depends_on = None
 
