@@ -8,6 +8,7 @@ typed in capitals is never seen as a change.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -69,8 +70,12 @@ def normalize_phone(value: str | None, region: str = "FR") -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=100_000)
 def phone_key(value: str | None, region: str = "FR") -> str | None:
-    """E.164 when the number can be read, otherwise the trimmed text (never raises)."""
+    """E.164 when the number can be read, otherwise the trimmed text (never raises).
+
+    Cached: a sync compares the same numbers many times (each value is parsed once).
+    """
     try:
         return normalize_phone(value, region)
     except InvalidValueError:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from atarys.models import GoogleAccount, SyncRun
+from atarys.models import Client, GoogleAccount, SyncRun
 from atarys.sync.core.actions import (
     Conflict,
     CreateClient,
@@ -29,6 +29,7 @@ from atarys.sync.core.records import FIELDS, Record, normalize_record
 from atarys.sync.engine import Engine, Outcome
 from atarys.sync.executor import Executor
 from atarys.sync.log import action_logger
+from atarys.sync.reader import Reader
 from atarys.sync.service import SyncService, plan_settings
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.memory import MemorySide
@@ -274,3 +275,22 @@ def test_an_email_taken_meanwhile_is_set_aside_not_stuck(
     assert again.status == "success"
     assert rn in memory_google.entries
     assert memory_google.entries[rn].item.record.fonction == "Gérant"
+
+
+def test_a_no_change_run_reads_no_pair(
+    session: Session, account: GoogleAccount, memory_service: SyncService, memory_google: MemorySide
+) -> None:
+    """Right after a sync (inside the watermark's overlap window), the next run reads no
+    client and no link: its cost does not grow with the account."""
+    for i in range(30):
+        add_client(session, nom=f"Client{i}", email=f"c{i}@example.com", telephone="0612345678")
+    memory_service.sync_all()
+    memory_service.sync_all()  # the echo of our own writes
+    state = Reader(Store(session, account), AtarysDbSide(session), memory_google, "FR").read_all()
+    assert (list(state.pairs), list(state.clients), list(state.contacts)) == ([], [], [])
+    client = session.get(Client, 3)
+    assert client is not None
+    client.ville = "Lyon"
+    session.commit()
+    state = Reader(Store(session, account), AtarysDbSide(session), memory_google, "FR").read_all()
+    assert [p.link.client_id for p in state.pairs] == ["3"]

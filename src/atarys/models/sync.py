@@ -101,6 +101,9 @@ class SyncLink(Base):
     etag: Mapped[str | None] = mapped_column(String(200), default=None)
     # The last synchronised normalized mapped fields: the three-way merge's ancestor.
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The client's updated_at the snapshot reflects: a client not changed since is not
+    # re-read by an incremental run (no overlap-window re-reads).
+    client_version: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

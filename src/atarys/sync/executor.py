@@ -345,11 +345,15 @@ class Executor:
                 link = self.links.pop(a.client_id or "", None)
                 if link is not None:
                     self.store.set_link(
-                        link, client_id=int(item.id), snapshot=a.record, etag=a.google_etag
+                        link,
+                        client_id=int(item.id),
+                        snapshot=a.record,
+                        etag=a.google_etag,
+                        client_version=item.updated,
                     )
                 else:
                     link = self.store.add_link(
-                        int(item.id), a.resource_name, a.google_etag, a.record
+                        int(item.id), a.resource_name, a.google_etag, a.record, item.updated
                     )
                 self.links[item.id] = link
                 self._journal(a, G2A, "created", changes=a.to_atarys, client_id=item.id)
@@ -362,6 +366,7 @@ class Executor:
                         name=a.name,
                         comment="write clientData",
                         atarys_etag=item.etag,
+                        atarys_updated=item.updated,
                         google_etag=a.google_etag,
                         snapshot=a.record,
                         atarys=a.record,
@@ -438,11 +443,15 @@ class Executor:
                 link = self.links.get(a.client_id)
                 if link is not None:
                     self.store.set_link(
-                        link, resource_name=item.id, snapshot=snapshot, etag=item.etag
+                        link,
+                        resource_name=item.id,
+                        snapshot=snapshot,
+                        etag=item.etag,
+                        client_version=a.atarys_updated,
                     )
                 else:
                     self.links[a.client_id] = self.store.add_link(
-                        int(a.client_id), item.id, item.etag, snapshot
+                        int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated
                     )
                 self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
                 self._result(a, "done", client_id=a.client_id, resource_name=item.id)
@@ -464,7 +473,7 @@ class Executor:
             if a.atarys_etag is not None and item.etag != a.atarys_etag:
                 record = normalize_record(item.record, self.region)
                 a = a.model_copy(update={"record": record, "atarys_etag": item.etag})
-            out.append((a, item.record))
+            out.append((a.model_copy(update={"atarys_updated": item.updated}), item.record))
         return out
 
     # --- updates and links ------------------------------------------------------------
@@ -474,9 +483,9 @@ class Executor:
             chunk = self._check_atarys(chunk)
             g_ok = self._google_writes(chunk)
             for a in g_ok:
-                if a.atarys_changes and not self._atarys_write(a):
-                    continue
-                self._settle(a)
+                done = self._atarys_write(a) if a.atarys_changes else a
+                if done is not None:
+                    self._settle(done)
             self._commit(sum(1 for a in chunk if not a.bookkeeping))
 
     def _check_atarys(self, chunk: list[Update | Link]) -> list[Update | Link]:
@@ -587,20 +596,21 @@ class Executor:
                 continue
             ok.append(a.model_copy(update={"google_etag": item.etag, "resource_name": item.id}))
 
-    def _atarys_write(self, a: Update | Link) -> bool:
+    def _atarys_write(self, a: Update | Link) -> Update | Link | None:
+        """Write the ATARYS part; the action with the client's new version, or ``None``."""
         assert a.client_id is not None
         target = apply_changes(a.atarys, a.atarys_changes)
         try:
-            self.atarys.update([Change(a.client_id, a.atarys_etag, target)])
+            written = self.atarys.update([Change(a.client_id, a.atarys_etag, target)])[0]
         except StaleItemError:
             # the client changed during the run: the next run merges it
             self._journal(a, G2A, "deferred", message="client modifié pendant la synchronisation")
             self._result(a, "deferred")
-            return False
+            return None
         except WriteRejectedError as exc:
             self._error(a, G2A, exc.message)
-            return False
-        return True
+            return None
+        return a.model_copy(update={"atarys_etag": written.etag, "atarys_updated": written.updated})
 
     def _settle(self, a: Update | Link) -> None:
         """Both writes of a pair are done: journal them and move its link forward."""
@@ -608,7 +618,9 @@ class Executor:
         assert a.resource_name is not None
         link = self.links.get(a.client_id)
         if link is None:
-            link = self.store.add_link(int(a.client_id), a.resource_name, a.google_etag, a.merged)
+            link = self.store.add_link(
+                int(a.client_id), a.resource_name, a.google_etag, a.merged, a.atarys_updated
+            )
             self.links[a.client_id] = link
             self.session.flush()
             if isinstance(a, Link):
@@ -616,7 +628,11 @@ class Executor:
                 self._journal(a, A2G, "linked", message=f"par {how}")
         else:
             self.store.set_link(
-                link, snapshot=a.merged, etag=a.google_etag, resource_name=a.resource_name
+                link,
+                snapshot=a.merged,
+                etag=a.google_etag,
+                resource_name=a.resource_name,
+                client_version=a.atarys_updated,
             )
         if a.google_changes:
             self._journal(a, A2G, "updated", changes=a.google_changes)

@@ -107,7 +107,7 @@ class Reader:
         watermark = account.atarys_watermark.isoformat() if account.atarys_watermark else None
         g_listing = self.google.list_changes(account.sync_token)
         self.google_listing = g_listing
-        a_listing = self.atarys.list_changes(watermark)
+        a_listing = self.atarys.list_changes(watermark, account_id=account.id)
         a_items = {i.id: i for i in a_listing.items}
         g_items = {i.id: i for i in g_listing.items if not i.deleted}
         g_gone = {i.id for i in g_listing.items if i.deleted}

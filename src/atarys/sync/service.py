@@ -393,7 +393,7 @@ class SyncService:
             if link is not None:
                 return ItemResult(default, link.client_id, link.resource_name, run_id)
             return ItemResult(default, None, None, run_id)
-        result = next((r for r in out.results.items if r.action is action), None)
+        result = next((r for r in out.results.items if r.action.key == action.key), None)
         client_id = (result.client_id if result else None) or action.client_id
         resource_name = (result.resource_name if result else None) or action.resource_name
         changes: dict[str, Any] = {

@@ -185,7 +185,12 @@ class Store:
         ).first()
 
     def add_link(
-        self, client_id: int, resource_name: str, etag: str | None, snapshot: Record
+        self,
+        client_id: int,
+        resource_name: str,
+        etag: str | None,
+        snapshot: Record,
+        client_version: datetime | None = None,
     ) -> SyncLink:
         now = self.clock()
         link = SyncLink(
@@ -194,6 +199,7 @@ class Store:
             resource_name=resource_name,
             etag=etag,
             snapshot=snapshot.as_dict(),
+            client_version=client_version,
             created_at=now,
             updated_at=now,
             synced_at=now,
@@ -209,7 +215,10 @@ class Store:
         etag: str | None = None,
         resource_name: str | None = None,
         client_id: int | None = None,
+        client_version: datetime | None = None,
     ) -> None:
+        if client_version is not None and client_version != link.client_version:
+            link.client_version = client_version
         if snapshot is not None and snapshot.as_dict() != link.snapshot:
             link.snapshot = snapshot.as_dict()
             link.synced_at = self.clock()

@@ -22,6 +22,7 @@ stored and applied later exactly as previewed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -79,6 +80,7 @@ class _Action(BaseModel):
     comment: str = ""  # why, in one line (for logs and developers)
     atarys_etag: str | None = None  # precondition: the client as planned
     google_etag: str | None = None  # precondition: the contact as planned
+    atarys_updated: datetime | None = None  # the client's change time as planned
 
     @property
     def key(self) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TypedDict
 
 from atarys.sync.core.actions import (
@@ -124,6 +125,7 @@ class _Common(TypedDict):
     name: str
     comment: str
     atarys_etag: str | None
+    atarys_updated: datetime | None
     google_etag: str | None
 
 
@@ -157,6 +159,7 @@ def pair_action(
         "name": name,
         "comment": plan.comment,
         "atarys_etag": pair.atarys.etag if pair.atarys else None,
+        "atarys_updated": pair.atarys.updated if pair.atarys else None,
         "google_etag": google.etag if google else None,
     }
     if plan.action == "forget":
@@ -219,6 +222,7 @@ def link_action(client: Item, contact: Item, how: str, settings: PlanSettings) -
         name=_name(a_rec, g_rec),
         comment=f"same person ({'clientData' if how == 'client_data' else 'e-mail'})",
         atarys_etag=client.etag,
+        atarys_updated=client.updated,
         google_etag=contact.etag,
         how="client_data" if how == "client_data" else "email",
         snapshot=Record(),
@@ -344,6 +348,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
                     name=_name(record),
                     comment="new client",
                     atarys_etag=client.etag,
+                    atarys_updated=client.updated,
                     record=record,
                 )
             )

@@ -7,7 +7,7 @@ lower case, phone in E.164 when readable, each value cut to the ATARYS column le
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from atarys.normalize import clean_text, phone_key
@@ -43,7 +43,7 @@ class Record:
 
     def as_dict(self) -> dict[str, str | None]:
         """Field → value, in the seed's order."""
-        return asdict(self)
+        return {n: getattr(self, n) for n in FIELDS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Record:
@@ -65,7 +65,7 @@ class Record:
         return replace(self, **values)
 
     def is_empty(self) -> bool:
-        return all(v is None for v in self.as_dict().values())
+        return all(getattr(self, n) is None for n in FIELDS)
 
 
 def normalize_value(name: str, value: str | None, region: str = "FR") -> str | None:

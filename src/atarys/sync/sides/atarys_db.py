@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atarys.models import Client, utcnow
+from atarys.models import Client, SyncLink, utcnow
 from atarys.sync.core.errors import StaleItemError, WriteRejectedError
 from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
 from atarys.sync.sides.base import Change, Item, Listing, NewItem
@@ -74,7 +74,13 @@ class AtarysDbSide:
             deleted=client.deleted_at is not None,
         )
 
-    def list_changes(self, cursor: str | None) -> Listing:
+    def list_changes(self, cursor: str | None, *, account_id: int | None = None) -> Listing:
+        """Clients changed since ``cursor`` (minus the overlap window).
+
+        With ``account_id``, a live client whose link in that account already reflects
+        its current version (``sync_links.client_version``) is left out: re-reading it
+        would cost without telling anything.
+        """
         now = self.clock()
         query = select(Client).order_by(Client.id)
         if cursor is None:
@@ -82,6 +88,14 @@ class AtarysDbSide:
         else:
             since = datetime.fromisoformat(cursor) - self.overlap
             query = query.where(or_(Client.updated_at >= since, Client.deleted_at >= since))
+            if account_id is not None:
+                synced = select(SyncLink.id).where(
+                    SyncLink.account_id == account_id,
+                    SyncLink.client_id == Client.id,
+                    SyncLink.client_version >= Client.updated_at,
+                    Client.deleted_at.is_(None),
+                )
+                query = query.where(~synced.exists())
         items = [self._item(c) for c in self.session.scalars(query)]
         return Listing(items, now.isoformat(), full=cursor is None, expected=None)
 
