@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from atarys.api.openapi import document
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, given, settings
@@ -19,8 +20,6 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-
-from atarys.api.openapi import document
 
 CHECKS = [
     not_a_server_error,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from atarys.api.scheduler import SyncScheduler
 from flask import Flask
 from flask.testing import FlaskClient
 
-from atarys.api.scheduler import SyncScheduler
 from atarys.emulator.server import RunningEmulator
 
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from atarys.api.scheduler import SyncScheduler, claim
 from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
 from atarys.api import engine
-from atarys.api.scheduler import SyncScheduler, claim
 from atarys.emulator import DEFAULT_USER
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db

@@ -36,7 +36,7 @@ def _settings(app: Flask) -> Settings:
 def create_user_command(username: str, password: str, update: bool) -> None:
     """Create a user who logs in to ATARYS (password hashed with scrypt)."""
     from atarys.api.auth import create_user, set_password
-    from atarys.cli import make_app, upgrade_database
+    from atarys.app import make_app, upgrade_database
 
     app = make_app()
     upgrade_database(app)
@@ -59,7 +59,7 @@ def create_user_command(username: str, password: str, update: bool) -> None:
 def create_token_command(name: str, username: str | None) -> None:
     """Create an API token for scripts and cron: shown once, stored hashed."""
     from atarys.api.auth import create_token
-    from atarys.cli import make_app, upgrade_database
+    from atarys.app import make_app, upgrade_database
 
     app = make_app()
     upgrade_database(app)
@@ -87,11 +87,11 @@ def auth_command(port: int, timeout: int) -> None:
     Prints the consent URL; open it (on any machine that can reach this one's loopback
     port through an SSH tunnel, or on this machine), accept, and the token is stored.
     """
-    from atarys.api import engine
-    from atarys.cli import make_app, upgrade_database
+    from atarys.app import make_app, upgrade_database
     from atarys.google import oauth
     from atarys.google.connection import token_store
     from atarys.google.tokens import StoredToken
+    from atarys.google_contacts import service as engine
 
     app = make_app()
     upgrade_database(app)

@@ -1,4 +1,4 @@
-"""Background jobs of ``atarys serve`` (APScheduler): scheduled syncs and the near-real-time push.
+"""The scheduler of ``atarys serve`` (APScheduler): scheduled syncs and the near-real-time push.
 
 Two scheduled syncs per connected account, both ``sync_all`` (the engine is
 incremental: unchanged sides cost one People API list call with a sync token and
@@ -38,12 +38,20 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, scoped_session
 
-from atarys.api import engine, metrics
+from atarys import metrics
 from atarys.config import Settings
 from atarys.extensions import db
 from atarys.google.connection import GoogleAuthUnavailableError, NotConnectedError
+from atarys.google_contacts.service import (
+    ServiceOpener,
+    engine_errors,
+    open_service,
+    resolve_account,
+    run_sync_all,
+)
 from atarys.http import ApiError
-from atarys.models import ScheduledJob, utcnow
+from atarys.models import GoogleAccount, ScheduledJob, utcnow
+from atarys.sync.service import SyncService
 
 logger = logging.getLogger("atarys.scheduler")
 
@@ -128,9 +136,9 @@ def interval_changed(session: Session | scoped_session[Any], email: str, minutes
     session.commit()
 
 
-def intervals(app: Flask, account: Any) -> dict[str, timedelta | None]:
+def intervals(app: Flask, account: GoogleAccount) -> dict[str, timedelta | None]:
     """The interval of each scheduled job kind for ``account`` (``None`` = off)."""
-    minutes = getattr(account, "auto_sync_minutes", None)
+    minutes = account.auto_sync_minutes
     auto = DEFAULT_AUTO_SYNC_MINUTES if minutes is None else int(minutes)
     poll = _settings(app).poll_minutes
     if auto <= 0:
@@ -144,14 +152,14 @@ def intervals(app: Flask, account: Any) -> dict[str, timedelta | None]:
 def next_run_info(app: Flask) -> dict[str, Any] | None:
     """When the next scheduled sync of the current account is due (for ``status``)."""
     try:
-        account = engine.current_account(app, db.session)
+        account = resolve_account(app)
     except (SQLAlchemyError, OSError):
         db.session.rollback()
         logger.exception("next run: account unavailable")
         return None
     if account is None:
         return None
-    email = str(getattr(account, "email", ""))
+    email = account.email
     kinds = intervals(app, account)
     info: dict[str, Any] = {
         "auto_sync_minutes": int(kinds["sync"].total_seconds() // 60) if kinds["sync"] else 0,
@@ -175,8 +183,15 @@ def next_run_info(app: Flask) -> dict[str, Any] | None:
 class SyncScheduler:
     """The scheduled syncs and the debounced push of one app, on an APScheduler thread."""
 
-    def __init__(self, app: Flask, *, tick_seconds: int = TICK_SECONDS) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        tick_seconds: int = TICK_SECONDS,
+        opener: ServiceOpener = open_service,
+    ) -> None:
         self.app = app
+        self.opener = opener  # how a SyncService is opened (tests pass a fake)
         self.tick_seconds = tick_seconds
         self.identity = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._scheduler: Any = None
@@ -224,10 +239,10 @@ class SyncScheduler:
         running: str | None = None
         with self.app.app_context():
             try:
-                account = engine.current_account(self.app, db.session)
+                account = resolve_account(self.app)
                 if account is None:
                     return ran
-                email = str(account.email)
+                email = account.email
                 kinds = intervals(self.app, account)
                 for kind, interval in kinds.items():
                     if interval is None:
@@ -275,9 +290,9 @@ class SyncScheduler:
     def _run_sync(self, kind: str) -> str:
         trigger = "schedule" if kind == "sync" else "poll"
         try:
-            with engine.engine_errors():
-                service = engine.open_service(self.app)
-                result = engine.run_sync_all(service, dry_run=False, force=False, trigger=trigger)
+            with engine_errors():
+                service = self.opener(self.app)
+                result = run_sync_all(service, dry_run=False, force=False, trigger=trigger)
         except ApiError as exc:
             db.session.rollback()
             logger.warning("scheduled %s skipped: %s", trigger, exc.message)
@@ -334,7 +349,7 @@ class SyncScheduler:
         retry_after = 10.0
         with self.app.app_context():
             try:
-                service = engine.open_service(self.app)
+                service = self.opener(self.app)
                 for cid in ids:
                     outcome = self._push_one(service, cid)
                     outcomes[cid] = outcome
@@ -354,9 +369,9 @@ class SyncScheduler:
             self.enqueue(retry, delay=retry_after)
         return outcomes
 
-    def _push_one(self, service: Any, client_id: int) -> str:
+    def _push_one(self, service: SyncService, client_id: int) -> str:
         try:
-            with engine.engine_errors():
+            with engine_errors():
                 item = service.sync_client_to_google(client_id)
         except ApiError as exc:
             db.session.rollback()
@@ -371,7 +386,7 @@ class SyncScheduler:
             logger.exception("push of client %s failed", client_id)
             metrics.PUSHES.labels(outcome="error").inc()
             return "error"
-        action = str(getattr(item, "action", "") or "unchanged")
+        action = item.action or "unchanged"
         metrics.PUSHES.labels(outcome=action).inc()
         return action
 
