@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
-from atarys.api import engine
+from atarys.google_contacts import service as engine
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 
@@ -109,7 +109,7 @@ def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
     from atarys.sync.store import Store
 
     with app.app_context():
-        account = engine.current_account(app, db.session)
+        account = engine.resolve_account(app)
         assert account is not None
         Store(db.session(), account).acquire_lock(owner)
         db.session.remove()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from atarys.api.scheduler import SyncScheduler
+from atarys.jobs.scheduler import SyncScheduler
 from flask import Flask
 from flask.testing import FlaskClient
 

@@ -206,6 +206,7 @@ class JobData(BaseModel):
     progress: Progress
     started_at: str
     finished_at: str | None
+    result: dict[str, Any] | None = None
     error: JobError | None
     run: dict[str, Any] | None
 

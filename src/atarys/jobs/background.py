@@ -101,8 +101,26 @@ def job_of(detail: RunDetail) -> dict[str, Any] | None:
         "progress": {"done": run.progress_done, "total": run.progress_total},
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "result": _result_of(run) if status == "finished" else None,
         "error": error if isinstance(error, dict) else None,
         "run": detail.to_dict(),
+    }
+
+
+def _result_of(run: SyncRun) -> dict[str, Any]:
+    """A finished run's summary, in ``sync-all``'s synchronous shape (the plan aside)."""
+    counts = run.counts if isinstance(run.counts, dict) else {}
+    return {
+        "run_id": run.id,
+        "dry_run": run.dry_run,
+        "status": run.status,
+        "atarys_to_google": counts.get("atarys_to_google") or {},
+        "google_to_atarys": counts.get("google_to_atarys") or {},
+        "conflicts": run.conflicts,
+        "duplicates": run.duplicates,
+        "api_calls": run.api_calls,
+        "duration_seconds": run.duration_seconds,
+        "full_listing": run.full_listing,
     }
 
 
@@ -164,6 +182,7 @@ def _record_failure(
         row = SyncRun(
             account_id=account_id,
             trigger=TRIGGER,
+            status="failed",
             dry_run=options.dry_run,
             forced=options.force,
             started_at=utcnow(),
