@@ -5,7 +5,8 @@ and ``answers(...)``: the ``{success, message, data}`` envelope around a data mo
 same models validate the requests (``atarys.validation``, French 422 messages), so a
 schema is written once. spectree only documents here (``skip_validation``): our
 validation and our error envelope stay in charge. Routes not decorated still appear,
-with their path parameters; every operation answers errors as ``ErrorAnswer``.
+with their path parameters; an answer not described otherwise is an ``Answer`` (the
+envelope), and errors are ``ErrorAnswer``.
 
 ``atarys openapi --out FILE`` writes the document; the front end's constants and types
 are generated from that file (``frontend/src/generated/``).
@@ -34,6 +35,17 @@ class ErrorAnswer(BaseModel):
     model_config = ConfigDict(title="ErrorAnswer")
 
     success: Literal[False]
+    message: str
+    data: Any = None
+    errors: dict[str, str] | None = None
+
+
+class Answer(BaseModel):
+    """Any answer of the API: the envelope, whatever ``data`` holds."""
+
+    model_config = ConfigDict(title="Answer")
+
+    success: bool
     message: str
     data: Any = None
     errors: dict[str, str] | None = None
@@ -106,9 +118,9 @@ def documented(
     return decorator
 
 
-_ERROR_RESPONSE = {
-    "description": "Erreur : enveloppe avec success=false et un message en français",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorAnswer"}}},
+_DEFAULT_RESPONSE = {
+    "description": "L'enveloppe {success, message, data} ; message en français",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}},
 }
 
 
@@ -128,9 +140,10 @@ def document(app: Flask) -> dict[str, Any]:
     }
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("ErrorAnswer", ErrorAnswer.model_json_schema())
+    schemas.setdefault("Answer", Answer.model_json_schema())
     for item in spec["paths"].values():
         for operation in item.values():
-            operation.setdefault("responses", {}).setdefault("default", _ERROR_RESPONSE)
+            operation.setdefault("responses", {}).setdefault("default", _DEFAULT_RESPONSE)
     app.extensions[EXTENSION_KEY] = spec
     return spec
 
