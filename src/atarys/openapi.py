@@ -14,6 +14,8 @@ are generated from that file (``frontend/src/generated/``).
 
 from __future__ import annotations
 
+import copy
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -80,6 +82,7 @@ api_spec = SpecTree(
     security={"bearer": [], "session": []},
 )
 
+_lock = threading.Lock()
 _envelopes: dict[tuple[str, str], type[BaseModel]] = {}
 
 
@@ -129,9 +132,14 @@ def document(app: Flask) -> dict[str, Any]:
     cached = app.extensions.get(EXTENSION_KEY)
     if isinstance(cached, dict):
         return cached
-    with app.app_context():
-        # spectree's ``.spec`` property caches the first app it saw; tests build many.
-        spec: dict[str, Any] = api_spec._generate_spec()
+    with _lock, app.app_context():
+        # spectree's ``.spec`` property caches the first app it saw (tests build many), and
+        # its generator moves nested ``$defs`` out of its models: work on a copy each time.
+        models = copy.deepcopy(api_spec.models)
+        try:
+            spec: dict[str, Any] = copy.deepcopy(api_spec._generate_spec())
+        finally:
+            api_spec.models = models
     # The UI's pages (``web.py``) are HTML for browsers, not part of the API.
     spec["paths"] = {
         path: item
