@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
-from atarys.google_contacts import service as engine
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
+from atarys.google_contacts import service as engine
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
 GOOGLE_USER = "gtesteur"

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from atarys.openapi import document
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, given, settings
@@ -20,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from atarys.openapi import document
 
 CHECKS = [
     not_a_server_error,

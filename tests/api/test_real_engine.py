@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from atarys.jobs.scheduler import SyncScheduler
 from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys.emulator.server import RunningEmulator
+from atarys.jobs.scheduler import SyncScheduler
 
 
 def _contacts(client: FlaskClient) -> list[dict[str, Any]]:

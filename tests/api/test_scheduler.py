@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from atarys.jobs.scheduler import SyncScheduler, claim
 from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
-from atarys.google_contacts import service as engine
 from atarys.emulator import DEFAULT_USER
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
+from atarys.google_contacts import service as engine
+from atarys.jobs.scheduler import SyncScheduler, claim
 from atarys.models import ScheduledJob, utcnow
 
 from .conftest import hold_account_lock

@@ -16,10 +16,10 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from atarys.google_contacts import service as engine
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.google.connection import stored_token
+from atarys.google_contacts import service as engine
 
 from .conftest import hold_account_lock
 
