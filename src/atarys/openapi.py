@@ -160,6 +160,7 @@ bp = Blueprint("docs", __name__)
 
 
 @bp.get("/api/openapi.json")
+@documented(resp=answers(HTTP_200=None), tags=["exploitation"])
 def openapi_json() -> Response:
     """The OpenAPI document of this API."""
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
