@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -37,6 +38,7 @@ logger = logging.getLogger("atarys.jobs.background")
 
 TRIGGER = "api-async"
 START_TIMEOUT_SECONDS = 30.0
+ENVELOPE_GRACE = timedelta(seconds=10)
 
 # The engine's run status → the job's.
 JOB_STATUS = {
@@ -93,6 +95,20 @@ def job_of(detail: RunDetail) -> dict[str, Any] | None:
     status = JOB_STATUS.get(run.status, run.status)
     counts = run.counts if isinstance(run.counts, dict) else {}
     error = counts.get("error") if status == "failed" else None
+    if status == "failed" and not isinstance(error, dict):
+        # The engine commits "failed" a moment before the worker adds the error envelope.
+        finished = run.finished_at or run.started_at
+        if utcnow() - finished < ENVELOPE_GRACE:
+            status = "running"
+        else:  # the worker died before writing it: what the row says
+            error = {
+                "status": 500,
+                "success": False,
+                "message": run.error_message or "La synchronisation a échoué.",
+                "data": None,
+                "reason": None,
+                "retry_after": None,
+            }
     return {
         "run_id": run.id,
         "engine_run_id": run.id,
