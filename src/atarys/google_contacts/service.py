@@ -37,10 +37,10 @@ from sqlalchemy.orm import Session, scoped_session
 from atarys import metrics
 from atarys.config import Settings
 from atarys.extensions import session as db_session
+from atarys.google import connection
 from atarys.google.connection import (
     GoogleAuthUnavailableError,
     NotConnectedError,
-    people_service,
     refresh_failed,
     stored_token,
     token_store,
@@ -126,7 +126,7 @@ def open_service(
         raise NotConnectedError()
     people: Any = None  # the People API client (googleapiclient is untyped)
     try:
-        people = people_service(app, account.email)
+        people = connection.people_service(app, account.email)  # looked up here: tests swap it
     except (NotConnectedError, GoogleAuthUnavailableError):
         if require_google:
             raise
