@@ -1,4 +1,8 @@
-"""The application factory: settings → Flask config → extensions → blueprints."""
+"""The application factory: settings → Flask config → extensions → blueprints.
+
+Also the app as the command line makes it (``make_app``, ``upgrade_database``), so
+commands need not import ``atarys.cli``.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,18 @@ from flask import Flask, Response
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from atarys import metrics, migrate
+from atarys.api import init_api
+from atarys.clients import bp as clients_bp
 from atarys.config import Settings
 from atarys.extensions import db
+from atarys.google_contacts.routes import bp as google_contacts_bp
 from atarys.http import SafeJSONProvider, ok, register_error_handlers, security_headers
 from atarys.logging_setup import configure_logging
+from atarys.openapi import answers, documented
+from atarys.openapi import bp as openapi_bp
 from atarys.validation import refuse_control_characters
+from atarys.web import bp as web_bp
 
 logger = logging.getLogger("atarys.app")
 
@@ -64,16 +75,22 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     register_error_handlers(app)
     app.after_request(security_headers)
 
-    from atarys.api import init_api
-    from atarys.clients import bp as clients_bp
-    from atarys.web import bp as web_bp
-
     init_api(app)  # first: it bounds the <int:> URL converter the other blueprints use
     app.before_request(refuse_control_characters)  # after the authentication gate
+    app.register_blueprint(google_contacts_bp)
     app.register_blueprint(clients_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(web_bp)
 
+    @app.get("/metrics")
+    @documented(resp=answers(HTTP_200=None), tags=["exploitation"])
+    def metrics_view() -> Response:
+        """Prometheus metrics (text format), outside ``/api/`` as scrapers expect."""
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
+
     @app.get("/api/health")
+    @documented(resp=answers(HTTP_200=None), tags=["exploitation"])
     def health() -> Response:
         data: dict[str, object] = {"status": "ok"}
         if settings.demo:
@@ -132,3 +149,13 @@ def settings_of(app: Flask) -> Settings:
     settings = app.config["ATARYS_SETTINGS"]
     assert isinstance(settings, Settings)
     return settings
+
+
+def make_app(**overrides: object) -> Flask:
+    """The app as the CLI uses it: environment settings plus ``overrides`` (``None`` ignored)."""
+    return create_app({k: v for k, v in overrides.items() if v is not None})
+
+
+def upgrade_database(app: Flask) -> None:
+    """Run the migrations on the app's database."""
+    migrate.upgrade(settings_of(app).effective_database_url)

@@ -1,29 +1,45 @@
-"""The ``atarys`` command line: serve, database, and the commands each feature adds."""
+"""The ``atarys`` command line: ``serve``, ``db upgrade``, ``sync``, ``openapi``, and the
+commands of ``atarys.api.commands`` and ``atarys.emulator.cli``.
+
+The top of the import graph: nothing imports this module.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
+import tempfile
 from pathlib import Path
 
 import click
-from flask import Flask
+from waitress import serve as waitress_serve
 
 from atarys import migrate
-from atarys.app import create_app, settings_of
+from atarys.api.commands import (
+    DEMO_CREDENTIALS_FILE,
+    auth_command,
+    check_demo_data_dir,
+    create_token_command,
+    create_user_command,
+    deactivate_user_command,
+    disable_demo_user,
+    ensure_demo_user,
+    list_tokens_command,
+    revoke_token_command,
+    start_demo_emulator,
+)
+from atarys.app import make_app, upgrade_database
+from atarys.config import Settings
+from atarys.demo import seed_demo_clients
 from atarys.emulator.cli import emulator
-from atarys.extensions import session
+from atarys.extensions import db, session
+from atarys.google_contacts.service import open_service
+from atarys.jobs.scheduler import start_scheduler
+from atarys.openapi import document
+from atarys.sync.core.errors import MassDeletionError, SyncError
 
 logger = logging.getLogger("atarys.cli")
-
-
-def make_app(**overrides: object) -> Flask:
-    """The app as the CLI uses it: environment settings plus ``overrides``."""
-    return create_app({k: v for k, v in overrides.items() if v is not None})
-
-
-def upgrade_database(app: Flask) -> None:
-    """Run the migrations on the app's database."""
-    migrate.upgrade(settings_of(app).effective_database_url)
 
 
 @click.group()
@@ -63,19 +79,6 @@ def db_upgrade() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, demo: bool, data_dir: Path | None, threads: int) -> None:
     """Upgrade the database, start the scheduler, then serve the app with waitress."""
-    from waitress import serve as waitress_serve
-
-    from atarys.api.commands import (
-        DEMO_CREDENTIALS_FILE,
-        check_demo_data_dir,
-        disable_demo_user,
-        ensure_demo_user,
-        start_demo_emulator,
-    )
-    from atarys.api.scheduler import start_scheduler
-    from atarys.config import Settings
-    from atarys.demo import seed_demo_clients
-
     emulator_ = None
     overrides: dict[str, object] = {"demo": demo or None, "data_dir": data_dir}
     if demo:
@@ -118,27 +121,78 @@ def serve(host: str, port: int, demo: bool, data_dir: Path | None, threads: int)
             emulator_.stop()
 
 
-main.add_command(emulator)
+@main.command("sync")
+@click.option("--dry-run", is_flag=True, help="Show the plan, field by field, without writing.")
+@click.option("--force", is_flag=True, help="Run even if the mass-deletion breaker refuses.")
+@click.option("--account", "account_email", default=None, help="Google account (e-mail).")
+def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
+    """Synchronise ATARYS clients with Google Contacts (both ways), once (for cron).
 
-from atarys.api.commands import (  # noqa: E402 (commands register after the group exists)
-    auth_command,
-    create_token_command,
-    create_user_command,
-    deactivate_user_command,
-    list_tokens_command,
-    revoke_token_command,
+    The account: the one named, else the first connected one (``open_service``).
+    """
+    from atarys.google.connection import GoogleAuthUnavailableError, NotConnectedError
+
+    app = make_app()
+    upgrade_database(app)
+    with app.app_context():
+        try:
+            service = open_service(app, account_email)
+            result = service.sync_all(dry_run=dry_run, force=force, trigger="cli")
+        except (NotConnectedError, GoogleAuthUnavailableError) as exc:
+            raise click.ClickException(str(exc) or "Google n'est pas connecté.") from exc
+        except MassDeletionError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(3)
+        except SyncError as exc:
+            raise click.ClickException(exc.message) from exc
+        finally:
+            db.session.remove()
+            db.engine.dispose()
+    data = result.to_dict()
+    if dry_run:
+        click.echo(result.text)
+    a2g, g2a = data["atarys_to_google"], data["google_to_atarys"]
+    click.echo(
+        f"Synchronisation {data['run_id']} ({data['status']}) — "
+        f"ATARYS → Google : {a2g['created']} créés, {a2g['updated']} modifiés, "
+        f"{a2g['deleted']} supprimés, {a2g['linked']} liés, {a2g['errors']} erreurs ; "
+        f"Google → ATARYS : {g2a['created']} créés, {g2a['updated']} modifiés, "
+        f"{g2a['deleted']} supprimés, {g2a['errors']} erreurs ; "
+        f"{data['conflicts']} conflits, {data['duplicates']} doublons."
+    )
+    if data["breaker"]:
+        click.echo("Disjoncteur : " + " ".join(data["breaker"]))
+
+
+@main.command("openapi")
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File to write."
 )
+def openapi(out: Path | None) -> None:
+    """Print (or write to --out) the OpenAPI document of the API."""
+    with tempfile.TemporaryDirectory() as scratch:  # the document needs no data, no database
+        app = make_app(
+            testing=True,
+            database_url="sqlite://",
+            data_dir=Path(scratch) / "data",
+            log_dir=Path(scratch) / "logs",
+        )
+        text = json.dumps(document(app), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    click.echo(f"Document OpenAPI écrit dans {out}.")
 
+
+main.add_command(emulator)
 main.add_command(auth_command)
 main.add_command(create_user_command)
-main.add_command(deactivate_user_command)
 main.add_command(create_token_command)
+main.add_command(deactivate_user_command)
 main.add_command(list_tokens_command)
 main.add_command(revoke_token_command)
-
-from atarys.sync.cli import sync  # noqa: E402
-
-main.add_command(sync)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,9 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
-from atarys.api import engine
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
+from atarys.google_contacts import service as engine
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
 GOOGLE_USER = "gtesteur"
@@ -109,7 +109,7 @@ def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
     from atarys.sync.store import Store
 
     with app.app_context():
-        account = engine.current_account(app, db.session)
+        account = engine.resolve_account(app)
         assert account is not None
         Store(db.session(), account).acquire_lock(owner)
         db.session.remove()

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
+from atarys import create_app
 from atarys.emulator.server import RunningEmulator
+from atarys.extensions import db
 
 from .conftest import hold_account_lock
 
@@ -97,3 +100,29 @@ def test_busy_account_keeps_its_retry_after(gapp: Flask, connected: FlaskClient)
     assert answer.status_code == 409
     assert answer.headers["Retry-After"] == "10"
     assert answer.get_json()["message"] == job["error"]["message"]
+
+
+def test_another_process_follows_the_background_run(
+    connected: FlaskClient, database_url: str, tmp_path: Path
+) -> None:
+    """The run row is the job: a second server on the same database answers ``GET runs/<id>``."""
+    other = create_app(
+        {
+            "database_url": database_url,
+            "data_dir": tmp_path / "other-data",
+            "log_dir": tmp_path / "other-logs",
+            "testing": True,
+        }
+    )
+    try:
+        elsewhere = other.test_client()
+        elsewhere.environ_base["HTTP_AUTHORIZATION"] = connected.environ_base["HTTP_AUTHORIZATION"]
+        job = _finished_job(connected)
+        seen = elsewhere.get(f"/api/google-contacts/runs/{job['run_id']}").get_json()
+        assert seen["success"] is True
+        assert seen["data"]["status"] == job["status"] == "finished"
+        assert seen["data"]["run"]["id"] == job["run_id"]
+    finally:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()

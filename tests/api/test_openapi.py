@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from atarys.api.openapi import document
+from atarys.openapi import document
 
 CHECKS = [
     not_a_server_error,
@@ -43,7 +43,7 @@ UI_ENDPOINTS = frozenset({"web.index", "web.ui"})
 
 def test_every_route_is_documented(app: Flask) -> None:
     """Each method of each route is in /api/openapi.json, and nothing else; the UI's pages are not."""
-    paths = document()["paths"]
+    paths = document(app)["paths"]
     routes = set()
     ui_rules = set()
     for rule in app.url_map.iter_rules():
@@ -160,3 +160,30 @@ def test_schemathesis_fuzz_authenticated(gapp: Flask, connected: FlaskClient) ->
     )
     assert len(tested) >= 27
     assert time.monotonic() - started < 90
+
+
+def test_front_end_document_is_current() -> None:
+    """frontend/src/generated/openapi.json (the front end's constants come from it) is up to date.
+
+    Regenerate it with ``atarys openapi --out frontend/src/generated/openapi.json``.
+    """
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from atarys.cli import main
+
+    committed = Path(__file__).parents[2] / "frontend" / "src" / "generated" / "openapi.json"
+    result = CliRunner().invoke(main, ["openapi"])
+    assert result.exit_code == 0, result.output
+    assert result.output == committed.read_text(encoding="utf-8")
+
+
+def test_sync_options_are_enums_of_the_document(app: Flask) -> None:
+    """The settings' choices reach the front end as the core's enumerations, written once."""
+    from atarys.sync.core.options import ConflictPolicy, DeletionSetting, ImportScope
+
+    schemas = document(app)["components"]["schemas"]
+    assert schemas["ConflictPolicy"]["enum"] == [p.value for p in ConflictPolicy]
+    assert schemas["DeletionSetting"]["enum"] == [d.value for d in DeletionSetting]
+    assert schemas["ImportScope"]["enum"] == [s.value for s in ImportScope]

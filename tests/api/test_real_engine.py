@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from atarys.api.scheduler import SyncScheduler
 from atarys.emulator.server import RunningEmulator
+from atarys.jobs.scheduler import SyncScheduler
 
 
 def _contacts(client: FlaskClient) -> list[dict[str, Any]]:

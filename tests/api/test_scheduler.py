@@ -20,11 +20,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys import create_app
-from atarys.api import engine
-from atarys.api.scheduler import SyncScheduler, claim
 from atarys.emulator import DEFAULT_USER
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
+from atarys.google_contacts import service as engine
+from atarys.jobs.scheduler import SyncScheduler, claim
 from atarys.models import ScheduledJob, utcnow
 
 from .conftest import hold_account_lock
@@ -90,9 +90,7 @@ def test_claim_is_won_once(two_apps: tuple[Flask, Flask]) -> None:
 def test_scheduler_fires_once_with_two_instances(two_apps: tuple[Flask, Flask]) -> None:
     """Two schedulers ticking at the same moment on one database run each due job once."""
     service = FakeService()
-    for app in two_apps:
-        app.extensions[engine.FACTORY_KEY] = lambda *_args: service
-    schedulers = [SyncScheduler(app) for app in two_apps]
+    schedulers = [SyncScheduler(app, opener=lambda _app: service) for app in two_apps]
     ran: list[str] = []
     for _ in range(5):  # SQLite may make both losers of a round: the next tick retries
         barrier = threading.Barrier(2)

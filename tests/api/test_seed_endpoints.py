@@ -16,10 +16,10 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from atarys.api import engine
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.google.connection import stored_token
+from atarys.google_contacts import service as engine
 
 from .conftest import hold_account_lock
 
@@ -399,8 +399,8 @@ def test_sync_all_async_answers_202_and_progress(
     resp = connected.post("/api/google-contacts/sync-all", json={"async": True})
     assert resp.status_code == 202
     job = resp.get_json()["data"]
-    assert job["run_id"].startswith("job-")
-    assert resp.headers["Location"].endswith(job["run_id"])
+    assert isinstance(job["run_id"], int)  # the run's own id: its row is the job
+    assert resp.headers["Location"].endswith(f"/runs/{job['run_id']}")
 
     polled = _poll(connected, job["run_id"])
     assert polled["status"] == "finished", polled
@@ -544,7 +544,7 @@ def test_unexpected_google_answer_is_502(gapp: Flask, connected: FlaskClient) ->
     """Google rejects the stored sync token as invalid (400, not "expired"): a 502 that says so."""
     assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
     with gapp.app_context():
-        account = engine.current_account(gapp, db.session)
+        account = engine.resolve_account(gapp)
         assert account is not None
         account.sync_token = "pas-un-jeton"
         db.session.commit()

@@ -3,37 +3,47 @@ import { useEffect, useId, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { classifyError } from "../lib/errors.js";
 import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
+import { conflictPolicyValues, deletionSettingValues, importScopeValues } from "../generated/api.ts";
+
+// The values come from the API's OpenAPI document (generated: src/generated/api.ts); only
+// their French labels are written here.
+const POLICY_LABELS = {
+  newest: "Garder la modification la plus récente",
+  atarys: "ATARYS a toujours raison",
+  google: "Google a toujours raison",
+  manual: "Me demander (réglage manuel)",
+};
+const GOOGLE_DELETION_LABELS = {
+  propagate: "Supprimer aussi le client dans ATARYS",
+  unlink: "Garder le client, ne plus le lier",
+};
+const ATARYS_DELETION_LABELS = {
+  propagate: "Supprimer aussi le contact dans Google",
+  unlink: "Garder le contact, ne plus le lier",
+};
+const IMPORT_SCOPE_LABELS = {
+  all: "Tous les contacts Google",
+  group: "Seulement ceux du groupe « ATARYS »",
+};
+
+const labelled = (values, labels) => values.map((value) => [value, labels[value] || value]);
 
 const ENUMS = {
   conflict_policy: {
     label: "En cas de conflit",
-    options: [
-      ["newest", "Garder la modification la plus récente"],
-      ["atarys", "ATARYS a toujours raison"],
-      ["google", "Google a toujours raison"],
-      ["manual", "Me demander (réglage manuel)"],
-    ],
+    options: labelled(conflictPolicyValues, POLICY_LABELS),
   },
   google_deletions: {
     label: "Contact supprimé dans Google",
-    options: [
-      ["propagate", "Supprimer aussi le client dans ATARYS"],
-      ["unlink", "Garder le client, ne plus le lier"],
-    ],
+    options: labelled(deletionSettingValues, GOOGLE_DELETION_LABELS),
   },
   atarys_deletions: {
     label: "Client supprimé dans ATARYS",
-    options: [
-      ["propagate", "Supprimer aussi le contact dans Google"],
-      ["unlink", "Garder le contact, ne plus le lier"],
-    ],
+    options: labelled(deletionSettingValues, ATARYS_DELETION_LABELS),
   },
   import_scope: {
     label: "Contacts Google à importer",
-    options: [
-      ["all", "Tous les contacts Google"],
-      ["group", "Seulement ceux du groupe « ATARYS »"],
-    ],
+    options: labelled(importScopeValues, IMPORT_SCOPE_LABELS),
   },
   deletion_propagation: {
     label: "Suppressions",
@@ -104,7 +114,7 @@ function ImportScopeControl({ value, onChange, error }) {
 function SettingControl({ name, value, onChange, error }) {
   const id = useId();
   const errorId = `${id}-err`;
-  if (name === "import_scope" && value && !["all", "group"].includes(value)) {
+  if (name === "import_scope" && value && !importScopeValues.includes(value)) {
     return <ImportScopeControl value={value} onChange={onChange} error={error} />;
   }
   const common = { id, name, "aria-invalid": error ? "true" : undefined, "aria-describedby": error ? errorId : undefined };

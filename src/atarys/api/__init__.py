@@ -1,8 +1,7 @@
-"""The REST API around the sync: the seed's ``/api/google-contacts/*`` endpoints, access control,
-OpenAPI document, Prometheus metrics and the background scheduler.
+"""Access control of the API (``auth.py``: users, tokens, the gate in front of ``/api/``,
+``/api/auth/*``) and its commands (``commands.py``: ``auth``, ``create-user``, ``create-token``).
 
-``init_api(app)`` wires all of it into an app; this package's modules import the sync
-engine only through ``engine.py``.
+``init_api(app)`` bounds the ``<int:>`` URL converter and installs the gate.
 """
 
 from __future__ import annotations
@@ -24,15 +23,12 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def init_api(app: Flask) -> None:
-    """Register the auth, Google Contacts, OpenAPI and metrics parts on ``app``.
+    """Bound the ``int`` URL converter and install access control (the gate, ``/api/auth/*``).
 
-    Call it before registering other blueprints: it bounds the ``int`` URL converter.
+    Call it before registering other blueprints: they use the bounded converter.
     """
-    from atarys.api import auth, google_contacts, metrics, openapi
+    from atarys.api import auth
 
     app.url_map.converters["int"] = BoundedIntConverter
 
     auth.init_app(app)
-    app.register_blueprint(google_contacts.bp)
-    app.register_blueprint(openapi.bp)
-    metrics.init_app(app)

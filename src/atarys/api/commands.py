@@ -31,7 +31,7 @@ DEFAULT_CLI_SCOPES = "read,write"
 @contextmanager
 def _cli_app() -> Iterator[Flask]:
     """The app of a one-shot command, migrated, inside its context; its pool closed after."""
-    from atarys.cli import make_app, upgrade_database
+    from atarys.app import make_app, upgrade_database
 
     app = make_app()
     upgrade_database(app)
@@ -219,11 +219,11 @@ def auth_command(port: int, timeout: int) -> None:
     Prints the consent URL; open it (on any machine that can reach this one's loopback
     port through an SSH tunnel, or on this machine), accept, and the token is stored.
     """
-    from atarys.api import engine
-    from atarys.cli import make_app, upgrade_database
+    from atarys.app import make_app, upgrade_database
     from atarys.google import oauth
     from atarys.google.connection import token_store
     from atarys.google.tokens import StoredToken
+    from atarys.google_contacts import service as engine
 
     app = make_app()
     upgrade_database(app)

@@ -23,6 +23,7 @@ from googleapiclient.http import HttpRequest
 
 from atarys.config import Settings
 from atarys.google.tokens import StoredToken, TokenStore, TokenStoreError, legacy_token_present
+from atarys.metrics import GOOGLE_API_CALLS, GOOGLE_API_ERRORS, QUOTA_RETRIES
 
 logger = logging.getLogger("atarys.google")
 
@@ -129,8 +130,6 @@ class CountingHttpRequest(HttpRequest):
     """An ``HttpRequest`` counting calls per API method (and 429s) in the Prometheus metrics."""
 
     def execute(self, http: Any = None, num_retries: int = 0) -> Any:
-        from atarys.api.metrics import GOOGLE_API_CALLS, GOOGLE_API_ERRORS, QUOTA_RETRIES
-
         method = str(self.methodId or "unknown")
         GOOGLE_API_CALLS.labels(method=method).inc()
         try:

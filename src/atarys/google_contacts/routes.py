@@ -1,4 +1,4 @@
-"""``/api/google-contacts/*``: the seed's seven endpoints, and the ones a user needs besides.
+"""HTTP routes of ``/api/google-contacts/*``: the seed's seven endpoints, and the ones added.
 
 Seed (paths, methods, envelope, French messages and ``data`` keys kept):
 ``POST auth``, ``POST sync-to-google/<client_id>``, ``POST sync-from-google/<google_id>``,
@@ -15,18 +15,16 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import requests
-from flask import Blueprint, Response, current_app, redirect, request, url_for
+from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
-from atarys.api import MAX_ID, engine, jobs
 from atarys.api.auth import caller, current_principal
 from atarys.config import Settings
 from atarys.extensions import db
@@ -42,11 +40,16 @@ from atarys.google.connection import (
     token_store,
 )
 from atarys.google.tokens import StoredToken, TokenStoreError
+from atarys.google_contacts import schemas as s
+from atarys.google_contacts import service as engine
+from atarys.google_contacts.queries import client_link_states
 from atarys.http import ApiError, external_url, int_arg, ok, optional_json_body
+from atarys.jobs import background, scheduler
 from atarys.models import OAuthState, utcnow
+from atarys.openapi import answers, documented, envelope
 from atarys.validation import validate
 
-logger = logging.getLogger("atarys.api.google_contacts")
+logger = logging.getLogger("atarys.google_contacts")
 
 bp = Blueprint("google_contacts", __name__, url_prefix="/api/google-contacts")
 
@@ -62,8 +65,9 @@ def _settings() -> Settings:
     return settings
 
 
-def _app() -> Any:
-    return current_app._get_current_object()  # type: ignore[attr-defined]
+def _app() -> Flask:
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    return app
 
 
 def _client_secrets() -> oauth.ClientSecrets:
@@ -90,7 +94,12 @@ def _redirect_uri(client: oauth.ClientSecrets) -> str:
 # --- seed: auth ----------------------------------------------------------------------------------
 
 
+TAGS = ["google-contacts"]
+MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds
+
+
 @bp.post("/auth")
+@documented(resp=answers(HTTP_200=envelope(s.AuthData, "AuthAnswer")), tags=TAGS)
 def auth() -> Response:
     """Authenticated when a stored token works; else a consent URL (web flow, never blocking)."""
     client = _client_secrets()
@@ -141,6 +150,7 @@ def _to_ui(**params: str) -> Response:
 
 
 @bp.get("/oauth2callback")
+@documented(resp=answers(HTTP_302=None), tags=TAGS)
 def oauth2callback() -> Response:
     """Check ``state``, trade the code at the file's ``token_uri``, store the token, back to the UI."""
     raw_state = request.args.get("state", "")
@@ -201,18 +211,22 @@ def oauth2callback() -> Response:
 
 
 @bp.post("/sync-to-google/<int:client_id>")
+@documented(resp=answers(HTTP_200=envelope(s.SyncToGoogleData, "SyncToGoogleAnswer")), tags=TAGS)
 def sync_to_google(client_id: int) -> Response:
     with engine.engine_errors():
         service = engine.open_service(_app())
         item = service.sync_client_to_google(client_id)
-    action = str(getattr(item, "action", "") or "unchanged")
+    action = item.action or "unchanged"
     return ok(
-        {"google_id": getattr(item, "google_id", None), "action": action},
+        {"google_id": item.google_id, "action": action},
         f"Contact {action} dans Google Contacts",
     )
 
 
 @bp.post("/sync-from-google/<path:google_id>")
+@documented(
+    resp=answers(HTTP_200=envelope(s.SyncFromGoogleData, "SyncFromGoogleAnswer")), tags=TAGS
+)
 def sync_from_google(google_id: str) -> Response:
     match = RESOURCE_RE.match(google_id)
     if match is None:
@@ -225,10 +239,10 @@ def sync_from_google(google_id: str) -> Response:
     with engine.engine_errors():
         service = engine.open_service(_app())
         item = service.sync_contact_from_google(resource_name)
-    action = str(getattr(item, "action", "") or "unchanged")
+    action = item.action or "unchanged"
     return ok(
         {
-            "client_id": getattr(item, "client_id", None),
+            "client_id": item.client_id,
             "action": action,
             "google_id": resource_name,
         },
@@ -236,23 +250,27 @@ def sync_from_google(google_id: str) -> Response:
     )
 
 
-class SyncAllIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    dry_run: StrictBool = False
-    force: StrictBool = False
-    run_async: StrictBool = Field(default=False, alias="async")
-
-
 @bp.post("/sync-all")
+@documented(
+    json=s.SyncAllIn,
+    resp=answers(
+        HTTP_200=envelope(s.RunResultData, "RunResultAnswer"),
+        HTTP_202=envelope(s.JobData, "JobAnswer"),
+    ),
+    tags=TAGS,
+)
 def sync_all() -> Response:
-    options = validate(SyncAllIn, optional_json_body())
+    options = validate(s.SyncAllIn, optional_json_body())
     if options.run_async:
         with engine.engine_errors():
             engine.open_service(_app())  # fail now (409, 503…) rather than in the background
-        job = jobs.start(_app(), dry_run=options.dry_run, force=options.force)
-        resp = ok(job.to_dict(), "Synchronisation lancée en arrière-plan", 202)
-        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=job.id)
+        run_id = background.start(_app(), dry_run=options.dry_run, force=options.force)
+        with engine.engine_errors():
+            job = background.job_of(
+                engine.open_service(_app(), require_google=False).get_run(run_id)
+            )
+        resp = ok(job, "Synchronisation lancée en arrière-plan", 202)
+        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=run_id)
         return resp
     with engine.engine_errors():
         service = engine.open_service(_app())
@@ -274,26 +292,17 @@ LAST_RUN_PAGE = 20
 LAST_RUN_PAGES = 5
 
 
-def _run_rows(page: Any) -> list[Any]:
-    """The runs of one ``list_runs`` answer: a ``RunPage`` (``.items``), its dict, or a list."""
-    if isinstance(page, list | tuple):
-        return list(page)
-    rows = page.get("items") if isinstance(page, dict) else getattr(page, "items", None)
-    return list(rows) if isinstance(rows, list | tuple) else []
-
-
 def _last_run() -> dict[str, Any] | None:
     """The newest run that wrote (or tried to): dry runs (previews) are skipped."""
     try:
-        service = engine.open_service(_app(), require_google=False)
+        service = engine.open_reader(_app())
         if service is None:
             return None
         for page in range(LAST_RUN_PAGES):
-            rows = _run_rows(service.list_runs(limit=LAST_RUN_PAGE, offset=page * LAST_RUN_PAGE))
+            rows = service.list_runs(limit=LAST_RUN_PAGE, offset=page * LAST_RUN_PAGE).items
             for row in rows:
-                run = _plain(row)
-                if isinstance(run, dict) and not run.get("dry_run"):
-                    return run
+                if not row.dry_run:
+                    return row.to_dict()
             if len(rows) < LAST_RUN_PAGE:
                 break
     except (NotConnectedError, ApiError):
@@ -317,10 +326,9 @@ def _probe(endpoint: str) -> bool:
 
 
 @bp.get("/status")
+@documented(resp=answers(HTTP_200=envelope(s.StatusData, "StatusAnswer")), tags=TAGS)
 def status() -> Response:
     """The truth about the connection: files, token, Google reachable, last and next run."""
-    from atarys.api import scheduler
-
     settings = _settings()
     credentials_exists = settings.google_credentials_file.exists()
     state = connection_state(_app())
@@ -404,9 +412,14 @@ def contact_summary(person: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/list-contacts")
+@documented(
+    query=s.ListContactsQuery,
+    resp=answers(HTTP_200=envelope(list[s.ContactSummary], "ContactsAnswer", paginated=True)),
+    tags=TAGS,
+)
 def list_contacts() -> Response:
     """One page of Google contacts; ``pagination.next_page_token`` reaches the next one."""
-    page_size = int_arg("page_size", 100, 1, 1000)
+    page_size = int_arg("page_size", 100, 1, s.MAX_PAGE_SIZE)
     page_token = request.args.get("page_token") or None
     if page_token is not None and len(page_token) > 2000:
         raise ApiError(422, "Paramètre invalide.", errors={"page_token": "Trop long."})
@@ -508,6 +521,7 @@ SETUP_STEPS: list[dict[str, Any]] = [
 
 
 @bp.get("/setup-instructions")
+@documented(resp=answers(HTTP_200=envelope(s.SetupData, "SetupAnswer")), tags=TAGS)
 def setup_instructions() -> Response:
     settings = _settings()
     state = connection_state(_app())
@@ -543,23 +557,22 @@ def setup_instructions() -> Response:
 # --- runs, conflicts, duplicates ----------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 @bp.get("/runs")
+@documented(
+    query=s.RunsQuery,
+    resp=answers(HTTP_200=envelope(list[s.RunData], "RunsAnswer", paginated=True)),
+    tags=TAGS,
+)
 def list_runs() -> Response:
-    limit = int_arg("limit", 20, 1, 200)
-    offset = int_arg("offset", 0, 0, 1_000_000)
+    limit = int_arg("limit", 20, 1, s.MAX_RUNS_LIMIT)
+    offset = int_arg("offset", 0, 0, s.MAX_RUNS_OFFSET)
+    items: list[dict[str, Any]] = []
+    total = 0
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
-        runs = _plain(service.list_runs(limit=limit, offset=offset)) if service else []
-    items = runs.get("items", []) if isinstance(runs, dict) else runs
-    total = runs.get("total", len(items)) if isinstance(runs, dict) else len(items)
+        service = engine.open_reader(_app())
+        if service is not None:
+            page = service.list_runs(limit=limit, offset=offset)
+            items, total = [run.to_dict() for run in page.items], page.total
     return ok(
         items,
         f"{total} synchronisation(s)",
@@ -568,56 +581,45 @@ def list_runs() -> Response:
 
 
 @bp.get("/runs/<run_id>")
+@documented(
+    resp=answers(HTTP_200=envelope(s.JobData | s.RunData, "RunAnswer")),
+    tags=TAGS,
+)
 def get_run(run_id: str) -> Response:
-    job = jobs.get(run_id)
-    if job is not None:
-        data = job.to_dict()
-        if job.status == "finished" and job.run_id is not None:
-            try:
-                with engine.engine_errors():
-                    service = engine.open_service(_app(), require_google=False)
-                    data["run"] = _plain(service.get_run(job.run_id)) if service else None
-            except ApiError:
-                data["run"] = None
-        return ok(data, _job_message(job.status))
-    if not run_id.isdigit() or int(run_id) > MAX_ID:
+    """One run with its per-item changes; a background run answers as a job (status, progress)."""
+    if not run_id.isascii() or not run_id.isdigit() or int(run_id) > MAX_ID:
         raise ApiError(404, "Synchronisation introuvable.")
-    key = int(run_id)
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
-        run = service.get_run(key) if service else None
-    if run is None:
-        raise ApiError(404, "Synchronisation introuvable.")
-    return ok(_plain(run), "Détail de la synchronisation")
-
-
-def _job_message(status: str) -> str:
-    return {
-        "queued": "Synchronisation en attente",
-        "running": "Synchronisation en cours",
-        "finished": "Synchronisation complète terminée",
-        "failed": "La synchronisation a échoué",
-    }.get(status, status)
+        service = engine.open_reader(_app())
+        if service is None:
+            raise ApiError(404, "Synchronisation introuvable.")
+        detail = service.get_run(int(run_id))
+    job = background.job_of(detail)
+    if job is not None:
+        return ok(job, background.job_message(job))
+    return ok(detail.to_dict(), "Détail de la synchronisation")
 
 
 @bp.get("/conflicts")
+@documented(
+    resp=answers(HTTP_200=envelope(list[s.ConflictData], "ConflictsAnswer")),
+    tags=TAGS,
+)
 def list_conflicts() -> Response:
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
-        conflicts = _plain(service.list_conflicts()) if service else []
+        service = engine.open_reader(_app())
+        conflicts = [c.to_dict() for c in service.list_conflicts()] if service else []
     return ok(conflicts, f"{len(conflicts)} conflit(s) à résoudre")
 
 
-class ResolveIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    choice: Literal["atarys", "google", "value"]
-    value: str | None = Field(default=None, max_length=200)
-
-
 @bp.post("/conflicts/<int:conflict_id>/resolve")
+@documented(
+    json=s.ResolveIn,
+    resp=answers(HTTP_200=envelope(s.ConflictData, "ConflictAnswer")),
+    tags=TAGS,
+)
 def resolve_conflict(conflict_id: int) -> Response:
-    body = validate(ResolveIn, optional_json_body())
+    body = validate(s.ResolveIn, optional_json_body())
     if body.choice == "value" and body.value is None:
         raise ApiError(
             422, "Données invalides.", errors={"value": "Obligatoire quand choice vaut « value »."}
@@ -625,18 +627,19 @@ def resolve_conflict(conflict_id: int) -> Response:
     with engine.engine_errors():
         service = engine.open_service(_app())
         result = service.resolve_conflict(conflict_id, choice=body.choice, value=body.value)
-    return ok(_plain(result), "Conflit résolu")
+    return ok(result.to_dict(), "Conflit résolu")
 
 
 @bp.get("/duplicates")
+@documented(
+    resp=answers(HTTP_200=envelope(list[s.DuplicateData], "DuplicatesAnswer")),
+    tags=TAGS,
+)
 def list_duplicates() -> Response:
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
-        duplicates = _plain(service.list_duplicates()) if service else []
+        service = engine.open_reader(_app())
+        duplicates = [d.to_dict() for d in service.list_duplicates()] if service else []
     return ok(duplicates, f"{len(duplicates)} doublon(s) détecté(s)")
-
-
-MAX_LINK_IDS = 200
 
 
 def _client_ids_arg() -> list[int]:
@@ -649,8 +652,8 @@ def _client_ids_arg() -> list[int]:
     if not raw:
         raise invalid("Obligatoire : des identifiants de clients séparés par des virgules.")
     parts = [p.strip() for p in raw.split(",")]
-    if len(parts) > MAX_LINK_IDS:
-        raise invalid(f"Au plus {MAX_LINK_IDS} identifiants à la fois.")
+    if len(parts) > s.MAX_LINK_IDS:
+        raise invalid(f"Au plus {s.MAX_LINK_IDS} identifiants à la fois.")
     ids: list[int] = []
     for part in parts:
         digits = part.isascii() and part.isdigit() and len(part) <= 10
@@ -663,29 +666,24 @@ def _client_ids_arg() -> list[int]:
 
 
 @bp.get("/links")
+@documented(
+    query=s.LinksQuery,
+    resp=answers(HTTP_200=envelope(list[s.LinkState], "LinksAnswer")),
+    tags=TAGS,
+)
 def links() -> Response:
     """Each asked client's sync state (badges of the clients page): linked, pending, conflict…"""
     ids = _client_ids_arg()
     with engine.engine_errors():
-        states = engine.client_link_states(_app(), ids)
+        states = client_link_states(_app(), ids)
     return ok(states, f"État de synchronisation de {len(states)} client(s)")
 
 
 # --- settings, disconnect -----------------------------------------------------------------------
 
 
-class SettingsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    conflict_policy: Literal["newest", "atarys", "google", "manual"] | None = None
-    google_deletions: Literal["propagate", "unlink"] | None = None
-    atarys_deletions: Literal["propagate", "unlink"] | None = None
-    import_scope: str | None = Field(default=None, min_length=1, max_length=20)
-    auto_sync_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
-    phone_region: str | None = Field(default=None, pattern=r"^[A-Za-z]{2}$")
-
-
 @bp.get("/settings")
+@documented(resp=answers(HTTP_200=envelope(s.SettingsData, "SettingsAnswer")), tags=TAGS)
 def get_settings() -> Response:
     with engine.engine_errors():
         data = engine.account_settings(_app())
@@ -693,21 +691,25 @@ def get_settings() -> Response:
 
 
 @bp.put("/settings")
+@documented(
+    json=s.SettingsIn,
+    resp=answers(HTTP_200=envelope(s.SettingsData, "SettingsAnswer")),
+    tags=TAGS,
+)
 def put_settings() -> Response:
-    body = validate(SettingsIn, optional_json_body())
-    values = body.model_dump(exclude_none=True)
+    body = validate(s.SettingsIn, optional_json_body())
+    values = body.model_dump(exclude_none=True, mode="json")
     if "phone_region" in values:
         values["phone_region"] = values["phone_region"].upper()
     with engine.engine_errors():
         data = engine.update_account_settings(_app(), values)
     if "auto_sync_minutes" in values and data.get("account"):
-        from atarys.api import scheduler
-
         scheduler.interval_changed(db.session, str(data["account"]), values["auto_sync_minutes"])
     return ok(data, "Paramètres enregistrés")
 
 
 @bp.post("/disconnect")
+@documented(resp=answers(HTTP_200=envelope(s.DisconnectData, "DisconnectAnswer")), tags=TAGS)
 def disconnect() -> Response:
     """Revoke the token at the OAuth2 server (best effort) and delete it."""
     token = stored_token(_app())

@@ -1,6 +1,7 @@
-"""Prometheus metrics (``GET /metrics``): runs, items per action, errors, conflicts, API calls.
+"""Prometheus metrics: runs, items per action, errors, conflicts, People API calls, pushes.
 
-Metrics are process-wide (the default registry); each server process exposes its own
+The counters only (no Flask): ``google/connection.py`` counts API calls here and the
+app serves them at ``GET /metrics`` (``app.py``). Metrics are process-wide (the default registry); each server process exposes its own
 counters, as Prometheus expects from a multi-process deployment scraped per process.
 """
 
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 SYNC_RUNS = Counter(
@@ -66,14 +66,11 @@ def record_run(result: dict[str, Any], *, trigger: str, seconds: float) -> None:
 
 
 def record_failed_run(*, trigger: str, reason: str, seconds: float) -> None:
+    """Count a run that raised (``reason``: the error's class name)."""
     SYNC_RUNS.labels(trigger=trigger, outcome=reason).inc()
     SYNC_DURATION.observe(seconds)
 
 
-def init_app(app: Flask) -> None:
-    """Serve ``GET /metrics`` (Prometheus text format)."""
-
-    def metrics_view() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
-
-    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
+def exposition() -> tuple[bytes, str]:
+    """The metrics in Prometheus' text format, and its content type."""
+    return generate_latest(), CONTENT_TYPE_LATEST
