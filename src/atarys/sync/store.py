@@ -6,14 +6,19 @@ Everything the engine remembers between runs lives in the ``sync_*`` tables and 
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import false as sa_false
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from atarys.models import (
@@ -31,11 +36,69 @@ from atarys.sync.core.actions import Duplicate
 from atarys.sync.core.errors import AccountBusyError
 from atarys.sync.core.records import Record
 
-LOCK_STALE_AFTER = timedelta(minutes=15)
+LOCK_STALE_AFTER = timedelta(seconds=30)  # SQLite: a lock not refreshed for this long is dead
+HEARTBEAT_EVERY = 5.0  # seconds between two refreshes of a held lock (SQLite)
+
+logger = logging.getLogger("atarys.sync.store")
 
 
 def new_lock_owner() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lock_key(owner: str) -> int:
+    """A signed 64-bit advisory-lock key for an owner."""
+    digest = hashlib.blake2b(owner.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+class _Liveness:
+    """Proof that a lock's owner is alive, held for as long as it runs."""
+
+    def __init__(self, conn: Connection | None, thread: threading.Thread | None) -> None:
+        self.conn = conn
+        self.thread = thread
+        self.stopped = threading.Event()
+
+    @classmethod
+    def start(cls, bind: Engine | Connection, owner: str, account_id: int) -> _Liveness:
+        engine = bind.engine
+        if engine.dialect.name == "postgresql":
+            conn = engine.connect()
+            conn.execute(select(func.pg_advisory_lock(_lock_key(owner))))
+            conn.commit()
+            return cls(conn, None)
+        live = cls(None, None)
+
+        def beat() -> None:
+            while not live.stopped.wait(HEARTBEAT_EVERY):
+                try:
+                    with engine.begin() as conn:
+                        conn.execute(
+                            update(GoogleAccount)
+                            .where(
+                                GoogleAccount.id == account_id, GoogleAccount.lock_owner == owner
+                            )
+                            .values(lock_heartbeat=utcnow())
+                        )
+                except SQLAlchemyError:  # busy database: the next beat tries again
+                    logger.warning("run lock heartbeat missed", exc_info=False)
+
+        live.thread = threading.Thread(target=beat, name=f"lock-{owner}", daemon=True)
+        live.thread.start()
+        return live
+
+    def stop(self) -> None:
+        self.stopped.set()
+        if self.conn is not None:
+            try:
+                self.conn.execute(select(func.pg_advisory_unlock_all()))
+                self.conn.commit()
+            finally:
+                self.conn.close()
+
+
+_LIVE: dict[str, _Liveness] = {}  # lock owner → its liveness, in this process
 
 
 class Store:
@@ -53,26 +116,68 @@ class Store:
     def acquire_lock(self, owner: str) -> None:
         """Take the account's run lock (committed) or raise ``AccountBusyError``.
 
-        A conditional UPDATE is atomic on SQLite and PostgreSQL alike; a lock whose
-        heartbeat is older than ``LOCK_STALE_AFTER`` belonged to a crashed run.
+        The lock is the account row's ``lock_owner``, taken by a conditional UPDATE
+        (atomic on SQLite and PostgreSQL alike). It stays held while its owner lives:
+        on PostgreSQL the owner holds a session advisory lock on a connection of its
+        own (freed by the server when the process dies, so a crashed run's lock is
+        taken over at once); on SQLite a thread refreshes ``lock_heartbeat`` every
+        ``HEARTBEAT_EVERY`` and a lock older than ``LOCK_STALE_AFTER`` belonged to a
+        dead process. Runs a dead process left ``running`` are marked ``interrupted``.
         """
         now = self.clock()
+        row = self.session.execute(
+            select(GoogleAccount.lock_owner, GoogleAccount.lock_heartbeat).where(
+                GoogleAccount.id == self.account.id
+            )
+        ).one()
+        holder, beat = row
+        stale = holder is not None and (
+            self._holder_dead(holder)
+            if self._postgres
+            else beat is None or beat < now - LOCK_STALE_AFTER
+        )
+        condition = (
+            GoogleAccount.lock_owner.is_(None)
+            if holder is None
+            else GoogleAccount.lock_owner == holder
+            if stale
+            else sa_false()
+        )
         result = self.session.execute(
             update(GoogleAccount)
-            .where(GoogleAccount.id == self.account.id)
-            .where(
-                or_(
-                    GoogleAccount.lock_owner.is_(None),
-                    GoogleAccount.lock_heartbeat < now - LOCK_STALE_AFTER,
-                )
-            )
+            .where(GoogleAccount.id == self.account.id, condition)
             .values(lock_owner=owner, lock_heartbeat=now)
             .execution_options(synchronize_session=False)
         )
         self.session.commit()
         if getattr(result, "rowcount", 0) != 1:
             raise AccountBusyError()
+        _LIVE[owner] = _Liveness.start(self.session.get_bind(), owner, self.account.id)
+        self.session.execute(
+            update(SyncRun)
+            .where(SyncRun.account_id == self.account.id, SyncRun.status == "running")
+            .values(
+                status="interrupted",
+                finished_at=now,
+                error_message="Synchronisation interrompue (arrêt du serveur) : "
+                "relancez-la, rien n'a été perdu.",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
         self.session.refresh(self.account)
+
+    @property
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _holder_dead(self, holder: str) -> bool:
+        """PostgreSQL: the holder's advisory lock is free, so its session is gone."""
+        key = _lock_key(holder)
+        got = self.session.scalar(select(func.pg_try_advisory_lock(key)))
+        if got:
+            self.session.scalar(select(func.pg_advisory_unlock(key)))
+        return bool(got)
 
     def heartbeat(self, owner: str) -> None:
         self.session.execute(
@@ -83,6 +188,9 @@ class Store:
         )
 
     def release_lock(self, owner: str) -> None:
+        live = _LIVE.pop(owner, None)
+        if live is not None:
+            live.stop()
         self.session.rollback()
         self.session.execute(
             update(GoogleAccount)
