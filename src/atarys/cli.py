@@ -125,7 +125,12 @@ def serve(host: str, port: int, demo: bool, data_dir: Path | None, threads: int)
 @click.option("--dry-run", is_flag=True, help="Show the plan, field by field, without writing.")
 @click.option("--force", is_flag=True, help="Run even if the mass-deletion breaker refuses.")
 @click.option("--account", "account_email", default=None, help="Google account (e-mail).")
-def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
+@click.option(
+    "--yes",
+    is_flag=True,
+    help="Confirm the first sync of a newly connected account (see it first with --dry-run).",
+)
+def sync(dry_run: bool, force: bool, account_email: str | None, yes: bool) -> None:
     """Synchronise ATARYS clients with Google Contacts (both ways), once (for cron).
 
     The account: the one named, else the first connected one (``open_service``).
@@ -137,6 +142,12 @@ def sync(dry_run: bool, force: bool, account_email: str | None) -> None:
     with app.app_context():
         try:
             service = open_service(app, account_email)
+            if service.account.first_sync_pending and not dry_run and not yes:
+                raise click.ClickException(
+                    "Première synchronisation de ce compte : rien n'a encore été écrit. "
+                    "Vérifiez d'abord avec « atarys sync --dry-run », puis confirmez avec "
+                    "« atarys sync --yes »."
+                )
             result = service.sync_all(dry_run=dry_run, force=force, trigger="cli")
         except (NotConnectedError, GoogleAuthUnavailableError) as exc:
             raise click.ClickException(str(exc) or "Google n'est pas connecté.") from exc

@@ -113,3 +113,13 @@ def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
         assert account is not None
         Store(db.session(), account).acquire_lock(owner)
         db.session.remove()
+
+
+def first_sync_applied(app: Flask) -> None:
+    """Mark the connected account's first sync as applied by a person (as Appliquer would)."""
+    with app.app_context():
+        account = engine.resolve_account(app)
+        assert account is not None
+        account.first_sync_pending = False
+        db.session.commit()
+        db.session.remove()

@@ -136,7 +136,9 @@ def test_dry_run_plans_without_writing(connected: FlaskClient, emulator: Running
 def test_edit_is_pushed_to_google_within_seconds(
     gapp: Flask, connected: FlaskClient, emulator: RunningEmulator
 ) -> None:
-    """A client created through the API shows up in Google a few seconds later, without a sync."""
+    """A client created through the API shows up in Google a few seconds later, without a sync
+    (once a person has applied the first sync)."""
+    assert connected.post("/api/google-contacts/sync-all").status_code == 200
     scheduler = SyncScheduler(gapp, tick_seconds=3600)
     scheduler.start()
     try:

@@ -27,7 +27,7 @@ from atarys.google_contacts import service as engine
 from atarys.jobs.scheduler import SyncScheduler, claim
 from atarys.models import ScheduledJob, utcnow
 
-from .conftest import hold_account_lock
+from .conftest import first_sync_applied, hold_account_lock
 
 
 @dataclass
@@ -68,7 +68,8 @@ def two_apps(database_url: str, tmp_path: Path) -> Iterator[tuple[Flask, Flask]]
     """Two app instances (two "processes") on one database, with a connected account."""
     apps = (_make_app(database_url, tmp_path, "a"), _make_app(database_url, tmp_path, "b"))
     with apps[0].app_context():
-        engine.ensure_account(db.session, "demo@example.com")
+        engine.ensure_account(db.session, "demo@example.com").first_sync_pending = False
+        db.session.commit()
         db.session.remove()
     yield apps
     for app in apps:
@@ -143,6 +144,37 @@ def _runs(http: FlaskClient) -> list[dict[str, Any]]:
     return runs
 
 
+def test_connecting_writes_nothing_until_the_first_sync_is_applied(
+    gapp: Flask, connected: FlaskClient, people_service: Any
+) -> None:
+    """Right after the consent: the schedule, the poll and the push write nothing on either
+    side (an hour of scheduler time), and the status says the first sync is pending."""
+    status = connected.get("/api/google-contacts/status").get_json()["data"]
+    assert status["first_sync_pending"] is True
+    made = connected.post("/api/clients/", json={"nom": "Nouveau", "email": "n@exemple.fr"})
+    client_id = made.get_json()["data"]["id"]
+    scheduler = SyncScheduler(gapp, tick_seconds=3600)
+    for _ in range(12):  # an hour of 5-minute ticks
+        assert scheduler.tick() == []
+    assert scheduler.push_pending() == {}
+    scheduler.enqueue([client_id], delay=0)
+    assert scheduler.push_pending() == {client_id: "first_sync_pending"}
+    assert _runs(connected) == []
+    listed = (
+        people_service.people()
+        .connections()
+        .list(resourceName="people/me", personFields="names")
+        .execute()
+    )
+    assert "connections" not in listed or not [
+        c for c in listed["connections"] if c["names"][0].get("familyName") == "Nouveau"
+    ]
+    # a person's explicit sync-all is the consent: it runs, and the schedule may follow
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    status = connected.get("/api/google-contacts/status").get_json()["data"]
+    assert status["first_sync_pending"] is False
+
+
 def test_auto_sync_zero_turns_scheduled_syncs_off(gapp: Flask, connected: FlaskClient) -> None:
     """auto_sync_minutes = 0 in the settings: the scheduler runs nothing."""
     assert connected.put("/api/google-contacts/settings", json={"auto_sync_minutes": 0}).get_json()[
@@ -154,6 +186,7 @@ def test_auto_sync_zero_turns_scheduled_syncs_off(gapp: Flask, connected: FlaskC
 
 def test_busy_account_is_skipped_not_failed(gapp: Flask, connected: FlaskClient) -> None:
     """A run holds the account's lock (another process): the scheduled sync is skipped as busy."""
+    first_sync_applied(gapp)
     hold_account_lock(gapp)
     assert SyncScheduler(gapp).tick() == [f"sync:{DEFAULT_USER}"]
     with gapp.app_context():
@@ -168,6 +201,7 @@ def test_google_down_is_recorded_on_the_job(
     gapp: Flask, connected: FlaskClient, emulator: RunningEmulator
 ) -> None:
     """Google answers only 503 at the scheduled time: the job row says so and no run succeeded."""
+    first_sync_applied(gapp)
     emulator.set_faults(error_rate=1.0, error_codes=[503])
     assert SyncScheduler(gapp).tick() == [f"sync:{DEFAULT_USER}"]
     with gapp.app_context():
@@ -243,6 +277,7 @@ def test_edits_are_pushed_to_google_debounced(
 
 def test_shorter_interval_applies_to_the_next_run(gapp: Flask, connected: FlaskClient) -> None:
     """Lowering auto_sync_minutes moves the next scheduled sync closer at once."""
+    first_sync_applied(gapp)
     assert f"sync:{DEFAULT_USER}" in SyncScheduler(gapp).tick()
     assert [r["trigger"] for r in _runs(connected)] == ["schedule"]
     assert connected.put(

@@ -531,7 +531,8 @@ def test_mass_deletion_is_409_until_forced(connected: FlaskClient, people_servic
     assert body["data"]["counts"] == {"google": 0, "atarys": 11, "linked": 12}
     assert body["data"]["reasons"]
     assert "11 clients ATARYS seraient supprimés" in body["message"]
-    assert "force=true" in body["message"]
+    assert "Aperçu" in body["message"]
+    assert "force" not in body["message"]
     assert len(_clients(connected)) == 12  # nothing deleted
 
     forced = connected.post("/api/google-contacts/sync-all", json={"force": True}).get_json()

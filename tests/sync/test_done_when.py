@@ -61,7 +61,10 @@ def test_done_when(
         "atarys.google.connection.people_service", lambda app, email=None: people_service
     )
     runner = CliRunner()
-    first = runner.invoke(main, ["sync", "--account", "staff@example.com"])
+    refused = runner.invoke(main, ["sync", "--account", "staff@example.com"])
+    assert refused.exit_code != 0
+    assert "--yes" in refused.output  # a first sync needs a person's confirmation
+    first = runner.invoke(main, ["sync", "--yes", "--account", "staff@example.com"])
     assert first.exit_code == 0, first.output
     stats_before = emulator.stats()["methods"]
     second = runner.invoke(main, ["sync", "--account", "staff@example.com"])

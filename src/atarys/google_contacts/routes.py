@@ -285,6 +285,28 @@ def sync_all() -> Response:
     return ok(data, message)
 
 
+@bp.post("/plans/<plan_id>/apply")
+@documented(
+    json=s.ApplyIn,
+    resp=answers(HTTP_200=envelope(s.RunResultData, "ApplyAnswer")),
+    tags=TAGS,
+)
+def apply_plan(plan_id: str) -> Response:
+    """Apply a previewed plan exactly as it was shown (once, within 30 minutes)."""
+    options = validate(s.ApplyIn, optional_json_body())
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        data = engine.run_apply(service, plan_id, force=options.force)
+    changed = len(data.get("changed_since_preview") or [])
+    message = (
+        "Aperçu appliqué"
+        if not changed
+        else f"Aperçu appliqué, sauf {changed} élément(s) modifié(s) depuis l'aperçu "
+        "(la prochaine synchronisation les reprendra)"
+    )
+    return ok(data, message)
+
+
 # --- seed: status, list, setup ---------------------------------------------------------------------
 
 
@@ -312,6 +334,12 @@ def _last_run() -> dict[str, Any] | None:
         db.session.rollback()
         logger.exception("could not read the last run")
     return None
+
+
+def _first_sync_pending() -> bool:
+    """Connected, but no person has applied the first sync yet (nothing was written)."""
+    account = engine.resolve_account(_app())
+    return bool(account is not None and account.first_sync_pending)
 
 
 def _probe(endpoint: str) -> bool:
@@ -365,6 +393,7 @@ def status() -> Response:
         "reason": state.reason,
         "last_run": _last_run() if state.account else None,
         "next_run": scheduler.next_run_info(_app()),
+        "first_sync_pending": _first_sync_pending(),
     }
     if service_available:
         message = "✅ Service Google Contacts disponible"

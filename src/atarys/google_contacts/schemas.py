@@ -102,6 +102,9 @@ class StatusData(BaseModel):
     reason: str | None
     last_run: dict[str, Any] | None
     next_run: dict[str, Any] | None
+    first_sync_pending: bool = Field(
+        default=False, description="connected, but no person has applied the first sync yet"
+    )
 
 
 class ContactSummary(BaseModel):
@@ -169,6 +172,21 @@ class RunResultData(BaseModel):
     plan: list[dict[str, Any]]
     breaker: list[str]
     errors: list[str]
+    plan_id: str | None = Field(
+        default=None, description="a dry run's plan, to apply exactly as previewed"
+    )
+    plan_expires_at: str | None = None
+    changed_since_preview: list[dict[str, Any]] = Field(
+        default_factory=list, description="items not applied: changed since the preview"
+    )
+
+
+class ApplyIn(BaseModel):
+    """``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    force: StrictBool = False
 
 
 class JobStatus(StrEnum):

@@ -234,11 +234,20 @@ def translate(exc: Exception) -> ApiError | None:
     if isinstance(exc, e.MassDeletionError):
         return ApiError(
             409,
-            "Synchronisation refusée : elle supprimerait trop de contacts ("
+            "Synchronisation arrêtée par sécurité, rien n'a été écrit : "
             + " ".join(exc.reasons)
-            + "). Vérifiez avec une simulation (dry_run) puis relancez avec force=true.",
+            + " Cliquez sur « Aperçu » pour voir qui serait supprimé, puis appliquez cet aperçu"
+            " si c'est bien voulu.",
             data={"reason": "mass_deletion", "counts": exc.counts, "reasons": exc.reasons},
         )
+    if isinstance(exc, e.FirstSyncPendingError):
+        return ApiError(409, exc.message, data={"reason": "first_sync_pending"})
+    if isinstance(exc, e.PlanNotFound):
+        return ApiError(404, exc.message, data={"reason": "plan_not_found"})
+    if isinstance(exc, e.PlanAlreadyApplied):
+        return ApiError(409, exc.message, data={"reason": "plan_applied"})
+    if isinstance(exc, e.PlanExpired):
+        return ApiError(410, exc.message, data={"reason": "plan_expired"})
     if isinstance(exc, e.QuotaExceededError):
         seconds = _retry_after(exc)
         return ApiError(
@@ -283,6 +292,21 @@ def translate(exc: Exception) -> ApiError | None:
         )
     logger.warning("sync error %s: %s", type(exc).__name__, exc.message)
     return ApiError(502, f"La synchronisation a échoué : {exc.message}")
+
+
+def run_apply(service: SyncService, plan_id: str, *, force: bool = False) -> dict[str, Any]:
+    """``apply_plan`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
+    started = time.perf_counter()
+    try:
+        result = service.apply_plan(plan_id, force=force)
+    except Exception as exc:  # counted whatever it is, then re-raised for the caller to answer
+        metrics.record_failed_run(
+            trigger="apply", reason=type(exc).__name__, seconds=time.perf_counter() - started
+        )
+        raise
+    data: dict[str, Any] = result.to_dict()
+    metrics.record_run(data, trigger="apply", seconds=time.perf_counter() - started)
+    return data
 
 
 def run_sync_all(

@@ -240,7 +240,8 @@ class SyncScheduler:
         with self.app.app_context():
             try:
                 account = resolve_account(self.app)
-                if account is None:
+                if account is None or account.first_sync_pending:
+                    # connecting writes nothing: no run before a person applies the first sync
                     return ran
                 email = account.email
                 kinds = intervals(self.app, account)
@@ -350,6 +351,9 @@ class SyncScheduler:
         with self.app.app_context():
             try:
                 service = self.opener(self.app)
+                if service.account.first_sync_pending:
+                    # the first sync will carry these clients once a person applies it
+                    return dict.fromkeys(ids, "first_sync_pending")
                 for cid in ids:
                     outcome = self._push_one(service, cid)
                     outcomes[cid] = outcome

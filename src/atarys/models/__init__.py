@@ -6,9 +6,12 @@ from atarys.models.sync import (
     GoogleAccount,
     SyncConflict,
     SyncDuplicate,
+    SyncExclusion,
     SyncLink,
+    SyncPlan,
     SyncRun,
     SyncRunItem,
+    SyncTrash,
 )
 from atarys.models.user import ApiToken, OAuthState, ScheduledJob, User
 
@@ -22,9 +25,12 @@ __all__ = [
     "ScheduledJob",
     "SyncConflict",
     "SyncDuplicate",
+    "SyncExclusion",
     "SyncLink",
+    "SyncPlan",
     "SyncRun",
     "SyncRunItem",
+    "SyncTrash",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -51,6 +51,8 @@ class GoogleAccount(Base):
     # Runs and the lock (a conditional UPDATE takes it; a stale heartbeat frees it).
     last_run_id: Mapped[int | None] = mapped_column(Integer, default=None)
     last_success_run_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    # Connecting writes nothing: no run until a person applies the first sync.
+    first_sync_pending: Mapped[bool] = mapped_column(Boolean, default=True)
     lock_owner: Mapped[str | None] = mapped_column(String(64), default=None)
     lock_heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -279,3 +281,67 @@ class SyncDuplicate(Base):
             "first_seen_at": _iso(self.first_seen_at),
             "last_seen_at": _iso(self.last_seen_at),
         }
+
+
+class SyncPlan(Base):
+    """A previewed plan, kept so it can be applied exactly as shown (once, for 30 minutes)."""
+
+    __tablename__ = "sync_plans"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("google_accounts.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10), default="sync")  # sync, undo
+    source_run_id: Mapped[int | None] = mapped_column(Integer, default=None)  # undo: the run
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending, applied
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    applied_run_id: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class SyncTrash(Base):
+    """A full copy of a Google contact the sync deleted (every field), kept to restore it."""
+
+    __tablename__ = "sync_trash"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("google_accounts.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+    client_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    resource_name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300), default=None)
+    person: Mapped[dict[str, Any]] = mapped_column(JSON)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    restored_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    restored_as: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "client_id": self.client_id,
+            "name": self.name,
+            "deleted_at": _iso(self.deleted_at),
+            "restored_at": _iso(self.restored_at),
+        }
+
+
+class SyncExclusion(Base):
+    """A client kept out of the sync until a person turns it back on (never re-created)."""
+
+    __tablename__ = "sync_exclusions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "client_id", name="uq_sync_exclusions_account_client"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("google_accounts.id", ondelete="CASCADE"), index=True
+    )
+    client_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

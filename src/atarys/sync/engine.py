@@ -131,11 +131,21 @@ class Engine:
         force: bool,
         focus_client: str | None = None,
         focus_contact: str | None = None,
+        plan: Plan | None = None,
     ) -> Outcome:
-        reader = self.plan(out, focus_client=focus_client, focus_contact=focus_contact)
+        """Read, plan and execute; with ``plan`` (a previewed one), execute exactly it:
+        an action whose side changed since the preview is reported, not re-planned."""
+        applying = plan is not None
+        if plan is None:
+            links = self.plan(out, focus_client=focus_client, focus_contact=focus_contact).links
+        else:
+            out.plan = plan
+            ids = [a.client_id for a in plan.actions if a.client_id]
+            links = {str(lk.client_id): lk for lk in self.store.links_for_clients(ids)}
         plan = out.plan
         if dry_run:
             return out
+        strict = applying
         if plan.breaker and not force:
             counts = {**plan.deletions, "linked": plan.linked}
             raise MassDeletionError(counts, list(plan.breaker))
@@ -148,9 +158,10 @@ class Engine:
             self.google,
             self.settings,
             run=out.run,
-            links=reader.links,
+            links=links,
             actions_log=self.actions,
             progress=lambda n: self._progress(out, n),
+            strict=strict,
         )
         out.results = executor.execute(plan)
         duplicates = out.duplicates

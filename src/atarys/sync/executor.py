@@ -80,7 +80,7 @@ class DirectionCounts:
         }
 
 
-Status = Literal["done", "error", "deferred"]
+Status = Literal["done", "error", "deferred", "changed"]
 
 
 @dataclass(frozen=True)
@@ -133,6 +133,7 @@ class Executor:
         links: dict[str, SyncLink],
         actions_log: logging.Logger,
         progress: Callable[[int], None],
+        strict: bool = False,
     ) -> None:
         self.session = session
         self.store = store
@@ -143,6 +144,9 @@ class Executor:
         self.links = links  # client id → link row (read by the reader)
         self.log = actions_log
         self.progress = progress
+        # strict: applying a previewed plan; an action whose precondition fails is not
+        # re-planned and written but reported as changed since the preview
+        self.strict = strict
         self.results = Results()
         self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
@@ -191,6 +195,14 @@ class Executor:
 
     def _result(self, action: Action, status: Status, **kw: object) -> None:
         self.results.items.append(ActionResult(action, status, **kw))  # type: ignore[arg-type]
+
+    def _changed(self, action: Action, direction: str, again: Action | None = None) -> None:
+        """Strict mode: the item changed since the preview; nothing written for it."""
+        message = (
+            "modifié depuis l'aperçu : non appliqué, la prochaine synchronisation le reprendra"
+        )
+        self._journal(action, direction, "changed", message=message)
+        self._result(action, "changed", written=again, message=message)
 
     def _error(self, action: Action, direction: str, message: str) -> None:
         self._journal(action, direction, "error", message=message)
@@ -246,6 +258,9 @@ class Executor:
                 if item is None or normalize_record(item.record, self.region) == a.snapshot:
                     todo.append(a)
                     continue
+                if self.strict:
+                    self._changed(a, A2G)
+                    continue
                 # edited in Google since the last sync: the edit wins, the client comes back
                 again = self._replan_deleted(a, atarys=None, google=item)
                 if isinstance(again, CreateClient):
@@ -274,6 +289,9 @@ class Executor:
                 item = fresh.get(a.client_id or "")
                 if item is None or item.deleted or a.atarys_etag in (None, item.etag):
                     todo.append(a)
+                    continue
+                if self.strict:
+                    self._changed(a, G2A)
                     continue
                 again = self._replan_deleted(a, atarys=item, google=None)
                 if isinstance(again, CreateContact):
@@ -330,6 +348,8 @@ class Executor:
         """New clients from contacts; returns the clientData writes that must follow."""
         follow: list[Update | Link] = []
         for chunk in chunks(actions, self.atarys.create_batch):
+            if self.strict:
+                chunk = self._unchanged_contacts(chunk)
             done: list[tuple[CreateClient, Item]] = []
             try:
                 created = self.atarys.create([NewItem(a.record) for a in chunk])
@@ -378,6 +398,18 @@ class Executor:
             self.session.flush()
             self._commit(len(chunk))
         return follow
+
+    def _unchanged_contacts(self, chunk: list[CreateClient]) -> list[CreateClient]:
+        """Strict mode: contacts whose mapped fields changed since the preview are reported."""
+        fresh = self.google.get([a.resource_name for a in chunk if a.resource_name])
+        out: list[CreateClient] = []
+        for a in chunk:
+            item = fresh.get(a.resource_name or "")
+            if item is not None and normalize_record(item.record, self.region) == a.record:
+                out.append(a)
+            else:
+                self._changed(a, G2A)
+        return out
 
     def _set_aside(self, a: CreateClient, exc: WriteRejectedError) -> None:
         """A contact whose e-mail a live client already holds: a duplicate for a person.
@@ -471,6 +503,9 @@ class Executor:
                 self._result(a, "deferred")
                 continue
             if a.atarys_etag is not None and item.etag != a.atarys_etag:
+                if self.strict:
+                    self._changed(a, A2G)
+                    continue
                 record = normalize_record(item.record, self.region)
                 a = a.model_copy(update={"record": record, "atarys_etag": item.etag})
             out.append((a.model_copy(update={"atarys_updated": item.updated}), item.record))
@@ -481,6 +516,8 @@ class Executor:
     def _write_pairs(self, actions: list[Update | Link]) -> None:
         for chunk in chunks(actions, self.google.update_batch):
             chunk = self._check_atarys(chunk)
+            if self.strict:
+                chunk = self._check_google(chunk)
             g_ok = self._google_writes(chunk)
             for a in g_ok:
                 done = self._atarys_write(a) if a.atarys_changes else a
@@ -498,6 +535,9 @@ class Executor:
             if a.atarys_etag is None or item is None or item.etag == a.atarys_etag:
                 out.append(a)
                 continue
+            if self.strict:
+                self._changed(a, A2G)
+                continue
             google = self._google_item(a)
             again = replan(a, self.settings, atarys=None if item.deleted else item, google=google)
             if isinstance(again, Update | Link):
@@ -508,6 +548,23 @@ class Executor:
                     a, A2G, "deferred", message="client modifié pendant la synchronisation"
                 )
                 self._result(a, "deferred", written=again)
+        return out
+
+    def _check_google(self, chunk: list[Update | Link]) -> list[Update | Link]:
+        """Strict mode: a pair written only in ATARYS checks its contact did not change
+        since the preview (a Google write is etag-conditional already)."""
+        ids = [a.resource_name for a in chunk if a.resource_name and not a.writes_google]
+        fresh = self.google.get(ids) if ids else {}
+        out: list[Update | Link] = []
+        for a in chunk:
+            if a.writes_google or not a.resource_name:
+                out.append(a)
+                continue
+            item = fresh.get(a.resource_name)
+            if item is not None and normalize_record(item.record, self.region) == a.google:
+                out.append(a)
+            else:
+                self._changed(a, G2A)
         return out
 
     def _google_item(self, a: Update | Link) -> Item:
@@ -562,6 +619,9 @@ class Executor:
         for a, c in todo:
             if c.id not in stale:
                 retry.append((a, c))
+                continue
+            if self.strict:
+                self._changed(a, A2G)
                 continue
             if last:
                 self._error(a, A2G, "contact modifié pendant la synchronisation")

@@ -7,13 +7,14 @@ Every method returns a typed result with ``to_dict()`` (JSON-serialisable) or ra
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from atarys.google.connection import NotConnectedError as GoogleNotConnectedError
@@ -22,6 +23,7 @@ from atarys.models import (
     GoogleAccount,
     SyncConflict,
     SyncDuplicate,
+    SyncPlan,
     SyncRun,
     SyncRunItem,
     utcnow,
@@ -32,15 +34,22 @@ from atarys.sync.core.actions import (
     DeleteClient,
     DeleteContact,
     Link,
+    Plan,
     Unlink,
     format_plan,
 )
 from atarys.sync.core.errors import (
+    AccountBusyError,
     ClientNotFound,
     ConflictNotFound,
     ContactNotFound,
+    FirstSyncPendingError,
     InvalidChoiceError,
     MassDeletionError,
+    NotConnectedError,
+    PlanAlreadyApplied,
+    PlanExpired,
+    PlanNotFound,
     RunNotFound,
     SyncError,
 )
@@ -62,6 +71,9 @@ from atarys.sync.sides.google import GoogleSide
 from atarys.sync.store import Store, new_lock_owner
 
 logger = logging.getLogger("atarys.sync.service")
+
+PLAN_TTL = timedelta(minutes=30)  # a preview can be applied this long
+AUTOMATIC_TRIGGERS = frozenset({"schedule", "poll"})
 
 
 def get_or_create_account(session: Session, email: str) -> GoogleAccount:
@@ -127,6 +139,9 @@ class RunResult:
     errors: list[str] = field(default_factory=list)
     duration_seconds: float | None = None
     full_listing: bool = False
+    plan_id: str | None = None  # a dry run's plan, kept to be applied as previewed
+    plan_expires_at: datetime | None = None
+    changed_since_preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -149,6 +164,9 @@ class RunResult:
             "errors": self.errors[:50],
             "duration_seconds": self.duration_seconds,
             "full_listing": self.full_listing,
+            "plan_id": self.plan_id,
+            "plan_expires_at": self.plan_expires_at.isoformat() if self.plan_expires_at else None,
+            "changed_since_preview": self.changed_since_preview,
         }
 
 
@@ -271,6 +289,7 @@ class SyncService:
         progress: Callable[[int, int], None] | None,
         focus_client: str | None = None,
         focus_contact: str | None = None,
+        plan: Plan | None = None,
     ) -> Outcome:
         settings = plan_settings(self.account)
         google = self.google()
@@ -298,6 +317,7 @@ class SyncService:
                     force=force,
                     focus_client=focus_client,
                     focus_contact=focus_contact,
+                    plan=plan,
                 )
             except MassDeletionError as exc:
                 self._finish(out, google, "refused", exc.message)
@@ -334,6 +354,8 @@ class SyncService:
         }
         if status == "success" and not run.dry_run:
             run.progress_done = run.progress_total
+            if not out.plan.focused:
+                self.account.first_sync_pending = False  # a person's run did the first sync
         self.store.finish_run(run, status=status, error_message=message)
         self.session.commit()
         self.actions.info(
@@ -372,9 +394,96 @@ class SyncService:
         trigger: str = "manual",
         progress: Callable[[int, int], None] | None = None,
     ) -> RunResult:
-        """Sync every change both ways (a dry run plans and reports without writing)."""
+        """Sync every change both ways (a dry run plans and reports without writing).
+
+        A dry run keeps its plan (``plan_id``) so ``apply_plan`` can write exactly it.
+        Automatic runs (schedule, poll) refuse an account whose first sync no person has
+        applied yet: connecting writes nothing.
+        """
+        if not dry_run and trigger in AUTOMATIC_TRIGGERS and self.account.first_sync_pending:
+            raise FirstSyncPendingError()
         out = self._run(trigger=trigger, dry_run=dry_run, force=force, progress=progress)
-        return self._result(out)
+        result = self._result(out)
+        if dry_run:
+            result.plan_id, result.plan_expires_at = self._keep_plan(out.plan)
+        return result
+
+    def _keep_plan(
+        self, plan: Plan, *, kind: str = "sync", source_run_id: int | None = None
+    ) -> tuple[str, datetime]:
+        now = self.clock()
+        row = SyncPlan(
+            id=uuid.uuid4().hex,
+            account_id=self.account.id,
+            kind=kind,
+            source_run_id=source_run_id,
+            status="pending",
+            plan=plan.model_dump(mode="json"),
+            created_at=now,
+            expires_at=now + PLAN_TTL,
+        )
+        self.session.add(row)
+        self.session.commit()
+        return row.id, row.expires_at
+
+    def apply_plan(
+        self,
+        plan_id: str,
+        *,
+        force: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RunResult:
+        """Write a previewed plan exactly as shown, once, within 30 minutes.
+
+        An item whose client or contact changed since the preview is not written: it is
+        listed in ``changed_since_preview`` and the next sync plans it again.
+        """
+        row = self.session.get(SyncPlan, plan_id)
+        if row is None or row.account_id != self.account.id:
+            raise PlanNotFound()
+        if row.status != "pending":
+            raise PlanAlreadyApplied()
+        if row.expires_at < self.clock():
+            raise PlanExpired()
+        taken = self.session.execute(
+            update(SyncPlan)
+            .where(SyncPlan.id == plan_id, SyncPlan.status == "pending")
+            .values(status="applied")
+            .execution_options(synchronize_session=False)
+        )
+        self.session.commit()
+        if getattr(taken, "rowcount", 0) != 1:
+            raise PlanAlreadyApplied()  # a second click won the race
+        plan = Plan.model_validate(row.plan)
+        trigger = "undo" if row.kind == "undo" else "apply"
+        try:
+            out = self._run(
+                trigger=trigger, dry_run=False, force=force, progress=progress, plan=plan
+            )
+        except (
+            AccountBusyError,
+            MassDeletionError,
+            NotConnectedError,
+            GoogleNotConnectedError,
+            FirstSyncPendingError,
+        ):
+            # nothing was written: the plan can still be applied
+            self.session.execute(
+                update(SyncPlan).where(SyncPlan.id == plan_id).values(status="pending")
+            )
+            self.session.commit()
+            raise
+        self.session.execute(
+            update(SyncPlan).where(SyncPlan.id == plan_id).values(applied_run_id=out.run.id)
+        )
+        self.session.commit()
+        result = self._result(out)
+        result.changed_since_preview = [
+            {**r.action.summary(), "message": r.message}
+            for r in out.results.items
+            if r.status == "changed"
+        ]
+        return result
 
     def _item_result(self, out: Outcome, focus: str, default: str) -> ItemResult:
         run_id = out.run.id

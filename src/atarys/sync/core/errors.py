@@ -161,3 +161,30 @@ class ContactLimitError(WriteRejectedError):
         super().__init__(ids, detail)
         self.message = CONTACT_LIMIT_MESSAGE
         self.args = (self.message,)
+
+
+class FirstSyncPendingError(SyncError):
+    """An automatic run on an account whose first sync no person has applied yet."""
+
+    message = (
+        "La première synchronisation n'a pas encore été validée : ouvrez la page Google "
+        "Contacts, vérifiez l'aperçu puis cliquez sur « Appliquer »."
+    )
+
+
+class PlanNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No previewed plan with this id for this account."""
+
+    message = "Cet aperçu est introuvable : refaites un aperçu."
+
+
+class PlanAlreadyApplied(SyncError):  # noqa: N818 (the name the API codes against)
+    """A plan applies once."""
+
+    message = "Cet aperçu a déjà été appliqué : refaites un aperçu pour voir ce qui reste à faire."
+
+
+class PlanExpired(SyncError):  # noqa: N818 (the name the API codes against)
+    """A plan is kept 30 minutes: older, both sides may have moved too much."""
+
+    message = "Cet aperçu a expiré (plus de 30 minutes) : refaites un aperçu puis appliquez-le."

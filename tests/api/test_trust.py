@@ -1,0 +1,97 @@
+"""A sync a company can trust: preview, then apply exactly what was previewed (issue 14)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from atarys.emulator.server import RunningEmulator
+from atarys.extensions import db
+from atarys.models import SyncPlan, utcnow
+
+WRITES = ("people.batchCreateContacts", "people.batchUpdateContacts", "people.batchDeleteContacts")
+
+
+def _writes(emulator: RunningEmulator) -> int:
+    methods = emulator.stats()["methods"]
+    return sum(v for k, v in methods.items() if any(k.endswith(w.split(".")[-1]) for w in WRITES))
+
+
+def _client(http: FlaskClient, nom: str, email: str) -> int:
+    made = http.post("/api/clients/", json={"nom": nom, "email": email})
+    assert made.status_code == 201, made.get_json()
+    return int(made.get_json()["data"]["id"])
+
+
+def test_apply_writes_exactly_the_preview_once(
+    connected: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Aperçu lists three new clients by name and writes nothing; Appliquer writes those
+    three, once; a second Appliquer is refused."""
+    for nom in ("Martin", "Dubois", "Leroy"):
+        _client(connected, nom, f"{nom.lower()}@exemple.fr")
+    before = _writes(emulator)
+    preview = connected.post("/api/google-contacts/sync-all", json={"dry_run": True}).get_json()
+    assert preview["success"] is True
+    data = preview["data"]
+    names = sorted(item["name"] for item in data["plan"])
+    assert names == ["DUBOIS", "LEROY", "MARTIN"]
+    assert _writes(emulator) == before  # the preview wrote nothing
+    plan_id = data["plan_id"]
+    applied = connected.post(f"/api/google-contacts/plans/{plan_id}/apply").get_json()
+    assert applied["success"] is True, applied
+    assert applied["data"]["atarys_to_google"]["created"] == 3
+    assert applied["data"]["changed_since_preview"] == []
+    again = connected.post(f"/api/google-contacts/plans/{plan_id}/apply")
+    assert again.status_code == 409
+    assert "déjà été appliqué" in again.get_json()["message"]
+    # what was previewed is now true: a new preview has nothing left to do
+    after = connected.post("/api/google-contacts/sync-all", json={"dry_run": True}).get_json()
+    assert after["data"]["plan"] == []
+
+
+def test_an_item_changed_after_the_preview_is_reported_not_applied(
+    connected: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Two clients previewed; one is edited before Appliquer: the other is written, the edited
+    one is listed under changed_since_preview, and the next sync carries its new value."""
+    first = _client(connected, "Martin", "martin@exemple.fr")
+    _client(connected, "Dubois", "dubois@exemple.fr")
+    plan_id = connected.post("/api/google-contacts/sync-all", json={"dry_run": True}).get_json()[
+        "data"
+    ]["plan_id"]
+    assert connected.patch(f"/api/clients/{first}", json={"ville": "Lyon"}).status_code == 200
+    applied = connected.post(f"/api/google-contacts/plans/{plan_id}/apply").get_json()
+    assert applied["data"]["atarys_to_google"]["created"] == 1
+    changed = applied["data"]["changed_since_preview"]
+    assert [c["name"] for c in changed] == ["MARTIN"]
+    assert "1 élément" in applied["message"]
+    nxt = connected.post("/api/google-contacts/sync-all").get_json()["data"]
+    assert nxt["atarys_to_google"]["created"] == 1  # Martin, with Lyon, now
+
+
+def test_an_old_preview_cannot_be_applied(gapp: Flask, connected: FlaskClient) -> None:
+    """A preview older than 30 minutes answers 410 with what to do; an unknown one 404."""
+    _client(connected, "Martin", "martin@exemple.fr")
+    plan_id = connected.post("/api/google-contacts/sync-all", json={"dry_run": True}).get_json()[
+        "data"
+    ]["plan_id"]
+    with gapp.app_context():
+        db.session.execute(
+            update(SyncPlan)
+            .where(SyncPlan.id == plan_id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+        db.session.commit()
+        db.session.remove()
+    expired = connected.post(f"/api/google-contacts/plans/{plan_id}/apply")
+    assert expired.status_code == 410
+    assert "refaites un aperçu" in expired.get_json()["message"]
+    missing = connected.post("/api/google-contacts/plans/0123456789abcdef/apply")
+    assert missing.status_code == 404
+    body: dict[str, Any] = missing.get_json()
+    assert body["success"] is False
