@@ -95,3 +95,46 @@ def test_an_old_preview_cannot_be_applied(gapp: Flask, connected: FlaskClient) -
     assert missing.status_code == 404
     body: dict[str, Any] = missing.get_json()
     assert body["success"] is False
+
+
+def test_a_contact_deleted_by_the_sync_comes_back_whole_from_the_trash(
+    connected: FlaskClient, people_service: Any
+) -> None:
+    """A client deleted in ATARYS deletes its contact; the trash keeps every field (a
+    birthday, a note, a second e-mail) and « Restaurer » brings the contact back whole."""
+    client_id = _client(connected, "Martin", "martin@exemple.fr")
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    rn = connected.get(f"/api/google-contacts/links?client_ids={client_id}").get_json()["data"][0][
+        "resource_name"
+    ]
+    person = people_service.people().get(resourceName=rn, personFields="names,metadata").execute()
+    people_service.people().updateContact(
+        resourceName=rn,
+        updatePersonFields="birthdays,biographies,emailAddresses",
+        body={
+            "etag": person["etag"],
+            "birthdays": [{"date": {"year": 1980, "month": 5, "day": 17}}],
+            "biographies": [{"value": "Préfère être appelé le matin"}],
+            "emailAddresses": [{"value": "martin@exemple.fr"}, {"value": "jm@maison.fr"}],
+        },
+    ).execute()
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    assert connected.delete(f"/api/clients/{client_id}").status_code in (200, 204)
+    synced = connected.post("/api/google-contacts/sync-all").get_json()
+    assert synced["data"]["atarys_to_google"]["deleted"] == 1
+    trash = connected.get("/api/google-contacts/trash").get_json()["data"]
+    assert [t["name"] for t in trash] == ["MARTIN"]
+    restored = connected.post(f"/api/google-contacts/trash/{trash[0]['id']}/restore").get_json()
+    assert restored["success"] is True, restored
+    back = (
+        people_service.people()
+        .get(
+            resourceName=restored["data"]["google_id"],
+            personFields="names,birthdays,biographies,emailAddresses",
+        )
+        .execute()
+    )
+    assert back["birthdays"][0]["date"] == {"year": 1980, "month": 5, "day": 17}
+    assert back["biographies"][0]["value"] == "Préfère être appelé le matin"
+    assert {e["value"] for e in back["emailAddresses"]} == {"martin@exemple.fr", "jm@maison.fr"}
+    assert connected.get("/api/google-contacts/trash").get_json()["data"] == []

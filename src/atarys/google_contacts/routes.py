@@ -307,6 +307,26 @@ def apply_plan(plan_id: str) -> Response:
     return ok(data, message)
 
 
+@bp.get("/trash")
+@documented(resp=answers(HTTP_200=None), tags=TAGS)
+def trash() -> Response:
+    """Google contacts the sync deleted in the last 30 days, each restorable whole."""
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        rows = [row.to_dict() for row in service.list_trash()]
+    return ok(rows, f"{len(rows)} contact(s) dans la corbeille")
+
+
+@bp.post("/trash/<int:trash_id>/restore")
+@documented(resp=answers(HTTP_200=None), tags=TAGS)
+def restore_contact(trash_id: int) -> Response:
+    """Create the contact again in Google from its kept copy, and link it back."""
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        item = service.restore_contact(trash_id)
+    return ok(item.to_dict(), "Contact restauré dans Google Contacts")
+
+
 # --- seed: status, list, setup ---------------------------------------------------------------------
 
 

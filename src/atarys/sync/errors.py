@@ -24,6 +24,7 @@ from atarys.sync.core.errors import (
     RunNotFoundError,
     StaleItemError,
     SyncError,
+    TrashItemNotFound,
     WriteRejectedError,
 )
 
@@ -51,5 +52,6 @@ __all__ = [
     "RunNotFoundError",
     "StaleItemError",
     "SyncError",
+    "TrashItemNotFound",
     "WriteRejectedError",
 ]

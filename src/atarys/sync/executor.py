@@ -266,6 +266,14 @@ class Executor:
                 if isinstance(again, CreateClient):
                     recreate.append(again)
             if todo:
+                # a full copy of each contact first: the trash can restore it whole
+                copies = self.google.copies([a.resource_name for a in todo if a.resource_name])
+                for a in todo:
+                    copy = copies.get(a.resource_name or "")
+                    if copy is not None:
+                        self.store.add_trash(
+                            self.run, a.client_id, a.resource_name or "", a.name, copy
+                        )
                 try:
                     self.google.delete([a.resource_name for a in todo if a.resource_name])
                 except WriteRejectedError as exc:

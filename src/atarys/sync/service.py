@@ -26,6 +26,7 @@ from atarys.models import (
     SyncPlan,
     SyncRun,
     SyncRunItem,
+    SyncTrash,
     utcnow,
 )
 from atarys.sync.core.actions import (
@@ -52,6 +53,7 @@ from atarys.sync.core.errors import (
     PlanNotFound,
     RunNotFound,
     SyncError,
+    TrashItemNotFound,
 )
 from atarys.sync.core.options import (
     CONFLICT_POLICIES as POLICIES,
@@ -62,7 +64,7 @@ from atarys.sync.core.options import (
     DeletionSetting,
 )
 from atarys.sync.core.plan import PlanSettings
-from atarys.sync.core.records import FIELDS, Record, normalize_value
+from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
 from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, summarize_calls
 from atarys.sync.log import action_logger
 from atarys.sync.sides.atarys_db import AtarysDbSide
@@ -554,6 +556,55 @@ class SyncService:
         if not found and not out.duplicates and not known:
             raise ContactNotFound(resource_name)
         return self._item_result(out, resource_name, "unchanged")
+
+    # --- the trash ----------------------------------------------------------------------
+
+    def list_trash(self) -> list[SyncTrash]:
+        """Google contacts the sync deleted in the last 30 days (full copies kept)."""
+        return self.store.trash()
+
+    def restore_contact(self, trash_id: int) -> ItemResult:
+        """Create a deleted contact again from its copy (every field) and link it back to
+        its client when that client is live and unlinked; the restore is a run of its own."""
+        row = self.store.trash_item(trash_id)
+        if row is None or row.restored_at is not None:
+            raise TrashItemNotFound(trash_id)
+        owner = new_lock_owner()
+        self.store.acquire_lock(owner)
+        try:
+            google = self._prepare_google(create_group=True)
+            run = self.store.start_run(trigger="restore", dry_run=False, forced=False)
+            client = self.session.get(Client, row.client_id) if row.client_id else None
+            linked = client is not None and self.store.link_for_client(client.id) is not None
+            live = client is not None and client.deleted_at is None and not linked
+            hint = str(row.client_id) if live and row.client_id else None
+            item = google.restore(row.person, hint)
+            if live and client is not None:
+                region = self.account.phone_region or "FR"
+                self.store.add_link(
+                    client.id, item.id, item.etag, normalize_record(item.record, region),
+                    client.updated_at,
+                )  # fmt: skip
+            row.restored_at = self.clock()
+            row.restored_as = item.id
+            self.store.add_item(
+                run,
+                direction=A2G,
+                action="created",
+                client_id=row.client_id,
+                resource_name=item.id,
+                message="contact restauré depuis la corbeille",
+                name=row.name,
+            )
+            run.counts = {A2G: {"created": 1, "success": 1}, G2A: {}}
+            self.store.finish_run(run, status="success")
+            self.session.commit()
+        except SyncError:
+            self.session.rollback()
+            raise
+        finally:
+            self.store.release_lock(owner)
+        return ItemResult("created", row.client_id, item.id, run.id, "contact restauré")
 
     # --- conflicts, duplicates, runs ----------------------------------------------------
 

@@ -29,6 +29,7 @@ from atarys.models import (
     SyncLink,
     SyncRun,
     SyncRunItem,
+    SyncTrash,
     utcnow,
 )
 from atarys.sync.core.actions import Conflict as FieldConflict
@@ -37,6 +38,7 @@ from atarys.sync.core.errors import AccountBusyError
 from atarys.sync.core.records import Record
 
 LOCK_STALE_AFTER = timedelta(seconds=30)  # SQLite: a lock not refreshed for this long is dead
+TRASH_DAYS = 30  # how long the sync keeps what it deleted
 HEARTBEAT_EVERY = 5.0  # seconds between two refreshes of a held lock (SQLite)
 
 logger = logging.getLogger("atarys.sync.store")
@@ -522,6 +524,47 @@ class Store:
     def duplicate_emails_with_contacts(self) -> set[str]:
         """E-mail keys of open duplicates naming unlinked Google contacts."""
         return {d.email_key for d in self.duplicates("open") if d.resource_names}
+
+    # --- the trash (full copies of contacts the sync deleted) ---------------------------
+
+    def add_trash(
+        self,
+        run: SyncRun,
+        client_id: str | None,
+        resource_name: str,
+        name: str,
+        person: dict[str, Any],
+    ) -> SyncTrash:
+        row = SyncTrash(
+            account_id=self.account.id,
+            run_id=run.id,
+            client_id=int(client_id) if client_id and client_id.isdigit() else None,
+            resource_name=resource_name,
+            name=name or None,
+            person=person,
+            deleted_at=self.clock(),
+        )
+        self.session.add(row)
+        return row
+
+    def trash(self, *, days: int = TRASH_DAYS) -> list[SyncTrash]:
+        """Contacts the sync deleted in the last ``days`` days and not restored, newest first."""
+        since = self.clock() - timedelta(days=days)
+        return list(
+            self.session.scalars(
+                select(SyncTrash)
+                .where(
+                    SyncTrash.account_id == self.account.id,
+                    SyncTrash.deleted_at >= since,
+                    SyncTrash.restored_at.is_(None),
+                )
+                .order_by(SyncTrash.id.desc())
+            )
+        )
+
+    def trash_item(self, trash_id: int) -> SyncTrash | None:
+        row = self.session.get(SyncTrash, trash_id)
+        return row if row is not None and row.account_id == self.account.id else None
 
     def forget_all_links(self) -> None:
         """Test and support helper: wipe the status (links), as a lost database would."""

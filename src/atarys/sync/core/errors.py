@@ -188,3 +188,13 @@ class PlanExpired(SyncError):  # noqa: N818 (the name the API codes against)
     """A plan is kept 30 minutes: older, both sides may have moved too much."""
 
     message = "Cet aperçu a expiré (plus de 30 minutes) : refaites un aperçu puis appliquez-le."
+
+
+class TrashItemNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No contact with this id in the trash (or it was restored already)."""
+
+    def __init__(self, trash_id: int) -> None:
+        super().__init__(
+            "Ce contact n'est plus dans la corbeille (déjà restauré, ou plus de 30 jours)."
+        )
+        self.trash_id = trash_id

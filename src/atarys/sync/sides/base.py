@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from atarys.sync.core.items import Change, Item, Listing, NewItem
 
@@ -78,6 +78,14 @@ class Side(Protocol):
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete items; ids already gone are ignored."""
+        ...
+
+    def copies(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """A full copy of each live item (every field the side holds), to restore it later."""
+        ...
+
+    def restore(self, copy: dict[str, Any], hint: str | None) -> Item:
+        """Create an item again from a copy ``copies`` returned, with ``hint``."""
         ...
 
 

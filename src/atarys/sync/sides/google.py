@@ -40,6 +40,7 @@ from atarys.sync.core.errors import (
     WriteRejectedError,
 )
 from atarys.sync.core.mapping import (
+    CLIENT_DATA_KEY,
     PERSON_FIELDS,
     Person,
     apply_record,
@@ -495,6 +496,72 @@ class GoogleSide:
                 raise
         for rn in ids:
             self.cache.pop(rn, None)
+
+    # --- full copies (the trash) ------------------------------------------------------
+
+    def copies(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Every field of these contacts, as ``people.get`` returns them (kept before a
+        deletion so the contact can be restored whole: birthdays, notes, other e-mails)."""
+        found: dict[str, dict[str, Any]] = {}
+        unique = list(dict.fromkeys(ids))
+        for start in range(0, len(unique), self.get_batch):
+            chunk = unique[start : start + self.get_batch]
+            request = self.people.people().getBatchGet(
+                resourceNames=chunk, personFields=COPY_FIELDS
+            )
+            resp = self._call("people.batchGet", request)
+            for r in resp.get("responses") or []:
+                person = r.get("person")
+                if (
+                    isinstance(person, dict)
+                    and person.get("resourceName")
+                    and not is_deleted(person)
+                ):
+                    found[str(person["resourceName"])] = person
+        return found
+
+    def restore(self, copy: dict[str, Any], hint: str | None) -> Item:
+        """Create a contact again from a kept copy, every field, tagged with ``hint``."""
+        body: dict[str, Any] = {}
+        for name, value in copy.items():
+            if name not in COPY_FIELDS.split(",") or name in ("memberships", "clientData"):
+                continue
+            body[name] = _without_metadata(value)
+        others = [
+            {"key": e.get("key"), "value": e.get("value")}
+            for e in copy.get("clientData") or []
+            if isinstance(e, dict) and e.get("key") != CLIENT_DATA_KEY
+        ]
+        if hint is not None:
+            others.append({"key": CLIENT_DATA_KEY, "value": hint})
+        if others:
+            body["clientData"] = others
+        if self.group:
+            body["memberships"] = [
+                {"contactGroupMembership": {"contactGroupResourceName": self.group}}
+            ]
+        person = self._call(
+            "people.createContact",
+            self.people.people().createContact(body=body, personFields=PERSON_FIELDS),
+            idempotent=False,
+        )
+        return self._item(person)
+
+
+COPY_FIELDS = (
+    "addresses,biographies,birthdays,calendarUrls,clientData,emailAddresses,events,externalIds,"
+    "genders,imClients,interests,locales,locations,memberships,miscKeywords,names,nicknames,"
+    "occupations,organizations,phoneNumbers,relations,sipAddresses,urls,userDefined"
+)
+
+
+def _without_metadata(value: Any) -> Any:
+    """A field's entries without their output-only ``metadata``."""
+    if isinstance(value, list):
+        return [_without_metadata(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _without_metadata(v) for k, v in value.items() if k != "metadata"}
+    return value
 
 
 __all__ = ["GROUP_NAME", "GoogleSide", "QuotaBudget", "SyncError"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from atarys.sync.core.errors import StaleItemError
 from atarys.sync.core.records import FIELDS, Record, normalize_value
@@ -107,6 +108,14 @@ class MemorySide:
             if i in self.ids():
                 self.writes += 1
                 self._put(replace(self.entries[i].item, record=Record(), deleted=True))
+
+    def copies(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Full copies: here, the record and the hint (a memory side holds nothing more)."""
+        live = self.get(ids)
+        return {i: {"record": it.record.as_dict(), "hint": it.hint} for i, it in live.items()}
+
+    def restore(self, copy: dict[str, Any], hint: str | None) -> Item:
+        return self.create([NewItem(Record.from_dict(copy.get("record") or {}), hint=hint)])[0]
 
     # Test helpers: edits made "by a person" on this side.
     def edit(self, item_id: str, **values: str | None) -> Item:
