@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from atarys.models import GoogleAccount, SyncRun, utcnow
 from atarys.sync.core.errors import AccountBusyError
 from atarys.sync.service import SyncService
+from atarys.sync.sides.memory import MemorySide
 from atarys.sync.store import Store
 from fixtures.sync import add_client
 
@@ -75,3 +76,24 @@ def test_a_recent_crash_on_sqlite_waits_for_the_heartbeat(
     _crash(session, account, seconds_ago=5)
     with pytest.raises(AccountBusyError):
         memory_service.sync_all()
+
+
+def test_a_run_always_ends_whatever_an_item_raises(
+    session: Session, account: GoogleAccount, memory_service: SyncService, memory_google: MemorySide
+) -> None:
+    """An unexpected error in the middle of a run closes it as failed, with a message a
+    person can act on; the lock is freed and the next run works."""
+    add_client(session, nom="Martin", email="jean@example.com")
+
+    def broken(items: object) -> list[object]:
+        raise RuntimeError("unexpected")
+
+    original = memory_google.create
+    memory_google.create = broken  # type: ignore[method-assign,assignment]
+    with pytest.raises(RuntimeError):
+        memory_service.sync_all()
+    run = memory_service.list_runs(limit=1).items[0]
+    assert run.status == "failed"
+    assert "relancez" in (run.error_message or "")
+    memory_google.create = original  # type: ignore[method-assign]
+    assert memory_service.sync_all().status == "success"

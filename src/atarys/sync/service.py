@@ -327,6 +327,17 @@ class SyncService:
             except SyncError as exc:
                 self._finish(out, google, "failed", exc.message)
                 raise
+            except Exception:
+                # whatever an item raised, the run ends (failed, said so) and the lock is freed
+                logger.exception("run %s failed unexpectedly", out.run.id)
+                self._finish(
+                    out,
+                    google,
+                    "failed",
+                    "Erreur inattendue pendant la synchronisation : rien n'est perdu, "
+                    "relancez-la ; si elle échoue encore, transmettez le journal à l'assistance.",
+                )
+                raise
             status = "partial" if out.errors else "success"
             self._finish(out, google, status, None)
             return out
