@@ -98,7 +98,19 @@ def connect_google(client: FlaskClient) -> dict[str, Any]:
 
 @pytest.fixture
 def connected(gclient: FlaskClient) -> FlaskClient:
-    """``gclient`` with the emulator's default account connected through the web flow."""
+    """``gclient`` with the emulator's default account connected through the web flow,
+    set to import every contact and propagate deletions both ways (the safe defaults of a
+    new account are tested on ``fresh_connection``)."""
+    result = connect_google(gclient)
+    assert result["location"].endswith("google=connected"), result
+    settings = {"import_scope": "all", "google_deletions": "propagate"}
+    assert gclient.put("/api/google-contacts/settings", json=settings).status_code == 200
+    return gclient
+
+
+@pytest.fixture
+def fresh_connection(gclient: FlaskClient) -> FlaskClient:
+    """``gclient`` right after the consent, with a new account's defaults."""
     result = connect_google(gclient)
     assert result["location"].endswith("google=connected"), result
     return gclient

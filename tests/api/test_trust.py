@@ -138,3 +138,54 @@ def test_a_contact_deleted_by_the_sync_comes_back_whole_from_the_trash(
     assert back["biographies"][0]["value"] == "Préfère être appelé le matin"
     assert {e["value"] for e in back["emailAddresses"]} == {"martin@exemple.fr", "jm@maison.fr"}
     assert connected.get("/api/google-contacts/trash").get_json()["data"] == []
+
+
+def test_a_new_account_has_safe_defaults(
+    fresh_connection: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Connecting a phone full of personal contacts imports none of them: only the contacts
+    in the "ATARYS" label come in (the first sync shows what it would do first)."""
+    emulator.seed(12, random_seed=3)  # a person's own address book
+    settings = fresh_connection.get("/api/google-contacts/settings").get_json()["data"]
+    assert (
+        settings["import_scope"],
+        settings["google_deletions"],
+        settings["atarys_deletions"],
+    ) == (
+        "group",
+        "unlink",
+        "propagate",
+    )
+    _client(fresh_connection, "Martin", "martin@exemple.fr")
+    preview = fresh_connection.post("/api/google-contacts/sync-all", json={"dry_run": True})
+    items = preview.get_json()["data"]["plan"]
+    assert [(i["action"], i["name"]) for i in items] == [("create_google", "MARTIN")]
+    applied = fresh_connection.post(
+        f"/api/google-contacts/plans/{preview.get_json()['data']['plan_id']}/apply"
+    ).get_json()["data"]
+    assert applied["google_to_atarys"]["created"] == 0
+    clients = fresh_connection.get("/api/clients/?per_page=100").get_json()["data"]
+    assert [c["nom"] for c in clients] == ["Martin"]
+
+
+def test_a_contact_deleted_on_a_phone_keeps_its_client_out_of_the_sync(
+    fresh_connection: FlaskClient, people_service: Any
+) -> None:
+    """Default "unlink": the client stays in ATARYS, is not re-created in Google over three
+    runs (counted as dissocié), and comes back once a person turns its sync on again."""
+    client_id = _client(fresh_connection, "Martin", "martin@exemple.fr")
+    assert fresh_connection.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    rn = fresh_connection.get(f"/api/google-contacts/links?client_ids={client_id}").get_json()[
+        "data"
+    ][0]["resource_name"]
+    people_service.people().deleteContact(resourceName=rn).execute()
+    first = fresh_connection.post("/api/google-contacts/sync-all").get_json()["data"]
+    assert first["google_to_atarys"]["unlinked"] == 1
+    assert fresh_connection.get(f"/api/clients/{client_id}").status_code == 200
+    for _ in range(3):
+        again = fresh_connection.post("/api/google-contacts/sync-all").get_json()["data"]
+        assert again["atarys_to_google"]["created"] == 0
+    resumed = fresh_connection.post(f"/api/google-contacts/links/{client_id}/resume").get_json()
+    assert resumed["data"]["resumed"] is True
+    back = fresh_connection.post("/api/google-contacts/sync-all").get_json()["data"]
+    assert back["atarys_to_google"]["created"] == 1

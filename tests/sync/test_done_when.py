@@ -16,6 +16,8 @@ from atarys.cli import main
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.models import Client, SyncLink, SyncRun
+from atarys.sync.core.options import ImportScope
+from atarys.sync.service import get_or_create_account
 from fixtures.emulator import Admin
 
 
@@ -36,6 +38,8 @@ def test_done_when(
             )
             for i in range(500)
         )
+        # this scenario imports every Google contact (the default imports the ATARYS label)
+        get_or_create_account(db.session, "staff@example.com").import_scope = ImportScope.ALL
         db.session.commit()
     bodies = []
     for j in range(300):

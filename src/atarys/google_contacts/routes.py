@@ -728,6 +728,21 @@ def links() -> Response:
     return ok(states, f"État de synchronisation de {len(states)} client(s)")
 
 
+@bp.post("/links/<int:client_id>/resume")
+@documented(resp=answers(HTTP_200=None), tags=TAGS)
+def resume_link(client_id: int) -> Response:
+    """Turn a client's sync back on (excluded since its contact was deleted in Google)."""
+    with engine.engine_errors():
+        service = engine.open_service(_app(), require_google=False)
+        resumed = service.resume_client(client_id)
+    message = (
+        "Synchronisation du client réactivée : la prochaine synchronisation recrée son contact"
+        if resumed
+        else "Ce client était déjà synchronisé"
+    )
+    return ok({"client_id": client_id, "resumed": resumed}, message)
+
+
 # --- settings, disconnect -----------------------------------------------------------------------
 
 

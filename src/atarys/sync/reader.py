@@ -189,7 +189,9 @@ class Reader:
             g_gone = {rn} - set(g_items)
             pairs = self._pairs([link], a_items, g_items, g_gone=g_gone)
             return RunState(pairs=pairs, linked=1, focus_client=client_id)
-        clients = [i for i in a_items.values() if not i.deleted]
+        clients = [
+            i for i in a_items.values() if not i.deleted and not self.store.excluded(int(i.id))
+        ]
         return RunState(
             clients=clients,
             linked_emails=self._emails(clients),

@@ -62,6 +62,7 @@ from atarys.sync.core.options import (
     DELETION_SETTINGS,
     ConflictPolicy,
     DeletionSetting,
+    ImportScope,
 )
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
@@ -85,12 +86,15 @@ def get_or_create_account(session: Session, email: str) -> GoogleAccount:
         select(GoogleAccount).where(func.lower(GoogleAccount.email) == key)
     ).first()
     if account is None:
+        # Safe defaults for a new account: only the "ATARYS" label comes in; a contact
+        # deleted on a phone keeps its client (excluded from the sync, never re-created);
+        # a client deleted in ATARYS deletes its contact, a full copy kept in the trash.
         account = GoogleAccount(
             email=key,
-            conflict_policy="newest",
-            google_deletions="propagate",
-            atarys_deletions="propagate",
-            import_scope="all",
+            conflict_policy=ConflictPolicy.NEWEST,
+            google_deletions=DeletionSetting.UNLINK,
+            atarys_deletions=DeletionSetting.PROPAGATE,
+            import_scope=ImportScope.GROUP,
             auto_sync_minutes=60,
             phone_region="FR",
             breaker_ratio=0.2,
@@ -567,6 +571,17 @@ class SyncService:
         if not found and not out.duplicates and not known:
             raise ContactNotFound(resource_name)
         return self._item_result(out, resource_name, "unchanged")
+
+    # --- excluded clients -----------------------------------------------------------------
+
+    def resume_client(self, client_id: int) -> bool:
+        """Turn a client's sync back on (it was excluded when its contact was deleted in
+        Google); the next sync links or re-creates its contact. False if it was not excluded."""
+        if self.session.get(Client, client_id) is None:
+            raise ClientNotFound(client_id)
+        resumed = self.store.resume(client_id)
+        self.session.commit()
+        return resumed
 
     # --- the trash ----------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from atarys.models import (
     GoogleAccount,
     SyncConflict,
     SyncDuplicate,
+    SyncExclusion,
     SyncLink,
     SyncRun,
     SyncRunItem,
@@ -250,14 +251,56 @@ class Store:
         return found
 
     def unlinked_client_ids(self) -> list[str]:
-        """Live clients with no link in this account (an anti-join, no full scan in Python)."""
+        """Live clients with no link in this account and not excluded (anti-joins)."""
         linked = select(SyncLink.id).where(
             SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
         )
+        excluded = select(SyncExclusion.id).where(
+            SyncExclusion.account_id == self.account.id, SyncExclusion.client_id == Client.id
+        )
         rows = self.session.scalars(
-            select(Client.id).where(Client.deleted_at.is_(None), ~linked.exists())
+            select(Client.id).where(
+                Client.deleted_at.is_(None), ~linked.exists(), ~excluded.exists()
+            )
         )
         return [str(i) for i in rows]
+
+    def exclude(self, client_id: str, reason: str) -> None:
+        """Keep a client out of the sync (never re-created in Google) until resumed."""
+        if not client_id.isdigit() or self.excluded(int(client_id)):
+            return
+        self.session.add(
+            SyncExclusion(
+                account_id=self.account.id,
+                client_id=int(client_id),
+                reason=reason,
+                created_at=self.clock(),
+            )
+        )
+
+    def excluded(self, client_id: int) -> bool:
+        return (
+            self.session.scalars(
+                select(SyncExclusion.id).where(
+                    SyncExclusion.account_id == self.account.id,
+                    SyncExclusion.client_id == client_id,
+                )
+            ).first()
+            is not None
+        )
+
+    def excluded_count(self) -> int:
+        query = select(func.count()).select_from(SyncExclusion)
+        return self.session.scalar(query.where(SyncExclusion.account_id == self.account.id)) or 0
+
+    def resume(self, client_id: int) -> bool:
+        result = self.session.execute(
+            delete(SyncExclusion).where(
+                SyncExclusion.account_id == self.account.id,
+                SyncExclusion.client_id == client_id,
+            )
+        )
+        return bool(getattr(result, "rowcount", 0))
 
     def live_client_ids_by_email(self, email: str) -> list[str]:
         rows = self.session.scalars(
