@@ -68,7 +68,9 @@ class _Liveness:
         engine = bind.engine
         if engine.dialect.name == "postgresql":
             conn = engine.connect()
-            conn.execute(select(func.pg_advisory_lock(_lock_key(owner))))
+            # never waits: owners are unique (host, pid, random); a key already held means
+            # this owner's liveness is proven by another connection
+            conn.execute(select(func.pg_try_advisory_lock(_lock_key(owner))))
             conn.commit()
             return cls(conn, None)
         live = cls(None, None)
@@ -155,6 +157,9 @@ class Store:
         self.session.commit()
         if getattr(result, "rowcount", 0) != 1:
             raise AccountBusyError()
+        previous = _LIVE.pop(owner, None)
+        if previous is not None:
+            previous.stop()
         _LIVE[owner] = _Liveness.start(self.session.get_bind(), owner, self.account.id)
         self.session.execute(
             update(SyncRun)
