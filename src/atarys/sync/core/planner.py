@@ -312,7 +312,8 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
 
     clients = [Candidate(c.id, normalize_record(c.record, region)) for c in state.clients]
     candidates = [
-        Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope) for c in contacts
+        Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope, c.emails)
+        for c in contacts
     ]
     result = match(
         clients,
