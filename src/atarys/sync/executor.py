@@ -41,7 +41,7 @@ from atarys.sync.core.actions import (
 from atarys.sync.core.errors import ContactLimitError, StaleItemError, WriteRejectedError
 from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
-from atarys.sync.core.planner import replan
+from atarys.sync.core.planner import import_note, replan
 from atarys.sync.core.records import Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
@@ -357,7 +357,14 @@ class Executor:
                         int(item.id), a.resource_name, a.google_etag, a.record, item.updated
                     )
                 self.links[item.id] = link
-                self._journal(a, G2A, "created", changes=a.to_atarys, client_id=item.id)
+                self._journal(
+                    a,
+                    G2A,
+                    "created",
+                    changes=a.to_atarys,
+                    client_id=item.id,
+                    message=import_note(a.comment),
+                )
                 self._result(a, "done", client_id=item.id, resource_name=a.resource_name)
                 # the contact still needs our client id in its clientData
                 follow.append(
@@ -686,7 +693,9 @@ class Executor:
         if a.google_changes:
             self._journal(a, A2G, "updated", changes=a.google_changes)
         if a.atarys_changes:
-            self._journal(a, G2A, "updated", changes=a.atarys_changes)
+            self._journal(
+                a, G2A, "updated", changes=a.atarys_changes, message=import_note(a.comment)
+            )
         for c in a.conflicts:
             self.store.record_conflict(self.run, link, int(a.client_id), a.resource_name, c)
             self.results.conflicts.append(c)

@@ -53,6 +53,19 @@ from atarys.sync.core.plan import (
 )
 from atarys.sync.core.records import Record, display_name, normalize_record
 
+# An action's comment starting with this carries, in French, the values of a Google
+# contact that had to be adapted to be stored in ATARYS; the executor journals it.
+IMPORT_NOTE = "Valeurs adaptées pour ATARYS : "
+
+
+def import_note(comment: str) -> str | None:
+    """The French note an action's comment carries for the journal, if any."""
+    return comment if comment.startswith(IMPORT_NOTE) else None
+
+
+def _noted(comment: str, notes: Sequence[str]) -> str:
+    return IMPORT_NOTE + " ; ".join(notes) + "." if notes else comment
+
 
 @dataclass(frozen=True)
 class LinkState:
@@ -361,11 +374,26 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
                 CreateClient(
                     resource_name=contact.id,
                     name=_name(record),
-                    comment="new contact",
+                    comment=_noted("new contact", contact.notes),
                     google_etag=contact.etag,
                     record=record,
                 )
             )
+    # values Google holds that ATARYS could not store as they are: say so on the item
+    notes = {p.link.client_id: p.google.notes for p in state.pairs if p.google is not None}
+    notes.update(
+        {
+            m.client_id: g_items[m.resource_name].notes
+            for m in matches
+            if m.client_id and m.resource_name
+        }
+    )
+    actions = [
+        a.model_copy(update={"comment": _noted(a.comment, notes[a.client_id or ""])})
+        if isinstance(a, Update | Link) and a.atarys_changes and notes.get(a.client_id or "")
+        else a
+        for a in actions
+    ]
     names = _names(a_items, g_items, region)
     duplicates = [
         d.model_copy(
