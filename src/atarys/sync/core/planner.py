@@ -292,6 +292,45 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
             actions.append(action)
     contacts = [c for c in contacts if c.id not in followed]
 
+    # A merge in Google leaves one contact carrying two of our client ids: the client
+    # whose contact disappeared keeps living, unlinked, reported for a person.
+    holder: dict[str, Item] = {}
+    for item in [*(p.google for p in state.pairs if p.google is not None), *contacts]:
+        for cid in item.hints[1:]:
+            holder.setdefault(cid, item)
+    merged_dups: list[Duplicate] = []
+    pairs = {p.link.client_id: p for p in state.pairs}
+    remaining: list[Action] = []
+    for action in actions:
+        merged_into = holder.get(action.client_id or "")
+        if (
+            isinstance(action, DeleteClient | Unlink)
+            and merged_into is not None
+            and merged_into.id != action.resource_name
+        ):
+            snap = pairs[action.client_id or ""].link.snapshot
+            remaining.append(
+                Unlink(
+                    client_id=action.client_id,
+                    resource_name=action.resource_name,
+                    name=action.name,
+                    comment="fusionné dans Google avec un autre contact : à vérifier",
+                    deleted_in="google",
+                )
+            )
+            merged_dups.append(
+                Duplicate(
+                    email_key=snap.email or "",
+                    client_ids=(action.client_id or "",),
+                    resource_names=(merged_into.id,),
+                    reason="merged_in_google",
+                    names=(action.name, _name(merged_into.record)),
+                )
+            )
+        else:
+            remaining.append(action)
+    actions = remaining
+
     # The e-mails each surviving link holds after this run (a candidate with one of
     # them is a duplicate, not a new person).
     leaving = {a.client_id for a in actions if isinstance(a, DeleteContact | DeleteClient | Unlink)}
@@ -337,8 +376,32 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     )
     a_items = {c.id: c for c in state.clients}
     g_items = {c.id: c for c in contacts}
-    matches = list(result.matches)
-    duplicates = list(result.duplicates)
+    matches = []
+    for m in result.matches:
+        merged_into = holder.get(m.client_id or "")
+        if m.how == "create_google" and merged_into is not None:
+            # the client's contact was merged into another one: no new copy, a report
+            record = normalize_record(a_items[m.client_id or ""].record, region)
+            merged_dups.append(
+                Duplicate(
+                    email_key=record.email or "",
+                    client_ids=(m.client_id or "",),
+                    resource_names=(merged_into.id,),
+                    reason="merged_in_google",
+                )
+            )
+        else:
+            matches.append(m)
+    duplicates = [
+        d
+        for d in result.duplicates
+        # the merged contact itself (several client ids), not a copy of a linked one
+        if not (
+            d.reason == "client_data_linked"
+            and all(len(g_items[rn].hints) > 1 for rn in d.resource_names if rn in g_items)
+        )
+    ]
+    duplicates += merged_dups
     if state.focus_client is not None:
         matches = [m for m in matches if m.client_id == state.focus_client]
         duplicates = [d for d in duplicates if state.focus_client in d.client_ids]
