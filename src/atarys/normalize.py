@@ -80,3 +80,61 @@ def phone_key(value: str | None, region: str = "FR") -> str | None:
         return normalize_phone(value, region)
     except InvalidValueError:
         return clean_text(value)
+
+
+# Control characters other than white space (NUL included): PostgreSQL refuses NUL in
+# text and none of them can be typed in the client form.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without control characters (tabs and line breaks are kept)."""
+    return _CONTROLS.sub("", value)
+
+
+@lru_cache(maxsize=100_000)
+def valid_email(value: str | None) -> bool:
+    """Whether the clients API would accept ``value`` as an e-mail (same rules, cached)."""
+    try:
+        normalize_email(value)
+    except InvalidValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=100_000)
+def valid_phone(value: str | None, region: str = "FR") -> bool:
+    """Whether the clients API would accept ``value`` as a phone number (same rules)."""
+    try:
+        normalize_phone(value, region)
+    except InvalidValueError:
+        return False
+    return True
+
+
+# "12 rue X\n69001 Lyon": a French postal code and its town on one line.
+_TOWN_LINE = re.compile(r"^\s*(?:F-?)?(\d{5})\s+(.+?)\s*(?:CEDEX(?:\s*\d+)?)?\s*$", re.IGNORECASE)
+
+
+def split_french_address(text: str | None) -> tuple[str | None, str | None, str | None]:
+    """(street, postal code, city) of a postal address written as text, French layout.
+
+    The line holding "<5 digits> <town>" gives the postal code and the city; the lines
+    before it are the street (joined by ", "); a trailing country line is dropped. Text
+    with no such line is all street.
+    """
+    if not text:
+        return None, None, None
+    lines = [clean_text(line) for line in text.replace("\r", "\n").split("\n")]
+    kept = [line for line in lines if line]
+    if len(kept) == 1:
+        # one line: "12 rue X, 69001 Lyon" or "12 rue X 69001 Lyon"
+        m = re.match(r"^(.*?)[,\s]+((?:F-?)?\d{5}\s+\D.*)$", kept[0])
+        if m:
+            kept = [m.group(1).strip(" ,"), m.group(2)]
+    for i in range(len(kept) - 1, -1, -1):
+        m = _TOWN_LINE.match(kept[i])
+        if m:
+            street = ", ".join(kept[:i]) or None
+            return street, m.group(1), clean_text(m.group(2))
+    return ", ".join(kept) or None, None, None

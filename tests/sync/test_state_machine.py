@@ -74,7 +74,10 @@ Text = st.sampled_from(
 )
 Phones = st.sampled_from(["+33612345678", "+33698765432", "+33123456789", None])
 FAULTS = st.sampled_from(
-    ["429", "503", "lost", "stale", "expired", "delay", "touch", "phone", "flaky"]
+    [
+        *("429", "503", "lost", "stale", "expired", "delay", "touch", "phone", "flaky"),
+        *("reject", "profile", "old_token"),
+    ]
 )
 
 
@@ -289,6 +292,27 @@ class SyncMachine(RuleBasedStateMachine):
             self.emulator.set_faults(propagation_delay_s=self.delay)
         elif fault == "phone":
             self.emulator.set_faults(phone_format="NATIONAL")
+        elif fault == "reject":  # Google refuses some contacts of a batch (contactErrors)
+            self.emulator.set_faults(reject_marker="Lyon")
+        elif fault == "profile":  # Google merges a verified profile into a contact
+            live = sorted(self._live_contacts())
+            if live:
+                profile = {
+                    "names": [{"familyName": "Profil"}],
+                    "emailAddresses": [{"value": f"profil{i}@gmail.com"}],
+                    "phoneNumbers": [{"value": "+33699999999"}],
+                }
+                rn = live[i % len(live)]
+                self.admin.call("POST", f"contacts/{rn}/profile", {"profile": profile})
+        elif fault == "old_token":  # a token another release stored (other person fields)
+            answer = (
+                self.people.people()
+                .connections()
+                .list(resourceName="people/me", personFields="names", requestSyncToken=True)
+                .execute()
+            )
+            self.account.sync_token = answer.get("nextSyncToken")
+            self.session.commit()
         elif fault == "touch":
             for rn in list(self._live_contacts())[:3]:
                 self.admin.call("POST", f"contacts/{rn}/touch")
@@ -314,7 +338,9 @@ class SyncMachine(RuleBasedStateMachine):
             self.session.rollback()
         finally:
             google.update = original  # type: ignore[method-assign]
-            self.emulator.set_faults(fail_next=0, fail_after_apply=0, error_rate=0.0)
+            self.emulator.set_faults(
+                fail_next=0, fail_after_apply=0, error_rate=0.0, reject_marker=None
+            )
 
     @rule()
     def clean_sync(self) -> None:

@@ -41,10 +41,11 @@ from atarys.sync.core.actions import (
 from atarys.sync.core.errors import ContactLimitError, StaleItemError, WriteRejectedError
 from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
-from atarys.sync.core.planner import replan
+from atarys.sync.core.planner import import_note, replan
 from atarys.sync.core.records import Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
+from atarys.sync.sides.google import ContactsRejectedError
 from atarys.sync.store import Store
 
 logger = logging.getLogger("atarys.sync.executor")
@@ -387,7 +388,14 @@ class Executor:
                         int(item.id), a.resource_name, a.google_etag, a.record, item.updated
                     )
                 self.links[item.id] = link
-                self._journal(a, G2A, "created", changes=a.to_atarys, client_id=item.id)
+                self._journal(
+                    a,
+                    G2A,
+                    "created",
+                    changes=a.to_atarys,
+                    client_id=item.id,
+                    message=import_note(a.comment),
+                )
                 self._result(a, "done", client_id=item.id, resource_name=a.resource_name)
                 # the contact still needs our client id in its clientData
                 follow.append(
@@ -451,6 +459,26 @@ class Executor:
     def _create_contacts(self, actions: list[CreateContact]) -> None:
         """New contacts from clients; at Google's contact cap, stop (no call per client)."""
         full: ContactLimitError | None = None
+
+        def one_by_one(
+            pending: list[tuple[CreateContact, NewItem]],
+        ) -> list[tuple[CreateContact, Item]]:
+            """A batch refused with no contact named: find the culprit, one create at a time."""
+            nonlocal full
+            made: list[tuple[CreateContact, Item]] = []
+            for a, new in pending:
+                if full is not None:
+                    self._error(a, A2G, full.message)
+                    continue
+                try:
+                    made.append((a, self.google.create([new])[0]))
+                except ContactLimitError as exc:
+                    full = exc
+                    self._error(a, A2G, exc.message)
+                except WriteRejectedError as exc:
+                    self._error(a, A2G, exc.message)
+            return made
+
         for chunk in chunks(actions, self.google.create_batch):
             if full is not None:
                 for a in chunk:
@@ -461,25 +489,33 @@ class Executor:
             chunk = [a for a, _ in fresh]
             news = [NewItem(record, hint=a.client_id) for a, record in fresh]
             done: list[tuple[CreateContact, Item]] = []
-            try:
-                done = list(zip(chunk, self.google.create(news), strict=True))
-            except ContactLimitError as exc:
-                full = exc
-                logger.warning("Google account full: no more creates in this run")
-                for a in chunk:
-                    self._error(a, A2G, exc.message)
-            except WriteRejectedError:
-                for a, new in zip(chunk, news, strict=True):
-                    if full is not None:
-                        self._error(a, A2G, full.message)
-                        continue
-                    try:
-                        done.append((a, self.google.create([new])[0]))
-                    except ContactLimitError as exc:
-                        full = exc
+            pending = list(zip(chunk, news, strict=True))
+            while pending:
+                try:
+                    created = self.google.create([n for _, n in pending])
+                    done += [(a, item) for (a, _), item in zip(pending, created, strict=True)]
+                    pending = []
+                except ContactLimitError as exc:
+                    full = exc
+                    logger.warning("Google account full: no more creates in this run")
+                    for a, _ in pending:
                         self._error(a, A2G, exc.message)
-                    except WriteRejectedError as exc:
-                        self._error(a, A2G, exc.message)
+                    pending = []
+                except ContactsRejectedError as exc:
+                    # only these were refused (by index): create the others in one batch
+                    rest = []
+                    for index, (a, new) in enumerate(pending):
+                        if str(index) in exc.errors:
+                            self._error(a, A2G, exc.message)
+                        else:
+                            rest.append((a, new))
+                    if len(rest) == len(pending):
+                        done += one_by_one(pending)
+                        break
+                    pending = rest
+                except WriteRejectedError:
+                    done += one_by_one(pending)
+                    pending = []
             for a, item in done:
                 assert a.client_id is not None
                 snapshot = normalize_record(item.record, self.region)
@@ -599,13 +635,21 @@ class Executor:
                 ok.append(a)
             else:
                 todo.append((a, change))
-        for attempt in range(2):
-            if not todo:
-                break
+        stale_rounds = 0
+        while todo:
             try:
                 written = self.google.update([c for _, c in todo])
             except StaleItemError as exc:
-                todo = self._restale(todo, set(exc.ids), ok, last=attempt == 1)
+                todo = self._restale(todo, set(exc.ids), ok, last=stale_rounds >= 1)
+                stale_rounds += 1
+                continue
+            except ContactsRejectedError as exc:
+                # Google named the contacts it refused: the others go again, in one batch
+                rest = self._drop_rejected(todo, exc)
+                if len(rest) == len(todo):
+                    self._one_by_one(todo, ok)
+                    break
+                todo = rest
                 continue
             except WriteRejectedError:
                 self._one_by_one(todo, ok)
@@ -614,6 +658,18 @@ class Executor:
                 ok.append(a.model_copy(update={"google_etag": item.etag, "resource_name": item.id}))
             todo = []
         return ok
+
+    def _drop_rejected(
+        self, todo: list[tuple[Update | Link, Change]], exc: ContactsRejectedError
+    ) -> list[tuple[Update | Link, Change]]:
+        """Journal the contacts Google refused as item errors; the others, to retry."""
+        rest: list[tuple[Update | Link, Change]] = []
+        for a, c in todo:
+            if c.id in exc.errors:
+                self._error(a, A2G, exc.message)
+            else:
+                rest.append((a, c))
+        return rest
 
     def _restale(
         self,
@@ -708,7 +764,9 @@ class Executor:
         if a.google_changes:
             self._journal(a, A2G, "updated", changes=a.google_changes)
         if a.atarys_changes:
-            self._journal(a, G2A, "updated", changes=a.atarys_changes)
+            self._journal(
+                a, G2A, "updated", changes=a.atarys_changes, message=import_note(a.comment)
+            )
         for c in a.conflicts:
             self.store.record_conflict(self.run, link, int(a.client_id), a.resource_name, c)
             self.results.conflicts.append(c)

@@ -24,6 +24,9 @@ class Item:
     in_scope: bool = True
     deleted: bool = False  # a listing reports a deletion (record then empty)
     previous_ids: tuple[str, ...] = ()  # ids this item had before (Google renames)
+    emails: tuple[str, ...] = ()  # every e-mail key it holds (matching), primary first
+    hints: tuple[str, ...] = ()  # every client id its clientData names (a merge: several)
+    notes: tuple[str, ...] = ()  # values adapted to be stored (French, for the journal)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from atarys.sync.core.records import FIELDS, Record, normalize_value
+from atarys.normalize import (
+    clean_text,
+    split_french_address,
+    strip_controls,
+    valid_email,
+    valid_phone,
+)
+from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
 
 CLIENT_DATA_KEY = "atarys_client_id"
 # Every Person field the sync reads or must send back whole.
@@ -31,61 +38,186 @@ PERSON_FIELD_OF: dict[str, str] = {
     "entreprise": "organizations",
     "fonction": "organizations",
 }
+# Person fields holding lists of sourced entries.
+_ENTRY_FIELDS = ("names", "emailAddresses", "phoneNumbers", "addresses", "organizations")
 _OUTPUT_ONLY_NAME_KEYS = ("displayName", "displayNameLastFirst", "unstructuredName")
 
 Person = dict[str, Any]
 
 
+def is_contact_entry(entry: dict[str, Any]) -> bool:
+    """An entry of the contact itself (``metadata.source.type`` CONTACT, or no source).
+
+    Google merges PROFILE data (a verified e-mail, a profile name...) into its answers;
+    those entries are not the contact's, are ignored on write, and are never mapped.
+    """
+    source = (entry.get("metadata") or {}).get("source") or {}
+    return source.get("type") in (None, "CONTACT")
+
+
+def _own(person: Person, key: str) -> list[dict[str, Any]]:
+    """The contact's own entries of ``person[key]`` (profile entries left out)."""
+    return [dict(e) for e in person.get(key) or [] if isinstance(e, dict) and is_contact_entry(e)]
+
+
 def _primary_index(entries: list[dict[str, Any]]) -> int | None:
-    """Index of the primary entry, or of the first one; ``None`` for an empty list."""
+    """Index of the primary entry (else the source's primary, else the first); ``None``
+    for an empty list."""
     if not entries:
         return None
-    for i, entry in enumerate(entries):
-        if entry.get("metadata", {}).get("primary"):
-            return i
+    for flag in ("primary", "sourcePrimary"):
+        for i, entry in enumerate(entries):
+            if (entry.get("metadata") or {}).get(flag):
+                return i
     return 0
 
 
 def _primary(person: Person, key: str) -> dict[str, Any]:
-    entries = person.get(key) or []
+    entries = _own(person, key)
     i = _primary_index(entries)
-    return {} if i is None else dict(entries[i])
+    return {} if i is None else entries[i]
 
 
 def _text(entry: dict[str, Any], key: str) -> str | None:
     value = entry.get(key)
-    return value if isinstance(value, str) else None
+    return strip_controls(value) if isinstance(value, str) else None
 
 
-def person_to_record(person: Person) -> Record:
-    """The mapped fields of a Person (raw, not normalized)."""
+FIELD_LABELS = {
+    "nom": "nom",
+    "prenom": "prénom",
+    "email": "e-mail",
+    "telephone": "téléphone",
+    "adresse": "adresse",
+    "ville": "ville",
+    "code_postal": "code postal",
+    "entreprise": "entreprise",
+    "fonction": "fonction",
+}
+
+
+def _raw_record(person: Person) -> tuple[dict[str, str | None], list[str]]:
+    """The mapped values of a Person's own entries (raw) and the best name's origin."""
     name = _primary(person, "names")
     email = _primary(person, "emailAddresses")
     phone = _primary(person, "phoneNumbers")
     address = _primary(person, "addresses")
     org = _primary(person, "organizations")
     street = _text(address, "streetAddress")
+    city = _text(address, "city")
+    postal = _text(address, "postalCode")
     has_parts = any(address.get(k) for k in ("city", "postalCode", "region", "country"))
-    adresse = street if street or has_parts else _text(address, "formattedValue")
-    return Record(
-        nom=_text(name, "familyName"),
-        prenom=_text(name, "givenName"),
-        email=_text(email, "value"),
-        telephone=_text(phone, "canonicalForm") or _text(phone, "value"),
-        adresse=adresse,
-        ville=_text(address, "city"),
-        code_postal=_text(address, "postalCode"),
-        entreprise=_text(org, "name"),
-        fonction=_text(org, "title"),
-    )
+    if not street and not has_parts and _text(address, "formattedValue"):
+        # only the formatted text (an import, a phone): read it as a French address
+        street, postal, city = split_french_address(_text(address, "formattedValue"))
+    values: dict[str, str | None] = {
+        "nom": _text(name, "familyName"),
+        "prenom": _text(name, "givenName"),
+        "email": _text(email, "value"),
+        "telephone": _text(phone, "canonicalForm") or _text(phone, "value"),
+        "adresse": street,
+        "ville": city,
+        "code_postal": postal,
+        "entreprise": _text(org, "name"),
+        "fonction": _text(org, "title"),
+    }
+    notes: list[str] = []
+    if not clean_text(values["nom"]):
+        # nom is required in ATARYS: the best name the contact has
+        display = clean_text(_text(name, "displayName")) or clean_text(
+            _text(name, "unstructuredName")
+        )
+        given = clean_text(values["prenom"])
+        if clean_text(values["entreprise"]) and not given:
+            values["nom"], origin = values["entreprise"], "l'entreprise"
+        elif given:
+            values["nom"], values["prenom"], origin = given, None, "le prénom"
+        elif display:
+            values["nom"], origin = display, "le nom affiché"
+        else:
+            fallback = clean_text(values["email"]) or clean_text(values["telephone"])
+            values["nom"], origin = fallback or "(sans nom)", "le contact"
+        notes.append(f"pas de nom de famille dans Google : nom repris de {origin}")
+    return values, notes
+
+
+def person_record(person: Person, region: str = "FR") -> tuple[Record, tuple[str, ...]]:
+    """The mapped fields of a Person as ATARYS can store them, and what had to change.
+
+    Only the contact's own (CONTACT source) entries are read. Values the client form
+    would refuse are adapted, each with a French note for the run's journal: control
+    characters removed, over-long values cut, an invalid e-mail or an unreadable phone
+    left out, a missing family name replaced by the best name available.
+    """
+    values, notes = _raw_record(person)
+    for n in FIELDS:
+        value = values[n]
+        if value is None:
+            continue
+        raw = (_primary(person, PERSON_FIELD_OF[n]) or {}).get(_RAW_KEY.get(n, ""))
+        if isinstance(raw, str) and strip_controls(raw) != raw:
+            notes.append(f"{FIELD_LABELS[n]} : caractères de contrôle retirés")
+        text = clean_text(value)
+        if text is not None and len(text) > FIELD_LENGTHS[n]:
+            values[n] = text[: FIELD_LENGTHS[n]].rstrip()
+            notes.append(f"{FIELD_LABELS[n]} trop long : coupé à {FIELD_LENGTHS[n]} caractères")
+    if values["email"] is not None and not valid_email(values["email"]):
+        notes.append(f"e-mail « {values['email']} » invalide : non repris")
+        values["email"] = None
+    if values["telephone"] is not None and not valid_phone(values["telephone"], region):
+        notes.append(f"téléphone « {values['telephone']} » illisible : non repris")
+        values["telephone"] = None
+    return Record(**values), tuple(dict.fromkeys(notes))
+
+
+# The Person key each mapped field is read from (for the control-character note).
+_RAW_KEY = {
+    "nom": "familyName",
+    "prenom": "givenName",
+    "email": "value",
+    "telephone": "value",
+    "adresse": "streetAddress",
+    "ville": "city",
+    "code_postal": "postalCode",
+    "entreprise": "name",
+    "fonction": "title",
+}
+
+
+def person_to_record(person: Person, region: str = "FR") -> Record:
+    """The mapped fields of a Person (raw, not normalized; see ``person_record``)."""
+    return person_record(person, region)[0]
+
+
+def person_emails(person: Person) -> tuple[str, ...]:
+    """Every e-mail of the contact's own entries (lower case, valid ones), primary first."""
+    entries = _own(person, "emailAddresses")
+    i = _primary_index(entries)
+    if i is not None:
+        entries.insert(0, entries.pop(i))
+    out: list[str] = []
+    for entry in entries:
+        value = clean_text(_text(entry, "value"))
+        if value and valid_email(value):
+            out.append(value.lower())
+    return tuple(dict.fromkeys(out))
+
+
+def client_ids_of(person: Person) -> tuple[str, ...]:
+    """Every ATARYS client id in the contact's ``clientData`` (a merge of two of our
+    contacts in Google carries both), in order."""
+    found = [
+        str(entry["value"])
+        for entry in person.get("clientData") or []
+        if entry.get("key") == CLIENT_DATA_KEY and isinstance(entry.get("value"), str)
+    ]
+    return tuple(dict.fromkeys(found))
 
 
 def client_id_of(person: Person) -> str | None:
     """The ATARYS client id we wrote in the contact's ``clientData``, if any."""
-    for entry in person.get("clientData") or []:
-        if entry.get("key") == CLIENT_DATA_KEY and isinstance(entry.get("value"), str):
-            return str(entry["value"])
-    return None
+    ids = client_ids_of(person)
+    return ids[0] if ids else None
 
 
 def update_time(person: Person) -> str | None:
@@ -118,6 +250,8 @@ def group_names(person: Person) -> set[str]:
 def _set_client_data(person: Person, client_id: str) -> bool:
     """Put ``atarys_client_id`` in ``clientData``, keeping other keys; True when it changed."""
     entries = [dict(e) for e in person.get("clientData") or []]
+    if client_id in client_ids_of(person):
+        return False
     for entry in entries:
         if entry.get("key") == CLIENT_DATA_KEY:
             if entry.get("value") == client_id:
@@ -176,7 +310,11 @@ def apply_record(
     ``clientData``. The result keeps ``etag`` and ``resourceName`` for a conditional update.
     """
     body: Person = copy.deepcopy(person)
-    current = person_to_record(person)
+    for key in _ENTRY_FIELDS:
+        if key in body:
+            # profile entries are not the contact's: Google ignores them on write
+            body[key] = _own(body, key)
+    current = person_to_record(person, region)
     changed = _changed(current, target, region)
     mask: set[str] = {PERSON_FIELD_OF[n] for n in changed}
 
@@ -201,6 +339,12 @@ def apply_record(
     if "organizations" in mask:
         org = {"name": pick("entreprise"), "title": pick("fonction")}
         _edit_primary(body, "organizations", org)
+    if target.nom is not None and normalize_value(
+        "nom", person_to_record(body, region).nom, region
+    ) != normalize_value("nom", target.nom, region):
+        # the contact had no family name (its nom was read from another name): write it
+        _edit_primary(body, "names", {"familyName": target.nom}, drop=_OUTPUT_ONLY_NAME_KEYS)
+        mask.add("names")
     if client_id is not None and _set_client_data(body, client_id):
         mask.add("clientData")
     ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]

@@ -209,6 +209,24 @@ class Candidate:
     record: Record  # normalized
     hint: str | None = None
     in_scope: bool = True
+    emails: tuple[str, ...] = ()  # every e-mail key a contact holds (the primary included)
+
+    @property
+    def phone_key(self) -> str | None:
+        """The E.164 phone, a matching key for a client with no e-mail."""
+        phone = self.record.telephone
+        return phone if phone and phone.startswith("+") else None
+
+    def match_key(self) -> str | None:
+        """What a client is matched on: its e-mail, else its E.164 phone."""
+        return self.record.email or self.phone_key
+
+    def keys(self) -> set[str]:
+        """What a contact can be matched on: each of its e-mails and its E.164 phone."""
+        found = {e for e in (self.record.email, *self.emails) if e}
+        if self.phone_key:
+            found.add(self.phone_key)
+        return found
 
 
 @dataclass(frozen=True)
@@ -235,7 +253,10 @@ def match(
     linked_contact_emails: dict[str, str] | None = None,
     known_duplicate_emails: Iterable[str] = (),
 ) -> MatchResult:
-    """Match unlinked clients and contacts: clientData → e-mail → create.
+    """Match unlinked clients and contacts: clientData → e-mail (else phone) → create.
+
+    A client is matched on its e-mail, or on its E.164 phone when it has none, against
+    every e-mail (and the phone) of each contact.
 
     ``linked_client_emails`` / ``linked_contact_emails`` map an e-mail key to the linked
     client / contact holding it; ``known_duplicate_emails`` are keys already reported
@@ -267,31 +288,60 @@ def match(
     lce = linked_client_emails or {}
     lge = linked_contact_emails or {}
     known = set(known_duplicate_emails)
-    groups: dict[str, tuple[list[Candidate], list[Candidate]]] = defaultdict(lambda: ([], []))
-    for c in rest_clients:
-        if c.record.email:
-            groups[c.record.email][0].append(c)
-        else:
-            matches.append(Match("create_google", c.id, None))  # no e-mail: nothing to match
+    # A client is matched on its e-mail (else its E.164 phone) against every e-mail (and
+    # the phone) of each contact; a contact no client claims is keyed on its primary e-mail.
+    holding: dict[str, list[Candidate]] = defaultdict(list)
     for g in rest_contacts:
+        for k in sorted(g.keys()):
+            holding[k].append(g)
+    by_key: dict[str, list[Candidate]] = defaultdict(list)
+    for c in rest_clients:
+        key = c.match_key()
+        if key is None:
+            matches.append(Match("create_google", c.id, None))  # nothing to match on
+        else:
+            by_key[key].append(c)
+    claims: dict[str, set[str]] = defaultdict(set)  # contact → client keys naming it
+    for key in by_key:
+        for g in holding.get(key, ()):
+            claims[g.id].add(key)
+    claimed: set[str] = set()
+    reported: set[str] = set()
+    for key, cs in sorted(by_key.items()):
+        if key in reported:
+            continue
+        gs = holding.get(key, [])
+        cids, rns = tuple(c.id for c in cs), tuple(g.id for g in gs)
+        claimed.update(rns)
+        shared = {k for g in gs for k in claims[g.id]}
+        if len(cs) > 1 or len(gs) > 1 or len(shared) > 1:
+            # several clients or contacts for one key (or a contact holding two clients'
+            # e-mails): never merged silently
+            others = sorted(shared - {key})
+            reported.update(others)
+            cids += tuple(c.id for k in others for c in by_key[k])
+            duplicates.append(_dup(key, cids, rns, "same_email"))
+        elif gs:
+            # one client, one contact holding its e-mail (or phone): link them
+            matches.append(Match("email", cs[0].id, gs[0].id))
+        elif key in lge or key in known:
+            # the client's e-mail belongs to a contact already linked or reported
+            taken = (lge[key],) if key in lge else ()
+            duplicates.append(_dup(key, cids, taken, "email_taken_in_google"))
+        else:
+            matches.append(Match("create_google", cs[0].id, None))  # new client
+    groups: dict[str, list[Candidate]] = defaultdict(list)
+    for g in rest_contacts:
+        if g.id in claimed:
+            continue
         if g.record.email:
-            groups[g.record.email][1].append(g)
+            groups[g.record.email].append(g)
         elif g.in_scope:
             matches.append(Match("create_atarys", None, g.id))  # no e-mail: nothing to match
-    for key, (cs, gs) in sorted(groups.items()):
-        cids, rns = tuple(c.id for c in cs), tuple(g.id for g in gs)
-        if len(cs) > 1 or len(gs) > 1:
-            # several clients or contacts share the e-mail: never merged silently
-            duplicates.append(_dup(key, cids, rns, "same_email"))
-        elif cs and gs:
-            # one client, one contact, same e-mail: link them
-            matches.append(Match("email", cs[0].id, gs[0].id))
-        elif cs and (key in lge or key in known):
-            # the client's e-mail belongs to a contact already linked or reported
-            others = (lge[key],) if key in lge else ()
-            duplicates.append(_dup(key, cids, others, "email_taken_in_google"))
-        elif cs:
-            matches.append(Match("create_google", cs[0].id, None))  # new client
+    for key, gs in sorted(groups.items()):
+        rns = tuple(g.id for g in gs)
+        if len(gs) > 1:
+            duplicates.append(_dup(key, (), rns, "same_email"))  # never merged silently
         elif key in lce:
             # the contact's e-mail belongs to a client already linked to another contact
             duplicates.append(_dup(key, (lce[key],), rns, "email_taken_in_atarys"))

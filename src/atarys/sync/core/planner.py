@@ -53,6 +53,19 @@ from atarys.sync.core.plan import (
 )
 from atarys.sync.core.records import Record, display_name, normalize_record
 
+# An action's comment starting with this carries, in French, the values of a Google
+# contact that had to be adapted to be stored in ATARYS; the executor journals it.
+IMPORT_NOTE = "Valeurs adaptées pour ATARYS : "
+
+
+def import_note(comment: str) -> str | None:
+    """The French note an action's comment carries for the journal, if any."""
+    return comment if comment.startswith(IMPORT_NOTE) else None
+
+
+def _noted(comment: str, notes: Sequence[str]) -> str:
+    return IMPORT_NOTE + " ; ".join(notes) + "." if notes else comment
+
 
 @dataclass(frozen=True)
 class LinkState:
@@ -279,6 +292,45 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
             actions.append(action)
     contacts = [c for c in contacts if c.id not in followed]
 
+    # A merge in Google leaves one contact carrying two of our client ids: the client
+    # whose contact disappeared keeps living, unlinked, reported for a person.
+    holder: dict[str, Item] = {}
+    for item in [*(p.google for p in state.pairs if p.google is not None), *contacts]:
+        for cid in item.hints[1:]:
+            holder.setdefault(cid, item)
+    merged_dups: list[Duplicate] = []
+    pairs = {p.link.client_id: p for p in state.pairs}
+    remaining: list[Action] = []
+    for action in actions:
+        merged_into = holder.get(action.client_id or "")
+        if (
+            isinstance(action, DeleteClient | Unlink)
+            and merged_into is not None
+            and merged_into.id != action.resource_name
+        ):
+            snap = pairs[action.client_id or ""].link.snapshot
+            remaining.append(
+                Unlink(
+                    client_id=action.client_id,
+                    resource_name=action.resource_name,
+                    name=action.name,
+                    comment="fusionné dans Google avec un autre contact : à vérifier",
+                    deleted_in="google",
+                )
+            )
+            merged_dups.append(
+                Duplicate(
+                    email_key=snap.email or "",
+                    client_ids=(action.client_id or "",),
+                    resource_names=(merged_into.id,),
+                    reason="merged_in_google",
+                    names=(action.name, _name(merged_into.record)),
+                )
+            )
+        else:
+            remaining.append(action)
+    actions = remaining
+
     # The e-mails each surviving link holds after this run (a candidate with one of
     # them is a duplicate, not a new person).
     leaving = {a.client_id for a in actions if isinstance(a, DeleteContact | DeleteClient | Unlink)}
@@ -312,7 +364,8 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
 
     clients = [Candidate(c.id, normalize_record(c.record, region)) for c in state.clients]
     candidates = [
-        Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope) for c in contacts
+        Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope, c.emails)
+        for c in contacts
     ]
     result = match(
         clients,
@@ -323,8 +376,32 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     )
     a_items = {c.id: c for c in state.clients}
     g_items = {c.id: c for c in contacts}
-    matches = list(result.matches)
-    duplicates = list(result.duplicates)
+    matches = []
+    for m in result.matches:
+        merged_into = holder.get(m.client_id or "")
+        if m.how == "create_google" and merged_into is not None:
+            # the client's contact was merged into another one: no new copy, a report
+            record = normalize_record(a_items[m.client_id or ""].record, region)
+            merged_dups.append(
+                Duplicate(
+                    email_key=record.email or "",
+                    client_ids=(m.client_id or "",),
+                    resource_names=(merged_into.id,),
+                    reason="merged_in_google",
+                )
+            )
+        else:
+            matches.append(m)
+    duplicates = [
+        d
+        for d in result.duplicates
+        # the merged contact itself (several client ids), not a copy of a linked one
+        if not (
+            d.reason == "client_data_linked"
+            and all(len(g_items[rn].hints) > 1 for rn in d.resource_names if rn in g_items)
+        )
+    ]
+    duplicates += merged_dups
     if state.focus_client is not None:
         matches = [m for m in matches if m.client_id == state.focus_client]
         duplicates = [d for d in duplicates if state.focus_client in d.client_ids]
@@ -360,11 +437,26 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
                 CreateClient(
                     resource_name=contact.id,
                     name=_name(record),
-                    comment="new contact",
+                    comment=_noted("new contact", contact.notes),
                     google_etag=contact.etag,
                     record=record,
                 )
             )
+    # values Google holds that ATARYS could not store as they are: say so on the item
+    notes = {p.link.client_id: p.google.notes for p in state.pairs if p.google is not None}
+    notes.update(
+        {
+            m.client_id: g_items[m.resource_name].notes
+            for m in matches
+            if m.client_id and m.resource_name
+        }
+    )
+    actions = [
+        a.model_copy(update={"comment": _noted(a.comment, notes[a.client_id or ""])})
+        if isinstance(a, Update | Link) and a.atarys_changes and notes.get(a.client_id or "")
+        else a
+        for a in actions
+    ]
     names = _names(a_items, g_items, region)
     duplicates = [
         d.model_copy(

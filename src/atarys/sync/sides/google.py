@@ -1,8 +1,14 @@
 """The Google side: the People API through google-api-python-client.
 
-Reads use ``connections.list`` with ``requestSyncToken``/``syncToken`` and every page;
-an ``EXPIRED_SYNC_TOKEN`` answer (HTTP 400, keyed on the ErrorInfo reason, not on the
-status) falls back to a full listing. Writes use the People API's own batch methods
+Reads use ``connections.list`` with ``requestSyncToken``/``syncToken`` and every page,
+asking for the contacts' own data only (``sources=READ_SOURCE_TYPE_CONTACT``). The
+stored cursor is the sync token prefixed with a tag of the request it was made with
+(person fields, sources): a release that asks for other fields drops the token
+deliberately, once, instead of sending it. Any 400 (``EXPIRED_SYNC_TOKEN``, an
+``INVALID_ARGUMENT`` for changed parameters) or 410 on a sync-token listing drops the
+token and lists everything once. Batch creates/updates refused for some contacts
+(``Batch*ContactsErrorDetails.contactErrors``) raise ``ContactsRejectedError`` naming
+only those. Writes use the People API's own batch methods
 (create/update ≤ 200, delete ≤ 500, get ≤ 200), one call at a time, updates carrying
 the contact's etag. 429/500/503 and network errors are retried with exponential
 backoff and jitter (tenacity); a client-side per-minute budget per quota bucket keeps
@@ -11,6 +17,7 @@ a large first sync under Google's limits. Calls are counted per method.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -45,9 +52,11 @@ from atarys.sync.core.mapping import (
     Person,
     apply_record,
     client_id_of,
+    client_ids_of,
     group_names,
     is_deleted,
-    person_to_record,
+    person_emails,
+    person_record,
     previous_resource_names,
     record_to_person,
     update_time,
@@ -76,8 +85,74 @@ RETRYABLE_STATUS = (429, 500, 502, 503, 504)
 CONTACT_LIMIT_REASON = "CONTACT_LIMIT_EXCEEDED"
 
 
+# Only the contact's own data: profile values are not the client's (and never written).
+READ_SOURCES = ["READ_SOURCE_TYPE_CONTACT"]
+# The request a sync token belongs to: with pageToken/syncToken Google wants the same
+# parameters as the first call, so a token is only worth sending with the same tag.
+REQUEST_TAG = hashlib.sha1(
+    f"{PERSON_FIELDS}|{','.join(READ_SOURCES)}".encode(), usedforsecurity=False
+).hexdigest()[:10]
+CURSOR_PREFIX = "pf1."
+
+
+def pack_cursor(token: str | None) -> str | None:
+    """The stored cursor: Google's sync token with the tag of the request it was made with."""
+    return f"{CURSOR_PREFIX}{REQUEST_TAG}|{token}" if token else None
+
+
+def unpack_cursor(cursor: str | None) -> str | None:
+    """The sync token of a stored cursor, or ``None`` when it was made for another request
+    (another release's fields, or a token stored before tags existed)."""
+    if not cursor or not cursor.startswith(CURSOR_PREFIX) or "|" not in cursor:
+        return None
+    tag, token = cursor[len(CURSOR_PREFIX) :].split("|", 1)
+    return token if tag == REQUEST_TAG and token else None
+
+
 class _ExpiredSyncTokenError(Exception):
     """The sync token was refused: list everything again."""
+
+
+class ContactsRejectedError(WriteRejectedError):
+    """Google refused a batch create/update because of some of its contacts only.
+
+    ``ids`` names those (resource names for an update, indices in the batch for a
+    create); ``errors`` maps each to Google's reason. Nothing of the batch was written.
+    """
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__(list(errors), "; ".join(sorted(set(errors.values()))))
+        self.message = "Google a refusé ce contact (valeur refusée par Google)."
+        self.args = (self.message,)
+
+
+def _contact_errors(exc: BaseException) -> dict[str, tuple[int, str]]:
+    """``contactErrors`` of a failed batch create/update: contact key → (code, message)."""
+    cause = exc.__cause__ if not isinstance(exc, HttpError) else exc
+    if not isinstance(cause, HttpError):
+        return {}
+    try:
+        content = cause.content
+        body = json.loads(content.decode("utf-8") if isinstance(content, bytes) else content)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    error = body.get("error", {}) if isinstance(body, dict) else {}
+    found: dict[str, tuple[int, str]] = {}
+    for detail in error.get("details") or []:
+        if not isinstance(detail, dict):
+            continue
+        kind = str(detail.get("@type", ""))
+        errors = detail.get("contactErrors")
+        if kind.endswith("ContactsErrorDetails") and isinstance(errors, dict):
+            for key, status in errors.items():
+                status = status if isinstance(status, dict) else {}
+                code = status.get("code")
+                found[str(key)] = (
+                    int(code) if isinstance(code, int) else 400,
+                    str(status.get("message") or "refusé"),
+                )
+    return found
 
 
 class QuotaBudget:
@@ -260,14 +335,18 @@ class GoogleSide:
         in_scope = self.import_scope != "group" or (
             self.group is not None and self.group in group_names(person)
         )
+        record, notes = person_record(person, self.region)
         return Item(
             id=rn,
             etag=etag,
-            record=person_to_record(person),
+            record=record,
             updated=parse_time(update_time(person)),
             hint=client_id_of(person),
             in_scope=in_scope,
             previous_ids=tuple(previous_resource_names(person)),
+            emails=person_emails(person),
+            hints=client_ids_of(person),
+            notes=notes,
         )
 
     def _list(self, sync_token: str | None) -> Listing:
@@ -281,6 +360,7 @@ class GoogleSide:
                 "personFields": PERSON_FIELDS,
                 "pageSize": self.page_size,
                 "requestSyncToken": True,
+                "sources": READ_SOURCES,
             }
             if sync_token:
                 params["syncToken"] = sync_token
@@ -297,12 +377,28 @@ class GoogleSide:
         full = sync_token is None
         return Listing(items, next_sync, full=full, expected=expected if full else None)
 
+    def _listing(self, sync_token: str | None) -> Listing:
+        listing = self._list(sync_token)
+        return Listing(listing.items, pack_cursor(listing.cursor), listing.full, listing.expected)
+
     def list_changes(self, cursor: str | None) -> Listing:
+        token = unpack_cursor(cursor)
+        if token is None:
+            if cursor:
+                logger.info("sync token made for another request: full listing")
+                listing = self._listing(None)
+                return Listing(
+                    listing.items, listing.cursor, True, listing.expected, cursor_expired=True
+                )
+            return self._listing(None)
         try:
-            return self._list(cursor)
-        except _ExpiredSyncTokenError:
-            logger.info("sync token expired: full listing")
-            listing = self._list(None)
+            return self._listing(token)
+        except (_ExpiredSyncTokenError, GoogleApiError) as exc:
+            if isinstance(exc, GoogleApiError) and exc.status not in (400, 410):
+                raise
+            # expired, or refused for its parameters: drop it and list everything once
+            logger.info("sync token refused (%s): full listing", type(exc).__name__)
+            listing = self._listing(None)
             return Listing(
                 listing.items, listing.cursor, True, listing.expected, cursor_expired=True
             )
@@ -316,7 +412,7 @@ class GoogleSide:
         for start in range(0, len(unique), self.get_batch):
             chunk = unique[start : start + self.get_batch]
             request = self.people.people().getBatchGet(
-                resourceNames=chunk, personFields=PERSON_FIELDS
+                resourceNames=chunk, personFields=PERSON_FIELDS, sources=READ_SOURCES
             )
             resp = self._call("people.batchGet", request)
             for r in resp.get("responses") or []:
@@ -387,7 +483,7 @@ class GoogleSide:
             contacts = [
                 {"contactPerson": record_to_person(i.record, i.hint, self.group)} for i in items
             ]
-            body = {"contacts": contacts, "readMask": PERSON_FIELDS}
+            body = {"contacts": contacts, "readMask": PERSON_FIELDS, "sources": READ_SOURCES}
             try:
                 resp = self._call(
                     "people.batchCreateContacts",
@@ -405,6 +501,9 @@ class GoogleSide:
                     self.group = None
                     self.ensure_group(create=True)
                     continue
+                rejected = _contact_errors(exc)
+                if exc.status == 400 and rejected:
+                    raise ContactsRejectedError({k: m for k, (_, m) in rejected.items()}) from exc
                 if exc.status == 400:
                     raise WriteRejectedError(ids, exc.detail) from exc
                 raise
@@ -443,6 +542,7 @@ class GoogleSide:
                 "contacts": bodies,
                 "updateMask": ",".join(ordered),
                 "readMask": PERSON_FIELDS,
+                "sources": READ_SOURCES,
             }
             try:
                 resp = self._call(
@@ -450,6 +550,19 @@ class GoogleSide:
                     self.people.people().batchUpdateContacts(body=request_body),
                 )
             except GoogleApiError as exc:
+                rejected = _contact_errors(exc)
+                if exc.status == 400 and rejected:
+                    # a stale etag or a contact gone (renamed, deleted): re-read those
+                    stale = [
+                        rn
+                        for rn, (code, why) in rejected.items()
+                        if rn in bodies and (code == 404 or "etag" in why.lower())
+                    ]
+                    if stale:
+                        for rn in stale:
+                            self.cache.pop(rn, None)
+                        raise StaleItemError(stale) from exc
+                    raise ContactsRejectedError({k: m for k, (_, m) in rejected.items()}) from exc
                 if exc.status == 400 and (
                     "etag" in exc.detail.lower() or exc.reason == "FAILED_PRECONDITION"
                 ):
@@ -564,4 +677,12 @@ def _without_metadata(value: Any) -> Any:
     return value
 
 
-__all__ = ["GROUP_NAME", "GoogleSide", "QuotaBudget", "SyncError"]
+__all__ = [
+    "GROUP_NAME",
+    "ContactsRejectedError",
+    "GoogleSide",
+    "QuotaBudget",
+    "SyncError",
+    "pack_cursor",
+    "unpack_cursor",
+]
