@@ -541,8 +541,9 @@ def test_mass_deletion_is_409_until_forced(connected: FlaskClient, people_servic
     assert list(_clients(connected)) == ["c0@exemple.fr"]
 
 
-def test_unexpected_google_answer_is_502(gapp: Flask, connected: FlaskClient) -> None:
-    """Google rejects the stored sync token as invalid (400, not "expired"): a 502 that says so."""
+def test_a_refused_sync_token_costs_one_full_listing(gapp: Flask, connected: FlaskClient) -> None:
+    """Google rejects the stored sync token as invalid (400, not "expired"): the sync drops
+    it and lists everything once, instead of failing at every run."""
     assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
     with gapp.app_context():
         account = engine.resolve_account(gapp)
@@ -550,9 +551,25 @@ def test_unexpected_google_answer_is_502(gapp: Flask, connected: FlaskClient) ->
         account.sync_token = "pas-un-jeton"
         db.session.commit()
         db.session.remove()
-    resp = connected.post("/api/google-contacts/sync-all")
-    body = _refused(resp, 502, "google_api", None)
-    assert body["message"] == "Réponse inattendue de Google (400 INVALID_ARGUMENT)."
+    body = connected.post("/api/google-contacts/sync-all").get_json()
+    assert body["success"] is True
+    assert body["data"]["full_listing"] is True
+
+
+def test_unexpected_google_answer_is_502(
+    gapp: Flask, connected: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Google answers a request with an unexpected 400: a 502 that says so, nothing lost."""
+    client_id = _new_client(connected, nom="Martin", email="martin@exemple.fr")
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    connected.patch(f"/api/clients/{client_id}", json={"ville": "Lyon"})
+    emulator.set_faults(fail_next=50, fail_next_code=400)
+    resp = connected.post(f"/api/google-contacts/sync-to-google/{client_id}")
+    assert resp.status_code in (502, 503)
+    body = resp.get_json()
+    assert body["success"] is False
+    assert "Google" in body["message"]
+    assert "réessayez" in body["message"] or "inattendue" in body["message"]
 
 
 def _conflict(connected: FlaskClient, people_service: Any) -> int:

@@ -341,7 +341,7 @@ class Executor:
     def _unlink(self, actions: list[Unlink]) -> None:
         for a in actions:
             self._drop_link(a.client_id)
-            if a.deleted_in == "google" and a.client_id:
+            if a.deleted_in == "google" and a.exclude and a.client_id:
                 # kept in ATARYS, out of the sync until a person turns it back on
                 self.store.exclude(a.client_id, "contact supprimé dans Google")
             self._journal(a, a.direction, "unlinked", message=a.comment)

@@ -247,6 +247,9 @@ class Unlink(_Action):
 
     kind: Literal["unlink"] = "unlink"
     deleted_in: Literal["atarys", "google", "both"]
+    # the client stays out of the sync until a person turns it back on (a phone deleted
+    # its contact); not for a merge in Google, which a person reviews as a duplicate
+    exclude: bool = True
 
     @property
     def direction(self) -> Direction:

@@ -316,6 +316,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
                     name=action.name,
                     comment="fusionné dans Google avec un autre contact : à vérifier",
                     deleted_in="google",
+                    exclude=False,
                 )
             )
             merged_dups.append(
