@@ -189,3 +189,72 @@ def test_a_contact_deleted_on_a_phone_keeps_its_client_out_of_the_sync(
     assert resumed["data"]["resumed"] is True
     back = fresh_connection.post("/api/google-contacts/sync-all").get_json()["data"]
     assert back["atarys_to_google"]["created"] == 1
+
+
+def _person(people_service: Any, rn: str) -> dict[str, Any]:
+    result: dict[str, Any] = (
+        people_service.people()
+        .get(resourceName=rn, personFields="names,emailAddresses,addresses,birthdays,metadata")
+        .execute()
+    )
+    return result
+
+
+def _link(http: FlaskClient, client_id: int) -> str | None:
+    data = http.get(f"/api/google-contacts/links?client_ids={client_id}").get_json()["data"]
+    return data[0]["resource_name"] if data else None
+
+
+def test_undo_restores_both_sides_and_the_next_sync_writes_nothing(
+    connected: FlaskClient, people_service: Any, emulator: RunningEmulator
+) -> None:
+    """One run creates, updates and deletes on both sides; undoing it (preview, then apply)
+    restores both sides — Google-only fields included — and the next sync writes nothing;
+    the undo can be undone in turn."""
+    kept = _client(connected, "Martin", "martin@exemple.fr")
+    gone = _client(connected, "Dubois", "dubois@exemple.fr")
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    gone_rn = _link(connected, gone)
+    assert gone_rn is not None
+    person = _person(people_service, gone_rn)
+    people_service.people().updateContact(  # a Google-only field the undo must bring back
+        resourceName=gone_rn,
+        updatePersonFields="birthdays",
+        body={
+            "etag": person["etag"],
+            "birthdays": [{"date": {"year": 1975, "month": 3, "day": 9}}],
+        },
+    ).execute()
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+
+    # the run to undo: an edit each way, a new client, a deleted client
+    assert connected.patch(f"/api/clients/{kept}", json={"ville": "Lyon"}).status_code == 200
+    new = _client(connected, "Leroy", "leroy@exemple.fr")
+    assert connected.delete(f"/api/clients/{gone}").status_code in (200, 204)
+    run = connected.post("/api/google-contacts/sync-all").get_json()["data"]
+    counts = run["atarys_to_google"]
+    assert (counts["updated"], counts["created"], counts["deleted"]) == (1, 1, 1)
+
+    preview = connected.post(
+        f"/api/google-contacts/runs/{run['run_id']}/undo", json={"dry_run": True}
+    ).get_json()
+    assert preview["success"] is True, preview
+    assert sorted(i["name"] for i in preview["data"]["plan"]) == ["DUBOIS", "LEROY", "MARTIN"]
+    undone = connected.post(
+        f"/api/google-contacts/plans/{preview['data']['plan_id']}/apply"
+    ).get_json()
+    assert undone["success"] is True, undone
+
+    assert connected.get(f"/api/clients/{kept}").get_json()["data"]["ville"] in (None, "")
+    assert connected.get(f"/api/clients/{gone}").status_code == 200  # back from the trash
+    restored_rn = _link(connected, gone)
+    assert restored_rn is not None
+    assert _person(people_service, restored_rn)["birthdays"][0]["date"]["year"] == 1975
+    assert _link(connected, new) is None  # its contact deleted, the client kept out
+    calm = connected.post("/api/google-contacts/sync-all").get_json()["data"]
+    assert calm["atarys_to_google"]["success"] == 0
+    assert calm["google_to_atarys"]["success"] == 0
+
+    again = connected.post(f"/api/google-contacts/runs/{undone['data']['run_id']}/undo").get_json()
+    assert again["success"] is True, again
+    assert connected.get(f"/api/clients/{kept}").get_json()["data"]["ville"] == "Lyon"

@@ -307,6 +307,28 @@ def apply_plan(plan_id: str) -> Response:
     return ok(data, message)
 
 
+@bp.post("/runs/<int:run_id>/undo")
+@documented(
+    json=s.UndoIn,
+    resp=answers(HTTP_200=envelope(s.RunResultData, "UndoAnswer")),
+    tags=TAGS,
+)
+def undo_run(run_id: int) -> Response:
+    """Undo a run (``dry_run``: preview it as a plan to apply with ``plans/<id>/apply``)."""
+    options = validate(s.UndoIn, optional_json_body())
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        data = service.undo_run(run_id, dry_run=options.dry_run).to_dict()
+    kept = len(data.get("skipped") or [])
+    if options.dry_run:
+        message = "Aperçu de l'annulation : rien n'a encore été modifié"
+    else:
+        message = "Synchronisation annulée"
+    if kept:
+        message += f" ({kept} élément(s) modifié(s) depuis sont gardés tels quels)"
+    return ok(data, message)
+
+
 @bp.get("/trash")
 @documented(resp=answers(HTTP_200=None), tags=TAGS)
 def trash() -> Response:

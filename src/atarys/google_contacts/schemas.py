@@ -179,6 +179,17 @@ class RunResultData(BaseModel):
     changed_since_preview: list[dict[str, Any]] = Field(
         default_factory=list, description="items not applied: changed since the preview"
     )
+    skipped: list[dict[str, Any]] = Field(
+        default_factory=list, description="an undo's items left alone (changed since the run)"
+    )
+
+
+class UndoIn(BaseModel):
+    """``POST runs/<run_id>/undo``: ``dry_run`` previews the undo as a plan to apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dry_run: StrictBool = False
 
 
 class ApplyIn(BaseModel):

@@ -331,7 +331,8 @@ class SyncTrash(Base):
 
 
 class SyncExclusion(Base):
-    """A client kept out of the sync until a person turns it back on (never re-created)."""
+    """A client (never re-created in Google) or a contact (never imported again) kept out of
+    the sync until a person turns it back on."""
 
     __tablename__ = "sync_exclusions"
     __table_args__ = (
@@ -342,6 +343,7 @@ class SyncExclusion(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("google_accounts.id", ondelete="CASCADE"), index=True
     )
-    client_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    resource_name: Mapped[str | None] = mapped_column(String(200), default=None)
     reason: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, TypeVar
 
 from sqlalchemy.orm import Session
@@ -34,6 +35,8 @@ from atarys.sync.core.actions import (
     Duplicate,
     Link,
     Plan,
+    RestoreClient,
+    RestoreContact,
     Unlink,
     Update,
     apply_changes,
@@ -219,6 +222,8 @@ class Executor:
         deletes_g: list[DeleteContact] = []
         deletes_a: list[DeleteClient] = []
         unlinks: list[Unlink] = []
+        restores_g: list[RestoreContact] = []
+        restores_a: list[RestoreClient] = []
         for action in plan.actions:
             match action:
                 case CreateClient():
@@ -233,10 +238,16 @@ class Executor:
                     deletes_a.append(action)
                 case Unlink():
                     unlinks.append(action)
+                case RestoreContact():
+                    restores_g.append(action)
+                case RestoreClient():
+                    restores_a.append(action)
         # a deletion whose precondition failed comes back as a re-creation
         creates_a += self._delete_contacts(deletes_g)
         creates_g += self._delete_clients(deletes_a)
         self._unlink(unlinks)
+        self._restore_contacts(restores_g)
+        self._restore_clients(restores_a)
         hints = self._create_clients(creates_a)
         self._create_contacts(creates_g)
         self._write_pairs(writes + hints)
@@ -283,6 +294,8 @@ class Executor:
                     continue
             for a in todo:
                 self._drop_link(a.client_id)
+                if a.exclude_client and a.client_id:
+                    self.store.exclude(a.client_id, "annulation d'une synchronisation")
                 self._journal(a, A2G, "deleted", changes=a.to_google)
                 self._result(a, "done")
             self._commit(len(chunk))
@@ -308,10 +321,80 @@ class Executor:
             self.atarys.delete([a.client_id for a in todo if a.client_id])
             for a in todo:
                 self._drop_link(a.client_id)
+                if a.exclude_contact and a.resource_name:
+                    self.store.exclude_contact(a.resource_name, "annulation d'une synchronisation")
                 self._journal(a, G2A, "deleted", changes=a.to_atarys)
                 self._result(a, "done")
             self._commit(len(chunk))
         return recreate
+
+    # --- restores (undo) --------------------------------------------------------------
+
+    def _restore_contacts(self, actions: list[RestoreContact]) -> None:
+        """Contacts again from their full copies; their clients back; linked again."""
+        for a in actions:
+            row = self.store.trash_item(a.trash_id)
+            if row is None or row.restored_at is not None:
+                self._changed(a, A2G)  # restored meanwhile (the trash, another undo)
+                continue
+            cid = a.client_id
+            try:
+                back = self.atarys.undelete([cid]) if cid else []
+            except WriteRejectedError as exc:
+                self._error(a, G2A, exc.message)
+                continue
+            item = self.google.restore(row.person, cid)
+            row.restored_at = self.store.clock()
+            row.restored_as = item.id
+            if cid:
+                client = back[0] if back else None
+                record = normalize_record(item.record, self.region)
+                self._link_again(cid, item, record, client.updated if client else None)
+                if client is not None:
+                    self._journal(a, G2A, "restored", changes=a.to_google, client_id=cid)
+            self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
+            self._result(a, "done", client_id=cid, resource_name=item.id)
+        if actions:
+            self._commit(len(actions))
+
+    def _restore_clients(self, actions: list[RestoreClient]) -> None:
+        """Clients back from the trash; a contact made again when Google has none."""
+        for a in actions:
+            assert a.client_id is not None
+            fresh = self.atarys.get_any([a.client_id]).get(a.client_id)
+            if fresh is None or not fresh.deleted:
+                self._changed(a, G2A)
+                continue
+            try:
+                client = self.atarys.undelete([a.client_id])[0]
+            except WriteRejectedError as exc:
+                self._error(a, G2A, exc.message)
+                continue
+            self._journal(a, G2A, "restored", changes=a.to_atarys)
+            contact = self.google.create([NewItem(client.record, hint=a.client_id)])[0]
+            record = normalize_record(contact.record, self.region)
+            self._link_again(a.client_id, contact, record, client.updated)
+            self._journal(a, A2G, "created", changes=a.to_atarys, resource_name=contact.id)
+            self._result(a, "done", client_id=a.client_id, resource_name=contact.id)
+        if actions:
+            self._commit(len(actions))
+
+    def _link_again(
+        self, client_id: str, contact: Item, snapshot: Record, version: datetime | None
+    ) -> None:
+        self.store.resume(int(client_id))
+        link = self.links.get(client_id) or self.store.link_for_client(int(client_id))
+        if link is not None:
+            self.store.set_link(
+                link,
+                resource_name=contact.id,
+                snapshot=snapshot,
+                etag=contact.etag,
+                client_version=version,
+            )
+        else:
+            link = self.store.add_link(int(client_id), contact.id, contact.etag, snapshot, version)
+        self.links[client_id] = link
 
     def _replan_deleted(
         self, action: DeleteContact | DeleteClient, *, atarys: Item | None, google: Item | None

@@ -159,8 +159,11 @@ class Reader:
         if missing:
             a_items.update(self.atarys.get(missing))
         clients = [a_items[i] for i in sorted(unlinked) if i in a_items and not a_items[i].deleted]
+        excluded = self.store.excluded_contacts()
         contacts = [
-            it for rn, it in sorted(g_items.items()) if rn not in linked_rns and not it.deleted
+            it
+            for rn, it in sorted(g_items.items())
+            if rn not in linked_rns and not it.deleted and rn not in excluded
         ]
         hints = {c.hint for c in contacts if c.hint}
         linked_hints = {str(link.client_id) for link in self.store.links_for_clients(hints)}

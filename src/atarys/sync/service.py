@@ -66,8 +66,10 @@ from atarys.sync.core.options import (
 )
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
+from atarys.sync.core.undo import JournalEntry, UndoState, plan_undo
 from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, summarize_calls
 from atarys.sync.log import action_logger
+from atarys.sync.reader import link_state
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Change, Side
 from atarys.sync.sides.google import GoogleSide
@@ -148,6 +150,7 @@ class RunResult:
     plan_id: str | None = None  # a dry run's plan, kept to be applied as previewed
     plan_expires_at: datetime | None = None
     changed_since_preview: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # left alone on purpose
 
     @property
     def text(self) -> str:
@@ -173,6 +176,7 @@ class RunResult:
             "plan_id": self.plan_id,
             "plan_expires_at": self.plan_expires_at.isoformat() if self.plan_expires_at else None,
             "changed_since_preview": self.changed_since_preview,
+            "skipped": self.skipped,
         }
 
 
@@ -571,6 +575,72 @@ class SyncService:
         if not found and not out.duplicates and not known:
             raise ContactNotFound(resource_name)
         return self._item_result(out, resource_name, "unchanged")
+
+    # --- undo -------------------------------------------------------------------------
+
+    def undo_run(self, run_id: int, *, dry_run: bool = True) -> RunResult:
+        """Undo a run: a preview (``dry_run``, kept as a plan to apply) or at once.
+
+        Every record the run touched goes back to where it was before the change it
+        carried, on both sides; what changed since is listed, not overwritten.
+        """
+        run = self.session.get(SyncRun, run_id)
+        if run is None or run.account_id != self.account.id or run.dry_run:
+            raise RunNotFound(run_id)
+        trash = self.store.trash_of_run(run_id)
+        entries = [
+            JournalEntry(
+                direction=row.direction,
+                action=row.action,
+                client_id=str(row.client_id) if row.client_id is not None else None,
+                resource_name=row.resource_name,
+                name=row.name or "",
+                changes={
+                    k: (v.get("before"), v.get("after"))
+                    for k, v in (row.changes or {}).items()
+                    if isinstance(v, dict)
+                },
+                trash_id=trash.get(row.resource_name or "")
+                if row.action == "deleted" and row.direction == A2G
+                else None,
+            )
+            for row in self.store.run_items(run_id)
+        ]
+        cids = sorted({e.client_id for e in entries if e.client_id})
+        links = {str(lk.client_id): lk for lk in self.store.links_for_clients(cids)}
+        rns = sorted(
+            {e.resource_name for e in entries if e.resource_name}
+            | {lk.resource_name for lk in links.values()}
+        )
+        google = self._prepare_google(create_group=False)
+        state = UndoState(
+            clients=self.atarys().get_any(cids),
+            contacts=google.get(rns) if rns else {},
+            links={cid: link_state(lk) for cid, lk in links.items()},
+        )
+        plan = plan_undo(entries, state, region=self.account.phone_region or "FR")
+        plan_id, expires = self._keep_plan(plan, kind="undo", source_run_id=run_id)
+        if not dry_run:
+            result = self.apply_plan(plan_id)
+        else:
+            preview = self.store.start_run(trigger="undo", dry_run=True, forced=False)
+            self.store.finish_run(preview, status="success")
+            self.session.commit()
+            result = RunResult(
+                run_id=preview.id,
+                dry_run=True,
+                status="success",
+                atarys_to_google=DirectionCounts(),
+                google_to_atarys=DirectionCounts(),
+                conflicts=0,
+                open_conflicts=0,
+                duplicates=0,
+                plan=plan.items(),
+                plan_id=plan_id,
+                plan_expires_at=expires,
+            )
+        result.skipped = [s.summary() for s in plan.skipped]
+        return result
 
     # --- excluded clients -----------------------------------------------------------------
 

@@ -294,6 +294,26 @@ class Store:
             is not None
         )
 
+    def exclude_contact(self, resource_name: str, reason: str) -> None:
+        """Keep a contact out of the sync (never imported again) until resumed."""
+        self.session.add(
+            SyncExclusion(
+                account_id=self.account.id,
+                resource_name=resource_name,
+                reason=reason,
+                created_at=self.clock(),
+            )
+        )
+
+    def excluded_contacts(self) -> set[str]:
+        rows = self.session.scalars(
+            select(SyncExclusion.resource_name).where(
+                SyncExclusion.account_id == self.account.id,
+                SyncExclusion.resource_name.is_not(None),
+            )
+        )
+        return {r for r in rows if r}
+
     def excluded_count(self) -> int:
         query = select(func.count()).select_from(SyncExclusion)
         return self.session.scalar(query.where(SyncExclusion.account_id == self.account.id)) or 0
@@ -609,6 +629,15 @@ class Store:
                 .order_by(SyncTrash.id.desc())
             )
         )
+
+    def trash_of_run(self, run_id: int) -> dict[str, int]:
+        """The trash rows a run made: contact resourceName → trash id."""
+        rows = self.session.scalars(
+            select(SyncTrash).where(
+                SyncTrash.account_id == self.account.id, SyncTrash.run_id == run_id
+            )
+        )
+        return {row.resource_name: row.id for row in rows}
 
     def trash_item(self, trash_id: int) -> SyncTrash | None:
         row = self.session.get(SyncTrash, trash_id)

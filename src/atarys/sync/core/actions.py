@@ -17,6 +17,8 @@ stored and applied later exactly as previewed.
 | ``DeleteContact`` | the contact, after checking it did not change since the plan |
 | ``DeleteClient`` | the client (soft delete), after checking it did not change since the plan |
 | ``Unlink`` | only the link (deletion setting "unlink", or both sides deleted) |
+| ``RestoreContact`` | (undo) a deleted contact again from its full copy, its client back, linked |
+| ``RestoreClient`` | (undo) a deleted client back, a contact made again if needed, linked |
 """
 
 from __future__ import annotations
@@ -213,10 +215,12 @@ class Link(_PairWrite):
 
 
 class DeleteContact(_Action):
-    """The client was deleted in ATARYS: delete its contact."""
+    """The client was deleted in ATARYS: delete its contact (a full copy kept)."""
 
     kind: Literal["delete_contact"] = "delete_contact"
     snapshot: Record
+    # undo of a contact the sync created: its client then stays out of the sync
+    exclude_client: bool = False
 
     @property
     def to_google(self) -> Changes:
@@ -228,10 +232,12 @@ class DeleteContact(_Action):
 
 
 class DeleteClient(_Action):
-    """The contact was deleted in Google: soft-delete its client."""
+    """The contact was deleted in Google: soft-delete its client (in the clients' trash)."""
 
     kind: Literal["delete_client"] = "delete_client"
     snapshot: Record
+    # undo of a client the sync imported: its contact is not imported again
+    exclude_contact: bool = False
 
     @property
     def to_atarys(self) -> Changes:
@@ -260,8 +266,49 @@ class Unlink(_Action):
         return "forget" if self.deleted_in == "both" else "unlink"
 
 
+class RestoreContact(_Action):
+    """Undo of a contact deletion: the contact again from its full copy (every field), its
+    client brought back from the trash if it was deleted, the two linked again."""
+
+    kind: Literal["restore_contact"] = "restore_contact"
+    trash_id: int
+    record: Record  # the contact's mapped fields, as kept
+
+    @property
+    def to_google(self) -> Changes:
+        return changes_between(None, self.record)
+
+    @property
+    def label(self) -> str:
+        return "restore_google"
+
+
+class RestoreClient(_Action):
+    """Undo of a client deletion: the client back from the trash, a contact made for it
+    again when Google has none, the two linked again."""
+
+    kind: Literal["restore_client"] = "restore_client"
+    record: Record  # the client's mapped fields, as deleted
+
+    @property
+    def to_atarys(self) -> Changes:
+        return changes_between(None, self.record)
+
+    @property
+    def label(self) -> str:
+        return "restore_atarys"
+
+
 Action = Annotated[
-    CreateContact | CreateClient | Update | Link | DeleteContact | DeleteClient | Unlink,
+    CreateContact
+    | CreateClient
+    | Update
+    | Link
+    | DeleteContact
+    | DeleteClient
+    | Unlink
+    | RestoreContact
+    | RestoreClient,
     Field(discriminator="kind"),
 ]
 PairWrite = Update | Link
@@ -296,12 +343,27 @@ class Duplicate(BaseModel):
         }
 
 
+class Skipped(BaseModel):
+    """Something a plan leaves alone on purpose (an undo does not overwrite a later edit)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str | None = None
+    resource_name: str | None = None
+    name: str = ""
+    reason: str  # in French, for a person
+
+    def summary(self) -> dict[str, object]:
+        return {"name": self.name, "reason": self.reason}
+
+
 class Plan(BaseModel):
     """Everything a run will do, decided before anything is written."""
 
     model_config = ConfigDict(frozen=True)
 
     actions: tuple[Action, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
     duplicates: tuple[Duplicate, ...] = ()
     breaker: tuple[str, ...] = ()  # why the plan deletes too much (empty: it may run)
     deletions: dict[str, int] = Field(default_factory=dict)  # {"google": n, "atarys": n}

@@ -166,6 +166,27 @@ class AtarysDbSide:
         savepoint.commit()
         return [self._item(loaded[c.id]) for c in changes]
 
+    def undelete(self, ids: Sequence[str]) -> list[Item]:
+        """Bring soft-deleted clients back (undo); ``WriteRejectedError`` if a live client
+        has taken the e-mail meanwhile."""
+        now = self.clock()
+        clients = list(self._load(ids).values())
+        savepoint = self.session.begin_nested()
+        try:
+            for client in clients:
+                if client.deleted_at is not None:
+                    client.deleted_at = None
+                    client.updated_at = now
+            self.session.flush()
+        except IntegrityError as exc:
+            savepoint.rollback()
+            self.session.expire_all()
+            raise WriteRejectedError(
+                [str(c.id) for c in clients], "adresse e-mail déjà utilisée par un autre client"
+            ) from exc
+        savepoint.commit()
+        return [self._item(c) for c in clients]
+
     def delete(self, ids: Sequence[str]) -> None:
         now = self.clock()
         for client in self._load(ids).values():
