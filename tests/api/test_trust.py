@@ -258,3 +258,33 @@ def test_undo_restores_both_sides_and_the_next_sync_writes_nothing(
     again = connected.post(f"/api/google-contacts/runs/{undone['data']['run_id']}/undo").get_json()
     assert again["success"] is True, again
     assert connected.get(f"/api/clients/{kept}").get_json()["data"]["ville"] == "Lyon"
+
+
+def test_a_conflict_decided_by_the_rule_can_be_switched(
+    connected: FlaskClient, people_service: Any
+) -> None:
+    """Both sides changed « ville »; the rule kept one value; the other is not lost: a
+    person switches the decision and both sides get it."""
+    client_id = _client(connected, "Martin", "martin@exemple.fr")
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    rn = _link(connected, client_id)
+    assert rn is not None
+    connected.patch(f"/api/clients/{client_id}", json={"ville": "Lyon"})
+    person = _person(people_service, rn)
+    people_service.people().updateContact(
+        resourceName=rn,
+        updatePersonFields="addresses",
+        body={"etag": person["etag"], "addresses": [{"city": "Nantes"}]},
+    ).execute()
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    decided = connected.get("/api/google-contacts/conflicts?status=resolved").get_json()["data"]
+    assert len(decided) == 1
+    conflict = decided[0]
+    loser = "atarys" if conflict["resolved_value"] == conflict["google_value"] else "google"
+    switched = connected.post(
+        f"/api/google-contacts/conflicts/{conflict['id']}/resolve", json={"choice": loser}
+    ).get_json()
+    assert switched["success"] is True, switched
+    value = conflict[f"{loser}_value"]
+    assert connected.get(f"/api/clients/{client_id}").get_json()["data"]["ville"] == value
+    assert _person(people_service, rn)["addresses"][0]["city"] == value

@@ -677,10 +677,16 @@ def get_run(run_id: str) -> Response:
     tags=TAGS,
 )
 def list_conflicts() -> Response:
+    """Open conflicts; ``?status=resolved``: those a rule decided (switchable for 30 days)."""
+    wanted = request.args.get("status", "open")
+    if wanted not in ("open", "resolved"):
+        raise ApiError(422, "Paramètre invalide.", errors={"status": "« open » ou « resolved »."})
     with engine.engine_errors():
         service = engine.open_reader(_app())
-        conflicts = [c.to_dict() for c in service.list_conflicts()] if service else []
-    return ok(conflicts, f"{len(conflicts)} conflit(s) à résoudre")
+        conflicts = [c.to_dict() for c in service.list_conflicts(wanted)] if service else []
+    if wanted == "open":
+        return ok(conflicts, f"{len(conflicts)} conflit(s) à résoudre")
+    return ok(conflicts, f"{len(conflicts)} conflit(s) tranché(s) automatiquement")
 
 
 @bp.post("/conflicts/<int:conflict_id>/resolve")

@@ -79,6 +79,7 @@ logger = logging.getLogger("atarys.sync.service")
 
 PLAN_TTL = timedelta(minutes=30)  # a preview can be applied this long
 AUTOMATIC_TRIGGERS = frozenset({"schedule", "poll"})
+SWITCH_DAYS = 30  # a decided conflict can be switched to the other value this long
 
 
 def get_or_create_account(session: Session, email: str) -> GoogleAccount:
@@ -723,9 +724,19 @@ class SyncService:
     def resolve_conflict(
         self, conflict_id: int, *, choice: str, value: str | None = None
     ) -> SyncConflict:
-        """Settle an open conflict: keep ATARYS' value, Google's, or a given one, on both sides."""
+        """Settle a conflict: keep ATARYS' value, Google's, or a given one, on both sides.
+
+        An open conflict, or one a rule decided in the last 30 days: the value it replaced
+        is kept, so a person can switch the decision back.
+        """
         conflict = self.store.conflict(conflict_id)
-        if conflict is None or conflict.status != "open":
+        switchable = (
+            conflict is not None
+            and conflict.status == "resolved"
+            and conflict.resolved_at is not None
+            and conflict.resolved_at >= self.clock() - timedelta(days=SWITCH_DAYS)
+        )
+        if conflict is None or (conflict.status != "open" and not switchable):
             raise ConflictNotFound(conflict_id)
         if choice not in ("atarys", "google", "value"):
             raise InvalidChoiceError("Choix invalide : atarys, google ou value.")
