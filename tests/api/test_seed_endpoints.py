@@ -622,10 +622,16 @@ def test_runs_conflicts_duplicates(connected: FlaskClient, people_service: Any) 
     assert resolved["message"] == "Conflit résolu"
     assert connected.get(f"/api/clients/{client_id}").get_json()["data"]["ville"] == "Nantes"
     assert connected.get("/api/google-contacts/conflicts").get_json()["data"] == []
+    # a decided conflict can be switched back to the other value (for 30 days)
     again = connected.post(
-        f"/api/google-contacts/conflicts/{conflict['id']}/resolve", json={"choice": "google"}
+        f"/api/google-contacts/conflicts/{conflict['id']}/resolve", json={"choice": "atarys"}
     )
-    assert again.status_code == 404
+    assert again.status_code == 200
+    assert connected.get(f"/api/clients/{client_id}").get_json()["data"]["ville"] == "Lyon"
+    unknown = connected.post(
+        "/api/google-contacts/conflicts/999999/resolve", json={"choice": "google"}
+    )
+    assert unknown.status_code == 404
 
     duplicates = connected.get("/api/google-contacts/duplicates").get_json()["data"]
     assert len(duplicates) == 1

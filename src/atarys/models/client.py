@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Integer, String, func, text
+from sqlalchemy import JSON, Index, Integer, String, event, func, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from atarys.models.base import Base, UTCDateTime, utcnow
@@ -36,6 +36,9 @@ class Client(Base):
         UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
     )
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None, index=True)
+    # When each field took its current value (ISO times), kept by the events below whoever
+    # writes: the sync decides "newest" per field, not per record.
+    field_times: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
 
     __table_args__ = (
         Index(
@@ -50,6 +53,10 @@ class Client(Base):
         Index("ix_clients_ville", "ville"),
     )
 
+    def field_time(self, name: str) -> datetime | None:
+        raw = (self.field_times or {}).get(name)
+        return datetime.fromisoformat(raw) if raw else None
+
     def to_dict(self) -> dict[str, Any]:
         """The client as the API shows it."""
         data: dict[str, Any] = {"id": self.id}
@@ -59,3 +66,18 @@ class Client(Base):
         data["updated_at"] = self.updated_at.isoformat()
         data["deleted_at"] = self.deleted_at.isoformat() if self.deleted_at else None
         return data
+
+
+@event.listens_for(Client, "before_insert")
+def _times_on_insert(mapper: Any, connection: Any, target: Client) -> None:
+    now = utcnow().isoformat()
+    target.field_times = {n: now for n in CLIENT_FIELDS if getattr(target, n)}
+
+
+@event.listens_for(Client, "before_update")
+def _times_on_update(mapper: Any, connection: Any, target: Client) -> None:
+    state = inspect(target)
+    changed = [n for n in CLIENT_FIELDS if state.attrs[n].history.has_changes()]
+    if changed:
+        now = utcnow().isoformat()
+        target.field_times = {**(target.field_times or {}), **dict.fromkeys(changed, now)}

@@ -106,6 +106,8 @@ class SyncLink(Base):
     # The client's updated_at the snapshot reflects: a client not changed since is not
     # re-read by an incremental run (no overlap-window re-reads).
     client_version: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Google fields seen differing from the snapshot: field → [value, first seen (ISO)]
+    google_seen: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -12,11 +12,14 @@ link and one contact.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
 
 from atarys.models import SyncLink
 from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.planner import LinkState, PairState, RunState
-from atarys.sync.core.records import Record, normalize_record
+from atarys.sync.core.records import FIELDS, Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.store import Store
@@ -83,6 +86,8 @@ class Reader:
             g_item = g_items.get(link.resource_name)
             a_deleted = a_item is not None and a_item.deleted
             g_deleted = link.resource_name in g_gone or (g_item is not None and g_item.deleted)
+            if g_item is not None and not g_deleted:
+                g_item = self._google_times(link, g_item)
             pairs.append(
                 PairState(
                     link_state(link),
@@ -93,6 +98,32 @@ class Reader:
                 )
             )
         return pairs
+
+    def _google_times(self, link: SyncLink, item: Item) -> Item:
+        """When each Google field took its value: Google gives one time per contact (which
+        a touch or an unrelated edit moves), so a field's time is the earliest of that and
+        the run that first saw the value; first sightings are kept on the link."""
+        record = normalize_record(item.record, self.region)
+        snapshot = Record.from_dict(link.snapshot)
+        seen: dict[str, Any] = dict(link.google_seen or {})
+        now = self.store.clock()
+        kept: dict[str, Any] = {}
+        times: dict[str, datetime] = {}
+        for name in FIELDS:
+            value = record.get(name)
+            if value == snapshot.get(name):
+                continue  # unchanged since the last sync: no time needed
+            entry = seen.get(name)
+            first = (
+                datetime.fromisoformat(entry[1])
+                if isinstance(entry, list) and len(entry) == 2 and entry[0] == value
+                else now
+            )
+            kept[name] = [value, first.isoformat()]
+            times[name] = min(first, item.updated) if item.updated else first
+        if kept != (link.google_seen or {}):
+            link.google_seen = kept or None
+        return replace(item, field_times=times) if times else item
 
     def _emails(self, items: Iterable[Item]) -> dict[str, LinkState]:
         emails = {

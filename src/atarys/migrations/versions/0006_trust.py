@@ -35,6 +35,11 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("google_accounts") as batch:
         batch.alter_column("first_sync_pending", server_default=None)
+    # "newest" per field: when each client field and each Google field took its value
+    with op.batch_alter_table("clients") as batch:
+        batch.add_column(sa.Column("field_times", sa.JSON(), nullable=True))
+    with op.batch_alter_table("sync_links") as batch:
+        batch.add_column(sa.Column("google_seen", sa.JSON(), nullable=True))
     op.create_table(
         "sync_plans",
         sa.Column("id", sa.String(32), primary_key=True),
@@ -76,5 +81,9 @@ def downgrade() -> None:
     op.drop_table("sync_exclusions")
     op.drop_table("sync_trash")
     op.drop_table("sync_plans")
+    with op.batch_alter_table("sync_links") as batch:
+        batch.drop_column("google_seen")
+    with op.batch_alter_table("clients") as batch:
+        batch.drop_column("field_times")
     with op.batch_alter_table("google_accounts") as batch:
         batch.drop_column("first_sync_pending")

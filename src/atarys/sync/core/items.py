@@ -6,7 +6,8 @@ The vocabulary (item, id, etag, record, hint, cursor, listing) is defined in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from atarys.sync.core.records import Record
@@ -27,6 +28,9 @@ class Item:
     emails: tuple[str, ...] = ()  # every e-mail key it holds (matching), primary first
     hints: tuple[str, ...] = ()  # every client id its clientData names (a merge: several)
     notes: tuple[str, ...] = ()  # values adapted to be stored (French, for the journal)
+    # when each mapped field took its current value, where known (ATARYS: exact, kept per
+    # field; Google: the earliest of the contact's updateTime and our first sight of it)
+    field_times: Mapping[str, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

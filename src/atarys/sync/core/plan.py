@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -56,6 +56,11 @@ class Version:
 
     record: Record
     updated: datetime | None = None
+    times: Mapping[str, datetime] = field(default_factory=dict)  # per field, where known
+
+    def time_of(self, name: str) -> datetime | None:
+        """When the field took its value: its own time if known, else the record's."""
+        return self.times.get(name, self.updated)
 
 
 class _Marker:
@@ -98,17 +103,21 @@ def parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _winner(policy: Policy, a: Version, g: Version) -> Literal["atarys", "google"] | None:
+def _winner(
+    policy: Policy, a: Version, g: Version, name: str
+) -> Literal["atarys", "google"] | None:
     if policy == ConflictPolicy.MANUAL:
         return None
     if policy == ConflictPolicy.ATARYS:
         return "atarys"
     if policy == ConflictPolicy.GOOGLE:
         return "google"
-    # newest: ATARYS updated_at vs the CONTACT source's updateTime; a tie keeps ATARYS.
-    if a.updated is not None and g.updated is not None and g.updated > a.updated:
+    # newest, field by field: when each side's field took its value (an unrelated later
+    # change to another field does not count); a tie keeps ATARYS.
+    at, gt = a.time_of(name), g.time_of(name)
+    if at is not None and gt is not None and gt > at:
         return "google"
-    if a.updated is None and g.updated is not None:
+    if at is None and gt is not None:
         return "google"
     return "atarys"
 
@@ -129,7 +138,7 @@ def merge(snapshot: Record, a: Version, g: Version, settings: PlanSettings) -> P
             merged[name] = av  # changed in ATARYS only: ATARYS wins
         else:
             # changed differently on both sides: the policy decides, or a person does
-            winner = _winner(settings.conflict_policy, a, g)
+            winner = _winner(settings.conflict_policy, a, g, name)
             resolution = str(settings.conflict_policy) if winner else "manual"
             conflicts.append(
                 Conflict(

@@ -118,7 +118,7 @@ def _state(item: Item | None, deleted: bool) -> SideState:
         return DELETED
     if item is None:
         return UNCHANGED
-    return Version(item.record, item.updated)
+    return Version(item.record, item.updated, item.field_times)
 
 
 def _name(*records: Record | None) -> str:
@@ -161,7 +161,7 @@ def pair_action(
     if plan.action == "recreate_google" and followed is not None:
         # the contact was re-created already (a lost response): follow it, no new copy
         google, snapshot, resource_name = followed, Record(), followed.id
-        g_state = Version(followed.record, followed.updated)
+        g_state = Version(followed.record, followed.updated, followed.field_times)
         plan = plan_pair(snapshot, a_state, g_state, settings)
     a_rec = normalize_record(pair.atarys.record, region) if pair.atarys else None
     g_rec = normalize_record(google.record, region) if google else None
@@ -225,8 +225,8 @@ def link_action(client: Item, contact: Item, how: str, settings: PlanSettings) -
     g_rec = normalize_record(contact.record, region)
     plan = plan_pair(
         Record(),
-        Version(client.record, client.updated),
-        Version(contact.record, contact.updated),
+        Version(client.record, client.updated, client.field_times),
+        Version(contact.record, contact.updated, contact.field_times),
         settings,
     )
     return Link(
