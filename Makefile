@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 FRONT_STAMP := frontend/node_modules/.installed
 PIP_FLAGS := --disable-pip-version-check -q
 
-.PHONY: run test test-py test-front check format install frontend bench bench-quick clean
+.PHONY: run test test-py test-front check format install frontend bench bench-quick soak clean
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -57,3 +57,10 @@ bench-quick: install
 
 clean:
 	rm -rf $(VENV) frontend/node_modules src/atarys/static
+
+## Adversarial soak (not in CI): the sync state machine with every fault, random seeds,
+## SOAK_SECONDS per database (default 600), on SQLite and PostgreSQL; a failure prints its seed.
+SOAK_SECONDS ?= 600
+soak: install
+	ATARYS_HYPOTHESIS_SECONDS=$(SOAK_SECONDS) ATARYS_TEST_POSTGRES_URL=$${ATARYS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+		$(BIN)/pytest -q -s -p no:cacheprovider tests/sync/test_state_machine.py
