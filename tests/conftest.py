@@ -11,12 +11,23 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import pytest
 from _pytest.terminal import TerminalReporter
 
+from atarys.sync.store import stop_all_liveness
+
 pytest_plugins = ["fixtures.database", "fixtures.emulator", "fixtures.sync"]
 _BACKEND = re.compile(r"[\[-](sqlite|postgresql)[\]-]")
+
+
+@pytest.fixture(autouse=True)
+def _run_locks_released() -> Iterator[None]:
+    """A test that leaves a run lock held (as a crashed process would) frees its
+    liveness connection or thread at teardown, before its database goes away."""
+    yield
+    stop_all_liveness()
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -68,6 +68,7 @@ class _Liveness:
         engine = bind.engine
         if engine.dialect.name == "postgresql":
             conn = engine.connect()
+            conn.detach()  # its own session for the run's whole life, closed (not pooled) at stop
             # never waits: owners are unique (host, pid, random); a key already held means
             # this owner's liveness is proven by another connection
             conn.execute(select(func.pg_try_advisory_lock(_lock_key(owner))))
@@ -104,6 +105,13 @@ class _Liveness:
 
 
 _LIVE: dict[str, _Liveness] = {}  # lock owner → its liveness, in this process
+
+
+def stop_all_liveness() -> None:
+    """Stop proving every lock owner of this process alive (shutdown, tests' teardown)."""
+    while _LIVE:
+        _, live = _LIVE.popitem()
+        live.stop()
 
 
 class Store:
