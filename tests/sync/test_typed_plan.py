@@ -294,3 +294,14 @@ def test_a_no_change_run_reads_no_pair(
     session.commit()
     state = Reader(Store(session, account), AtarysDbSide(session), memory_google, "FR").read_all()
     assert [p.link.client_id for p in state.pairs] == ["3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(records)
+def test_a_new_contact_body_is_the_one_an_update_would_write(record: Record) -> None:
+    """The fast body for a new contact is exactly what writing the record into an empty
+    contact gives (the first sync builds thousands of them)."""
+    from atarys.sync.core.mapping import apply_record, record_to_person
+
+    clean = normalize_record(record)
+    assert record_to_person(clean, "7") == apply_record({}, clean, "7")[0]

@@ -179,6 +179,7 @@ class Engine:
                     account.sync_token = plan.google_cursor
                 if plan.atarys_cursor is not None:
                     account.atarys_watermark = datetime.fromisoformat(plan.atarys_cursor)
+        self.store.flush_items()
         self.session.commit()
         return out
 

@@ -254,6 +254,7 @@ class Executor:
         return self.results
 
     def _commit(self, n: int) -> None:
+        self.store.flush_items()
         self.session.flush()
         self.progress(n)
 

@@ -355,6 +355,7 @@ class SyncService:
 
     def _finish(self, out: Outcome, google: Side, status: str, message: str | None) -> None:
         if status in ("failed", "refused"):
+            self.store.discard_items()
             self.session.rollback()
         if (
             isinstance(google, GoogleSide)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -123,6 +123,7 @@ class Store:
         self.session = session
         self.account = account
         self.clock = clock
+        self._items: list[dict[str, Any]] = []  # journal rows not inserted yet
 
     # --- lock -------------------------------------------------------------------------
 
@@ -461,21 +462,34 @@ class Store:
         message: str | None = None,
         name: str | None = None,
     ) -> None:
-        self.session.add(
-            SyncRunItem(
-                name=name,
-                run_id=run.id,
-                client_id=client_id,
-                resource_name=resource_name,
-                direction=direction,
-                action=action,
-                changes=changes or {},
-                message=message,
-                created_at=self.clock(),
-            )
+        """Journal one write; rows are inserted in bulk by ``flush_items`` (each batch's
+        commit, the run's end), in the same transaction as the writes they describe."""
+        self._items.append(
+            {
+                "name": name,
+                "run_id": run.id,
+                "client_id": client_id,
+                "resource_name": resource_name,
+                "direction": direction,
+                "action": action,
+                "changes": changes or {},
+                "message": message,
+                "created_at": self.clock(),
+            }
         )
 
+    def flush_items(self) -> None:
+        """Insert the journal rows added since the last call (one statement)."""
+        if self._items:
+            rows, self._items = self._items, []
+            self.session.execute(insert(SyncRunItem), rows)
+
+    def discard_items(self) -> None:
+        """The transaction is rolled back: its journal rows go with it."""
+        self._items = []
+
     def finish_run(self, run: SyncRun, *, status: str, error_message: str | None = None) -> None:
+        self.flush_items()
         run.status = status
         run.finished_at = self.clock()
         run.duration_seconds = (run.finished_at - run.started_at).total_seconds()
@@ -494,6 +508,7 @@ class Store:
         return rows, total
 
     def run_items(self, run_id: int) -> list[SyncRunItem]:
+        self.flush_items()
         return list(
             self.session.scalars(
                 select(SyncRunItem).where(SyncRunItem.run_id == run_id).order_by(SyncRunItem.id)

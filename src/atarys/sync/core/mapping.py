@@ -352,8 +352,31 @@ def apply_record(
 
 
 def record_to_person(record: Record, client_id: str | None, group: str | None = None) -> Person:
-    """A new contact's body from a record (for ``createContact``)."""
-    body, _ = apply_record({}, record, client_id)
+    """A new contact's body from a record (for ``createContact``).
+
+    Built directly (the same body ``apply_record({}, record, client_id)`` gives, which a
+    test checks): a first sync builds thousands of them.
+    """
+    body: Person = {}
+
+    def entry(**values: str | None) -> list[dict[str, str]]:
+        kept = {k: v for k, v in values.items() if v is not None and clean_text(v) is not None}
+        return [kept] if kept else []
+
+    for key, values in (
+        ("names", entry(familyName=record.nom, givenName=record.prenom)),
+        ("emailAddresses", entry(value=record.email)),
+        ("phoneNumbers", entry(value=record.telephone)),
+        (
+            "addresses",
+            entry(streetAddress=record.adresse, city=record.ville, postalCode=record.code_postal),
+        ),
+        ("organizations", entry(name=record.entreprise, title=record.fonction)),
+    ):
+        if values:
+            body[key] = values
+    if client_id is not None:
+        body["clientData"] = [{"key": CLIENT_DATA_KEY, "value": client_id}]
     if group:
         body["memberships"] = [{"contactGroupMembership": {"contactGroupResourceName": group}}]
     return body
