@@ -8,6 +8,7 @@ lower case, phone in E.164 when readable, each value cut to the ATARYS column le
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from typing import Any
 
 from atarys.normalize import clean_text, phone_key
@@ -68,6 +69,7 @@ class Record:
         return all(getattr(self, n) is None for n in FIELDS)
 
 
+@lru_cache(maxsize=200_000)
 def normalize_value(name: str, value: str | None, region: str = "FR") -> str | None:
     """The normalized form of one field's value."""
     text = clean_text(value)
