@@ -181,6 +181,50 @@ def versions() -> str:
     return ", ".join(f"{n} {metadata.version(n)}" for n in names)
 
 
+# Issue 10's targets at the largest N: (scenario, max CPU s, max peak RSS MB, max ratio to N=1,000)
+TARGETS = {
+    "steady_no_change": (0.3, 150, 2.0),
+    "api_edit": (0.3, None, 2.0),
+    "one_percent": (2.0, None, None),
+    "first_to_google": (12.0, 250, None),
+    "first_from_google": (12.0, 250, None),
+}
+
+
+def scaling(rows: list[Row]) -> list[str]:
+    """Each engine scenario's CPU and memory against the same scenario at 1,000 (same run)."""
+    base = {
+        (r.backend, r.scenario): r
+        for r in rows
+        if r.algorithm == "engine" and r.n == 1000 and r.latency_ms == 0
+    }
+    out = [
+        "",
+        "## Cost against the same scenario at 1,000 (same run)",
+        "",
+        "| DB | N | scenario | CPU s | × CPU at 1,000 | peak RSS MB | API calls | target (CPU s, RSS MB, ×) |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        b = base.get((r.backend, r.scenario))
+        if r.algorithm != "engine" or r.latency_ms or b is None or r.n == 1000:
+            continue
+        ratio = r.result["cpu_s"] / max(b.result["cpu_s"], 1e-6)
+        cpu, rss, times = TARGETS.get(r.scenario, (None, None, None))
+        target = ", ".join(
+            x for x in (
+                f"≤ {cpu} s" if cpu is not None else "",
+                f"≤ {rss} MB" if rss is not None else "",
+                f"≤ {times}×" if times is not None else "",
+            ) if x
+        )  # fmt: skip
+        out.append(
+            f"| {r.backend} | {r.n} | {SCENARIOS[r.scenario]} | {r.result['cpu_s']:.2f} | "
+            f"{ratio:.1f}× | {r.result['peak_rss_mb']:.0f} | {r.calls} | {target or '-'} |"
+        )
+    return out
+
+
 def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick: bool) -> str:
     lines = [
         "# Benchmarks",
@@ -221,6 +265,7 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
             f"| {r.backend} | {r.n} | {SCENARIOS[r.scenario]} | {r.latency_ms} ms | {r.calls} | {e.calls} | "
             f"{ratio:.0f}× | {r.result['wall_s']:.2f} | {e.result['wall_s']:.2f} |"
         )
+    lines += scaling(rows)
     edits = [r for r in rows if r.scenario == "api_edit"]
     if edits:
         lines += [
