@@ -319,7 +319,9 @@ class GoogleSide:
 
     # --- reading ----------------------------------------------------------------------
 
-    def _item(self, person: Person) -> Item:
+    def _item(self, person: Person, *, keep: bool = True) -> Item:
+        """The item of a person; ``keep``: remember the raw person for a later update
+        (not for contacts just created: a first sync would hold every one of them)."""
         rn = str(person.get("resourceName", ""))
         etag = str(person.get("etag", ""))
         if is_deleted(person):
@@ -331,7 +333,8 @@ class GoogleSide:
                 deleted=True,
                 previous_ids=tuple(previous_resource_names(person)),
             )
-        self.cache[rn] = person
+        if keep:
+            self.cache[rn] = person
         in_scope = self.import_scope != "group" or (
             self.group is not None and self.group in group_names(person)
         )
@@ -510,7 +513,7 @@ class GoogleSide:
         created = [r.get("person") for r in resp.get("createdPeople") or []]
         if len(created) != len(items) or not all(isinstance(p, dict) for p in created):
             raise GoogleApiError(200, "PARTIAL_CREATE", "batchCreateContacts answered fewer people")
-        return [self._item(p) for p in created if isinstance(p, dict)]
+        return [self._item(p, keep=False) for p in created if isinstance(p, dict)]
 
     def update(self, changes: Sequence[Change]) -> list[Item]:
         missing = [
