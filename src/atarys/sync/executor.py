@@ -613,7 +613,9 @@ class Executor:
                         client_version=a.atarys_updated,
                     )
                 else:
-                    self.links[a.client_id] = self.store.add_link(
+                    # not kept in self.links: nothing later in the run writes this pair, and
+                    # a first sync would hold every new link in memory
+                    self.store.add_link(
                         int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated
                     )
                 self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
