@@ -288,3 +288,34 @@ def test_a_conflict_decided_by_the_rule_can_be_switched(
     value = conflict[f"{loser}_value"]
     assert connected.get(f"/api/clients/{client_id}").get_json()["data"]["ville"] == value
     assert _person(people_service, rn)["addresses"][0]["city"] == value
+
+
+def test_a_duplicate_is_merged_into_one_person(connected: FlaskClient, people_service: Any) -> None:
+    """Two phone contacts share info@leroy.fr: reported, never merged silently; « Fusionner »
+    keeps one with the chosen values, sends the other to the trash, and the next sync brings
+    one client into ATARYS."""
+    for given in ("Paul", "Anne"):
+        people_service.people().createContact(
+            body={
+                "names": [{"familyName": "Leroy", "givenName": given}],
+                "emailAddresses": [{"value": "info@leroy.fr"}],
+            }
+        ).execute()
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    [dup] = connected.get("/api/google-contacts/duplicates").get_json()["data"]
+    keep = dup["resource_names"][0]
+    merged = connected.post(
+        f"/api/google-contacts/duplicates/{dup['id']}/merge",
+        json={
+            "keep_resource_name": keep,
+            "values": {"nom": "Leroy", "prenom": "Paul", "email": "info@leroy.fr", "ville": "Lyon"},
+        },
+    ).get_json()
+    assert merged["success"] is True, merged
+    assert connected.get("/api/google-contacts/duplicates").get_json()["data"] == []
+    assert len(connected.get("/api/google-contacts/trash").get_json()["data"]) == 1
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    clients = connected.get("/api/clients/?q=leroy").get_json()["data"]
+    assert [(c["nom"], c["prenom"], c["ville"]) for c in clients] == [("Leroy", "Paul", "Lyon")]
+    again = connected.post(f"/api/google-contacts/duplicates/{dup['id']}/merge", json={})
+    assert again.status_code == 404

@@ -47,6 +47,7 @@ from atarys.http import ApiError, external_url, int_arg, ok, optional_json_body
 from atarys.jobs import background, scheduler
 from atarys.models import OAuthState, utcnow
 from atarys.openapi import answers, documented, envelope
+from atarys.sync.core.records import FIELDS
 from atarys.validation import validate
 
 logger = logging.getLogger("atarys.google_contacts")
@@ -327,6 +328,32 @@ def undo_run(run_id: int) -> Response:
     if kept:
         message += f" ({kept} élément(s) modifié(s) depuis sont gardés tels quels)"
     return ok(data, message)
+
+
+@bp.post("/duplicates/<int:duplicate_id>/merge")
+@documented(
+    json=s.MergeIn,
+    resp=answers(HTTP_200=envelope(s.RunResultData, "MergeAnswer")),
+    tags=TAGS,
+)
+def merge_duplicate(duplicate_id: int) -> Response:
+    """Merge a duplicate into one person with the chosen values; the extra records go to
+    the trash (a run of its own, which can be undone)."""
+    body = validate(s.MergeIn, optional_json_body())
+    unknown = sorted(set(body.values) - set(FIELDS))
+    if unknown:
+        raise ApiError(
+            422, "Données invalides.", errors={"values": f"Champ inconnu : {', '.join(unknown)}."}
+        )
+    with engine.engine_errors():
+        service = engine.open_service(_app())
+        data = service.merge_duplicate(
+            duplicate_id,
+            keep_client_id=body.keep_client_id,
+            keep_resource_name=body.keep_resource_name,
+            values=body.values,
+        ).to_dict()
+    return ok(data, "Fiches fusionnées : les doublons sont dans la corbeille")
 
 
 @bp.get("/trash")

@@ -184,6 +184,16 @@ class RunResultData(BaseModel):
     )
 
 
+class MergeIn(BaseModel):
+    """``POST duplicates/<id>/merge``: the record kept and each field's chosen value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_client_id: int | None = Field(default=None, ge=1)
+    keep_resource_name: str | None = Field(default=None, max_length=200)
+    values: dict[str, str | None] = Field(default_factory=dict)
+
+
 class UndoIn(BaseModel):
     """``POST runs/<run_id>/undo``: ``dry_run`` previews the undo as a plan to apply."""
 

@@ -242,6 +242,8 @@ def translate(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, e.FirstSyncPendingError):
         return ApiError(409, exc.message, data={"reason": "first_sync_pending"})
+    if isinstance(exc, e.DuplicateNotFound):
+        return ApiError(404, exc.message, data={"reason": "duplicate_not_found"})
     if isinstance(exc, e.TrashItemNotFound):
         return ApiError(404, exc.message, data={"reason": "trash_not_found"})
     if isinstance(exc, e.PlanNotFound):

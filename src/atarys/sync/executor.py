@@ -40,6 +40,7 @@ from atarys.sync.core.actions import (
     Unlink,
     Update,
     apply_changes,
+    changes_between,
 )
 from atarys.sync.core.errors import ContactLimitError, StaleItemError, WriteRejectedError
 from atarys.sync.core.items import Change, Item, NewItem
@@ -493,8 +494,11 @@ class Executor:
                         google_etag=a.google_etag,
                         snapshot=a.record,
                         atarys=a.record,
-                        google=a.record,
+                        google=a.contact if a.contact is not None else a.record,
                         merged=a.record,
+                        google_changes=changes_between(a.contact, a.record)
+                        if a.contact is not None
+                        else {},
                         write_hint=True,
                     )
                 )
@@ -508,7 +512,8 @@ class Executor:
         out: list[CreateClient] = []
         for a in chunk:
             item = fresh.get(a.resource_name or "")
-            if item is not None and normalize_record(item.record, self.region) == a.record:
+            expected = a.contact if a.contact is not None else a.record
+            if item is not None and normalize_record(item.record, self.region) == expected:
                 out.append(a)
             else:
                 self._changed(a, G2A)

@@ -37,6 +37,8 @@ from atarys.sync.core.actions import (
     Link,
     Plan,
     Unlink,
+    Update,
+    changes_between,
     format_plan,
 )
 from atarys.sync.core.errors import (
@@ -44,6 +46,7 @@ from atarys.sync.core.errors import (
     ClientNotFound,
     ConflictNotFound,
     ContactNotFound,
+    DuplicateNotFound,
     FirstSyncPendingError,
     InvalidChoiceError,
     MassDeletionError,
@@ -65,7 +68,13 @@ from atarys.sync.core.options import (
     ImportScope,
 )
 from atarys.sync.core.plan import PlanSettings
-from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
+from atarys.sync.core.records import (
+    FIELDS,
+    Record,
+    display_name,
+    normalize_record,
+    normalize_value,
+)
 from atarys.sync.core.undo import JournalEntry, UndoState, plan_undo
 from atarys.sync.engine import A2G, G2A, DirectionCounts, Engine, Outcome, summarize_calls
 from atarys.sync.log import action_logger
@@ -478,7 +487,7 @@ class SyncService:
         if getattr(taken, "rowcount", 0) != 1:
             raise PlanAlreadyApplied()  # a second click won the race
         plan = Plan.model_validate(row.plan)
-        trigger = "undo" if row.kind == "undo" else "apply"
+        trigger = {"undo": "undo", "merge": "merge"}.get(row.kind, "apply")
         try:
             out = self._run(
                 trigger=trigger, dry_run=False, force=force, progress=progress, plan=plan
@@ -642,6 +651,125 @@ class SyncService:
                 plan_expires_at=expires,
             )
         result.skipped = [s.summary() for s in plan.skipped]
+        return result
+
+    # --- merging a duplicate ---------------------------------------------------------------
+
+    def merge_duplicate(
+        self,
+        duplicate_id: int,
+        *,
+        keep_client_id: int | None,
+        keep_resource_name: str | None,
+        values: dict[str, str | None],
+    ) -> RunResult:
+        """Merge the records of a reported duplicate into one person, written to both sides.
+
+        The kept client and contact (the one chosen, and its counterpart in the group)
+        get the chosen values and are linked; every other record of the group goes to a
+        trash (clients soft-deleted, contacts deleted with a full copy kept). The merge is
+        a run with a journal, so it can be undone.
+        """
+        row = self.session.get(SyncDuplicate, duplicate_id)
+        if row is None or row.account_id != self.account.id or row.status != "open":
+            raise DuplicateNotFound(duplicate_id)
+        region = self.account.phone_region or "FR"
+        cids = [str(c) for c in row.client_ids or []]
+        rns = list(row.resource_names or [])
+        keep_c = str(keep_client_id) if keep_client_id is not None else None
+        if keep_c is None and len(cids) == 1:
+            keep_c = cids[0]
+        links = {str(lk.client_id): lk for lk in self.store.links_for_clients(cids)}
+        keep_g = keep_resource_name
+        if keep_g is None and keep_c is not None and keep_c in links:
+            keep_g = links[keep_c].resource_name
+        if keep_g is None and rns:
+            keep_g = rns[0]
+        if (keep_c is not None and keep_c not in cids) or (keep_g is not None and keep_g not in rns
+                                                            and not (keep_c in links and links[keep_c].resource_name == keep_g)):  # fmt: skip
+            raise InvalidChoiceError("La fiche à garder ne fait pas partie de ce doublon.")
+        google = self._prepare_google(create_group=True)
+        clients = self.atarys().get_any(cids)
+        all_rns = sorted(set(rns) | {lk.resource_name for lk in links.values()})
+        contacts = google.get(all_rns) if all_rns else {}
+        target = normalize_record(Record.from_dict(values), region)
+        actions: list[Any] = []
+        for cid in cids:
+            item = clients.get(cid)
+            if cid == keep_c or item is None or item.deleted:
+                continue
+            actions.append(
+                DeleteClient(
+                    client_id=cid,
+                    resource_name=links[cid].resource_name if cid in links else None,
+                    name=display_name(normalize_record(item.record, region)),
+                    comment="fusion : fiche en double",
+                    atarys_etag=item.etag,
+                    snapshot=normalize_record(item.record, region),
+                )
+            )
+        for rn in rns:
+            contact = contacts.get(rn)
+            if rn == keep_g or contact is None:
+                continue
+            owner = next((c for c, lk in links.items() if lk.resource_name == rn), None)
+            actions.append(
+                DeleteContact(
+                    client_id=owner if owner != keep_c else None,
+                    resource_name=rn,
+                    name=display_name(normalize_record(contact.record, region)),
+                    comment="fusion : contact en double",
+                    google_etag=contact.etag,
+                    snapshot=normalize_record(contact.record, region),
+                )
+            )
+        kept_client = clients.get(keep_c or "")
+        kept_contact = contacts.get(keep_g or "")
+        if kept_client is not None and kept_contact is not None:
+            a = normalize_record(kept_client.record, region)
+            g = normalize_record(kept_contact.record, region)
+            link = links.get(keep_c or "")
+            common: dict[str, Any] = {
+                "client_id": keep_c,
+                "resource_name": keep_g,
+                "name": display_name(target),
+                "comment": "fusion : valeurs choisies",
+                "atarys_etag": kept_client.etag,
+                "atarys_updated": kept_client.updated,
+                "google_etag": kept_contact.etag,
+                "atarys": a,
+                "google": g,
+                "merged": target,
+                "atarys_changes": changes_between(a, target),
+                "google_changes": changes_between(g, target),
+                "write_hint": kept_contact.hint != keep_c,
+            }
+            if link is not None and link.resource_name == keep_g:
+                actions.append(Update(**common, snapshot=Record.from_dict(link.snapshot)))
+            else:
+                if link is not None:  # the kept client leaves its old contact for this one
+                    actions.append(
+                        Unlink(client_id=keep_c, resource_name=link.resource_name,
+                               name=display_name(a), deleted_in="google", exclude=False)
+                    )  # fmt: skip
+                actions.append(Link(**common, snapshot=Record(), how="email"))
+        elif kept_contact is not None:
+            # a contact only: it becomes a client with the chosen values, written back too
+            actions.append(
+                CreateClient(
+                    resource_name=keep_g,
+                    name=display_name(target),
+                    comment="fusion : valeurs choisies",
+                    google_etag=kept_contact.etag,
+                    record=target,
+                    contact=normalize_record(kept_contact.record, region),
+                )
+            )
+        plan = Plan(actions=tuple(actions), focused=True)
+        plan_id, _ = self._keep_plan(plan, kind="merge")
+        result = self.apply_plan(plan_id)
+        row.status = "merged"
+        self.session.commit()
         return result
 
     # --- excluded clients -----------------------------------------------------------------

@@ -150,6 +150,9 @@ class CreateClient(_Action):
     kind: Literal["create_client"] = "create_client"
     record: Record
     recreate: bool = False  # the linked client was deleted in ATARYS, the contact edited
+    # the contact as it is when it differs from ``record`` (a merge chose other values):
+    # the contact is then written to ``record`` too
+    contact: Record | None = None
 
     @property
     def to_atarys(self) -> Changes:

@@ -198,3 +198,11 @@ class TrashItemNotFound(SyncError):  # noqa: N818 (the name the API codes agains
             "Ce contact n'est plus dans la corbeille (déjà restauré, ou plus de 30 jours)."
         )
         self.trash_id = trash_id
+
+
+class DuplicateNotFound(SyncError):  # noqa: N818 (the name the API codes against)
+    """No open duplicate with this id."""
+
+    def __init__(self, duplicate_id: int) -> None:
+        super().__init__("Ce doublon n'est plus à traiter (déjà fusionné ou écarté).")
+        self.duplicate_id = duplicate_id
