@@ -21,7 +21,7 @@ from atarys.extensions import db
 from atarys.google.connection import stored_token
 from atarys.google_contacts import service as engine
 
-from .conftest import hold_account_lock
+from .conftest import hold_account_lock, no_wait
 
 PERSON_FIELDS = "names,emailAddresses,phoneNumbers,addresses,organizations,clientData"
 
@@ -453,6 +453,7 @@ def test_busy_account_is_409_with_retry_after(
     """Another process holds the account's run lock: refused, and nothing is written."""
     client_id = _new_client(connected, nom="Occupé", email="occupe@exemple.fr")
     hold_account_lock(gapp)
+    no_wait(gapp)  # past the (bounded) wait for the other run, still busy
     for path in ("sync-all", f"sync-to-google/{client_id}"):
         body = _refused(connected.post(f"/api/google-contacts/{path}"), 409, "busy", "10")
         assert body["message"] == (
@@ -531,7 +532,7 @@ def test_mass_deletion_is_409_until_forced(connected: FlaskClient, people_servic
     assert body["data"]["counts"] == {"google": 0, "atarys": 11, "linked": 12}
     assert body["data"]["reasons"]
     assert "11 clients ATARYS seraient supprimés" in body["message"]
-    assert "force=true" in body["message"]
+    assert "en forçant la synchronisation" in body["message"]
     assert len(_clients(connected)) == 12  # nothing deleted
 
     forced = connected.post("/api/google-contacts/sync-all", json={"force": True}).get_json()

@@ -56,7 +56,7 @@ logger = logging.getLogger("atarys.google_contacts.service")
 GOOGLE_OPTIONS_KEY = "ATARYS_GOOGLE_OPTIONS"
 
 NOT_CONNECTED_MESSAGE = (
-    "Google n'est pas connecté : lancez l'authentification (POST /api/google-contacts/auth)."
+    "Google n'est pas connecté : cliquez sur « Connecter Google » dans la page Google Contacts."
 )
 
 ServiceOpener = Callable[[Flask], SyncService]
@@ -236,7 +236,8 @@ def translate(exc: Exception) -> ApiError | None:
             409,
             "Synchronisation refusée : elle supprimerait trop de contacts ("
             + " ".join(exc.reasons)
-            + "). Vérifiez avec une simulation (dry_run) puis relancez avec force=true.",
+            + "). Vérifiez d'abord avec « Aperçu » que ces suppressions sont voulues, "
+            "puis relancez en forçant la synchronisation.",
             data={"reason": "mass_deletion", "counts": exc.counts, "reasons": exc.reasons},
         )
     if isinstance(exc, e.QuotaExceededError):
@@ -261,7 +262,7 @@ def translate(exc: Exception) -> ApiError | None:
     if isinstance(exc, e.AuthError):
         return ApiError(
             409,
-            "Google a refusé l'autorisation : reconnectez le compte (POST /api/google-contacts/auth).",
+            "Google a refusé l'autorisation : cliquez sur « Connecter Google » pour la renouveler.",
             data={"authenticated": False, "reason": "google_auth"},
         )
     if isinstance(exc, e.ClientNotFound | e.ContactNotFound | e.ConflictNotFound | e.RunNotFound):
