@@ -29,9 +29,9 @@ def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
-            if isinstance(body[0].value, ast.Constant):
-                ids.add(id(body[0].value))
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            ids.add(id(first.value))
     return ids
 
 
@@ -41,9 +41,14 @@ def api_messages() -> list[tuple[str, str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         skip = _docstrings(tree)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-                if " " in node.value and FRENCH.search(node.value):
-                    found.append((f"{path.name}:{node.lineno}", node.value))
+            text = node.value if isinstance(node, ast.Constant) else None
+            if (
+                isinstance(text, str)
+                and id(node) not in skip
+                and " " in text
+                and FRENCH.search(text)
+            ):
+                found.append((f"{path.name}:{node.lineno}", text))
     return found
 
 
@@ -56,7 +61,9 @@ def front_strings() -> list[tuple[str, str]]:
             if line.lstrip().startswith(("//", "*", "/*")):
                 continue
             texts = [m.group(1) for m in JSX_TEXT.finditer(line)]
-            texts += [next(g for g in m.groups() if g is not None) for m in JS_STRING.finditer(line)]
+            texts += [
+                next(g for g in m.groups() if g is not None) for m in JS_STRING.finditer(line)
+            ]
             for text in texts:
                 if " " in text and FRENCH.search(text):
                     found.append((f"{path.name}:{number}", text))
@@ -69,5 +76,7 @@ def test_the_scanner_sees_the_strings() -> None:
 
 
 def test_no_developer_leftovers_in_what_people_read() -> None:
-    bad = [(where, text) for where, text in front_strings() + api_messages() if LEFTOVERS.search(text)]
+    bad = [
+        (where, text) for where, text in front_strings() + api_messages() if LEFTOVERS.search(text)
+    ]
     assert bad == []

@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** logout <POST> */
+        /** End every session of the caller's user (this browser's and any other). */
         post: operations["post__api_auth_logout"];
         delete?: never;
         options?: never;
@@ -185,10 +185,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list_duplicates <GET> */
+        /** Open duplicates, a page at a time (``limit``, ``offset``), each with its records. */
         get: operations["get__api_google-contacts_duplicates"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/duplicates/{duplicate_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** « Ce ne sont pas des doublons » : the group is never proposed again (same records). */
+        post: operations["post__api_google-contacts_duplicates_{duplicate_id}_dismiss"];
         delete?: never;
         options?: never;
         head?: never;
@@ -629,15 +646,9 @@ export interface components {
             /** Revoked */
             revoked: boolean;
         };
-        /** DuplicateData */
-        DuplicateData: {
-            /** Id */
-            id: number;
-        };
-        /** DuplicatesAnswer */
-        DuplicatesAnswer: {
-            /** Data */
-            data: components["schemas"]["DuplicateData"][];
+        /** DuplicateAnswer */
+        DuplicateAnswer: {
+            data: components["schemas"]["DuplicateData"];
             /** Message */
             message: string;
             /**
@@ -645,6 +656,72 @@ export interface components {
              * @constant
              */
             success: true;
+        };
+        /** DuplicateData */
+        DuplicateData: {
+            /** Id */
+            id: number;
+            /**
+             * Records
+             * @default null
+             */
+            records: components["schemas"]["DuplicateRecord"][] | null;
+        };
+        /**
+         * DuplicateRecord
+         * @description One record of a duplicate group, by name, with its fields.
+         */
+        DuplicateRecord: {
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: number | null;
+            /** Fields */
+            fields: {
+                [key: string]: string | null;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Resource Name
+             * @default null
+             */
+            resource_name: string | null;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "atarys" | "google";
+        };
+        /** DuplicatesAnswer */
+        DuplicatesAnswer: {
+            /** Data */
+            data: components["schemas"]["DuplicateData"][];
+            /** Message */
+            message: string;
+            pagination: components["schemas"]["Pagination"];
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * DuplicatesQuery
+         * @description ``GET duplicates``: a page of the open duplicates.
+         */
+        DuplicatesQuery: {
+            /**
+             * Limit
+             * @default 500
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
         };
         /**
          * ErrorAnswer
@@ -932,6 +1009,11 @@ export interface components {
          * @description ``GET runs``: a page of the run history, newest first.
          */
         RunsQuery: {
+            /**
+             * Dry Run
+             * @default null
+             */
+            dry_run: boolean | null;
             /**
              * Limit
              * @default 20
@@ -1722,7 +1804,10 @@ export interface operations {
     };
     "get__api_google-contacts_duplicates": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1736,6 +1821,100 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DuplicatesAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_duplicates_{duplicate_id}_dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                duplicate_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateAnswer"];
                 };
             };
             /** @description Bad Request */
@@ -2096,6 +2275,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                dry_run?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -3226,6 +3406,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const conflictPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictPolicy"]> = ["newest", "atarys", "google", "manual"];
 export const deletionSettingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeletionSetting"]> = ["propagate", "unlink"];
+export const duplicateRecordSideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DuplicateRecord"]["side"]> = ["atarys", "google"];
 export const importScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportScope"]> = ["all", "group"];
 export const jobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobStatus"]> = ["queued", "running", "finished", "failed"];
 export const linkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LinkStatus"]> = ["conflict", "duplicate", "error", "pending", "linked", "unlinked"];

@@ -265,7 +265,7 @@ def sync_all() -> Response:
     if options.run_async:
         with engine.engine_errors():
             service = engine.open_service(_app())  # fail now (503…) rather than in the background
-        holder = background.holding_run(db.session, service.account)
+        holder = background.holding_run(service.session, service.account)
         if holder is not None:  # another run holds the account: follow that one
             resp = ok(
                 background.job_view(service.get_run(holder.id)),
