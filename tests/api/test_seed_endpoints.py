@@ -51,7 +51,7 @@ def test_auth_without_client_secrets_is_503(client: FlaskClient) -> None:
     assert resp.status_code == 503
     body = resp.get_json()
     assert body["success"] is False
-    assert "setup-instructions" in body["message"]
+    assert "guide de configuration" in body["message"]
     assert body["data"] == {"credentials_file_exists": False}
 
 
