@@ -66,8 +66,12 @@ function pairs(digits) {
  */
 export function formatPhone(value, region = "FR") {
   if (!value) return "";
-  const text = String(value);
-  if (!/^\+\d{6,15}$/.test(text)) return text;
+  const raw = String(value);
+  const compact = raw.replace(/[\s.\-()/]/g, "");
+  const [code0, trunk0] = REGIONS[String(region || "FR").toUpperCase()] || [];
+  // A number typed nationally in Google ("07.38.25.59.63"): read with the region.
+  const text = code0 && trunk0 && /^0\d{9}$/.test(compact) ? `+${code0}${compact.slice(1)}` : compact;
+  if (!/^\+\d{6,15}$/.test(text)) return raw;
   const [code, trunk] = REGIONS[String(region || "FR").toUpperCase()] || [];
   if (code && text.startsWith(`+${code}`)) {
     const national = `${trunk}${text.slice(code.length + 1)}`;
