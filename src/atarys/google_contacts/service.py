@@ -262,7 +262,7 @@ def translate(exc: Exception) -> ApiError | None:
     if isinstance(exc, e.AuthError):
         return ApiError(
             409,
-            "Google a refusé l'autorisation : cliquez sur « Connecter Google » pour la renouveler.",
+            "Google a refusé l'autorisation : reconnectez le compte avec « Connecter Google ».",
             data={"authenticated": False, "reason": "google_auth"},
         )
     if isinstance(exc, e.ClientNotFound | e.ContactNotFound | e.ConflictNotFound | e.RunNotFound):
