@@ -26,9 +26,12 @@ $(FRONT_STAMP): frontend/package-lock.json frontend/package.json
 frontend: $(FRONT_STAMP)
 	cd frontend && npm run build
 
+PORT ?= 5000
+
 ## Run the app in demo mode: embedded SQLite + embedded Google emulator with sample contacts.
+## `make run PORT=8080` serves on another port.
 run: install frontend
-	$(BIN)/atarys serve --demo
+	$(BIN)/atarys serve --demo --port $(PORT)
 
 ## Run the whole test suite (Python on SQLite, and PostgreSQL when ATARYS_TEST_POSTGRES_URL is set; front-end unit tests).
 test: install $(FRONT_STAMP)

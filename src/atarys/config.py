@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     # ... and per user name from all addresses together (a higher ceiling).
     login_user_rate_limit: str = "30 per minute"
     poll_minutes: int = 5
+    # A synchronous ``sync-all`` arriving while another run holds the account waits this
+    # long for it to end, then runs (and answers 409 only past it).
+    sync_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
     push_delay_seconds: float = 2.0
     scheduler_enabled: bool = Field(
         default=True,

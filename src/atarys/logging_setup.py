@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import sys
+import threading
 from pathlib import Path
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _MARK = "_atarys_handler"
+_LOCK = threading.Lock()
 
 
 def _has_handler(logger: logging.Logger, name: str) -> bool:
@@ -30,7 +32,15 @@ def rotating_file_handler(path: Path) -> logging.Handler:
 
 
 def configure_logging(log_dir: Path, *, stderr: bool = True) -> None:
-    """Attach the application's handlers to the ``atarys`` logger (idempotent per file)."""
+    """Attach the application's handlers to the ``atarys`` logger (idempotent per file).
+
+    Guarded by a lock: apps created on several threads at once add each handler once.
+    """
+    with _LOCK:
+        _configure(log_dir, stderr=stderr)
+
+
+def _configure(log_dir: Path, *, stderr: bool) -> None:
     logger = logging.getLogger("atarys")
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -116,9 +116,17 @@ def fresh_connection(gclient: FlaskClient) -> FlaskClient:
     return gclient
 
 
-def hold_account_lock(app: Flask, owner: str = "another-process") -> None:
-    """Take the connected account's run lock as another process running a sync would."""
+def hold_account_lock(app: Flask, owner: str | None = None) -> None:
+    """Take the connected account's run lock as another process running a sync would.
+
+    Each call gets its own owner by default: on PostgreSQL an owner's advisory lock
+    outlives the test that took it, and a later test taking the same one would block.
+    """
+    import uuid
+
     from atarys.sync.store import Store
+
+    owner = owner or f"another-process-{uuid.uuid4().hex[:8]}"
 
     with app.app_context():
         account = engine.resolve_account(app)
@@ -135,3 +143,12 @@ def first_sync_applied(app: Flask) -> None:
         account.first_sync_pending = False
         db.session.commit()
         db.session.remove()
+
+
+def no_wait(app: Flask, seconds: float = 0.0) -> None:
+    """Make a synchronous ``sync-all`` wait at most ``seconds`` for a run holding the account."""
+    from atarys.config import Settings
+
+    settings = app.config["ATARYS_SETTINGS"]
+    assert isinstance(settings, Settings)
+    app.config["ATARYS_SETTINGS"] = settings.model_copy(update={"sync_wait_seconds": seconds})

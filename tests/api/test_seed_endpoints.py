@@ -21,7 +21,7 @@ from atarys.extensions import db
 from atarys.google.connection import stored_token
 from atarys.google_contacts import service as engine
 
-from .conftest import hold_account_lock
+from .conftest import hold_account_lock, no_wait
 
 PERSON_FIELDS = "names,emailAddresses,phoneNumbers,addresses,organizations,clientData"
 
@@ -51,7 +51,7 @@ def test_auth_without_client_secrets_is_503(client: FlaskClient) -> None:
     assert resp.status_code == 503
     body = resp.get_json()
     assert body["success"] is False
-    assert "setup-instructions" in body["message"]
+    assert "guide de configuration" in body["message"]
     assert body["data"] == {"credentials_file_exists": False}
 
 
@@ -453,6 +453,7 @@ def test_busy_account_is_409_with_retry_after(
     """Another process holds the account's run lock: refused, and nothing is written."""
     client_id = _new_client(connected, nom="Occupé", email="occupe@exemple.fr")
     hold_account_lock(gapp)
+    no_wait(gapp)  # past the (bounded) wait for the other run, still busy
     for path in ("sync-all", f"sync-to-google/{client_id}"):
         body = _refused(connected.post(f"/api/google-contacts/{path}"), 409, "busy", "10")
         assert body["message"] == (

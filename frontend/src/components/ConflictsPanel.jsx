@@ -96,7 +96,7 @@ function ConflictGroup({ group, name, onResolved }) {
     }
   };
 
-  const title = name || (group.clientId ? `Client n° ${group.clientId}` : group.resourceName || "Contact");
+  const title = name || (group.clientId ? "Client sans nom" : "Contact Google sans nom");
   return (
     <li className="rounded-md border border-amber-200 bg-white p-3" data-testid="conflict" data-client-id={group.clientId ?? undefined}>
       <form onSubmit={resolve} aria-label={`Conflit : ${title}`}>

@@ -6,7 +6,7 @@ import { Badge, Button, Card, ConfirmDialog, ErrorNotice, Notice } from "./ui.js
 
 /** What the status means for a person: `{tone, label, text}`. */
 export function describeStatus(status) {
-  if (!status) return { tone: "slate", label: "Inconnu", text: "État de la connexion inconnu." };
+  if (!status) return { tone: "slate", label: "Vérification…", text: "Vérification de la connexion à Google…", loading: true };
   const problem = status.problem || status.error || null;
   if (status.authenticated && status.service_available !== false) {
     return {
@@ -71,10 +71,10 @@ function lastRunText(status) {
   if (!last) return "Aucune synchronisation pour l'instant.";
   if (typeof last === "string") return `Dernière synchronisation : ${formatDate(last)}.`;
   const when = formatDate(last.finished_at || last.started_at || last.at);
+  if (String(last.status || "").toLowerCase() === "running") return `Synchronisation en cours depuis ${when} (voir la carte Synchronisation).`;
   const state = String(last.status || "success").toLowerCase();
   const suffix =
     {
-      running: " (en cours)",
       partial: " (avec des erreurs)",
       failed: " (en échec)",
       refused: " (bloquée par sécurité)",
@@ -200,7 +200,7 @@ export default function ConnectionCard({ status, setup, error, onChanged, return
           <Button variant="secondary" onClick={() => setConfirm(true)} disabled={busy}>
             Déconnecter Google
           </Button>
-        ) : (
+        ) : described.loading ? null : (
           <Button onClick={connect} disabled={busy || (status && status.credentials_file_exists === false)}>
             {busy ? "Connexion…" : "Connecter Google"}
           </Button>

@@ -1,23 +1,10 @@
 // Past runs: a small chart (items and duration per run), a table, and one run's detail.
 import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { formatDate, formatDuration } from "../lib/format.js";
-import { countsOf, durationOf, isFailed, isRunning, itemsOf, runOf, totalItems } from "../lib/sync.js";
+import { formatDate, formatDuration, formatShortDate } from "../lib/format.js";
+import { countsOf, durationOf, isFailed, isRunning, itemsOf, runOf, totalItems, triggerLabel } from "../lib/sync.js";
 import { ChangeList, RunCounts, runError } from "./SyncPanel.jsx";
 import { Badge, Button, Card, Dialog, ErrorNotice } from "./ui.jsx";
-
-const TRIGGERS = {
-  manual: "manuelle",
-  scheduled: "automatique",
-  schedule: "automatique",
-  scheduler: "automatique",
-  auto: "automatique",
-  api: "bouton « Synchroniser »",
-  "api-async": "bouton « Synchroniser »",
-  cli: "ligne de commande",
-  client: "modification d'un client",
-  debounce: "modification d'un client",
-};
 
 function statusBadge(run) {
   if (run.dry_run) return <Badge tone="slate">Aperçu (rien écrit)</Badge>;
@@ -32,13 +19,13 @@ function statusBadge(run) {
 
 /** Bars: items changed per run; dots and line: duration. Oldest on the left. */
 export function RunsChart({ runs }) {
-  const data = [...runs].filter((r) => !r.dry_run).reverse().slice(-20).map((r) => ({ id: r.id, items: totalItems(r), duration: durationOf(r) ?? 0 }));
+  const data = [...runs].filter((r) => !r.dry_run).reverse().slice(-20).map((r) => ({ id: r.id, at: r.started_at, items: totalItems(r), duration: durationOf(r) ?? 0 }));
   if (!data.length) return null;
   const width = 600;
   // A lone run still gets a readable bar: at least 4 slots.
   const slots = Math.max(data.length, 4);
   const height = 160;
-  const pad = { left: 34, right: 40, top: 12, bottom: 22 };
+  const pad = { left: 34, right: 48, top: 12, bottom: 30 };
   const innerW = width - pad.left - pad.right;
   const innerH = height - pad.top - pad.bottom;
   const maxItems = Math.max(1, ...data.map((d) => d.items));
@@ -59,23 +46,31 @@ export function RunsChart({ runs }) {
         <text x={width - pad.right + 4} y={pad.top + 8} fontSize="10" fill="#b45309">{formatDuration(maxDur)}</text>
         {data.map((d, i) => (
           <rect key={d.id ?? i} x={x(i) - barW / 2} y={yItems(d.items)} width={barW} height={pad.top + innerH - yItems(d.items)} rx="2" fill="#2563eb">
-            <title>{`Synchronisation n° ${d.id} : ${d.items} élément(s), ${formatDuration(d.duration)}`}</title>
+            <title>{`Synchronisation du ${formatDate(d.at)} : ${d.items} élément(s), ${formatDuration(d.duration)}`}</title>
           </rect>
         ))}
+        {data.map((d, i) =>
+          i === 0 || i === data.length - 1 || data.length <= 6 || i % Math.ceil(data.length / 5) === 0 ? (
+            <text key={`t${d.id ?? i}`} x={x(i)} y={height - 8} textAnchor="middle" fontSize="10" fill="#475569">
+              {formatShortDate(d.at)}
+            </text>
+          ) : null,
+        )}
+        <text x={width - pad.right + 4} y={pad.top + innerH} fontSize="10" fill="#b45309">0 s</text>
         <path d={line} fill="none" stroke="#d97706" strokeWidth="2" />
         {data.map((d, i) => (
           <circle key={`c${d.id ?? i}`} cx={x(i)} cy={yDur(d.duration)} r="3" fill="#d97706" />
         ))}
       </svg>
       <figcaption className="mt-1 flex flex-wrap gap-4 text-xs text-slate-600">
-        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-blue-600" />Éléments modifiés</span>
-        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-amber-600" />Durée</span>
+        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-blue-600" />Éléments modifiés (échelle de gauche)</span>
+        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-amber-600" />Durée en secondes (échelle de droite)</span>
       </figcaption>
     </figure>
   );
 }
 
-function RunDetail({ id, onClose }) {
+function RunDetail({ id, when, onClose }) {
   const [run, setRun] = useState(null);
   const [error, setError] = useState(null);
   useEffect(() => {
@@ -85,7 +80,7 @@ function RunDetail({ id, onClose }) {
       .catch(setError);
   }, [id]);
   return (
-    <Dialog title={`Synchronisation n° ${id}`} onClose={onClose}>
+    <Dialog title={`Synchronisation${when ? ` du ${formatDate(when)}` : ""}`} onClose={onClose}>
       <ErrorNotice error={error} />
       {!run && !error && <p role="status">Chargement…</p>}
       {run && (
@@ -109,19 +104,29 @@ export default function RunsHistory({ refreshKey }) {
   const [runs, setRuns] = useState([]);
   const [error, setError] = useState(null);
   const [open, setOpen] = useState(null);
+  const [showPreviews, setShowPreviews] = useState(false);
 
   useEffect(() => {
     api
-      .get(paths.runs, { query: { limit: 20 } })
+      .get(paths.runs, { query: { limit: 20, dry_run: showPreviews ? undefined : "false" } })
       .then((res) => {
         setRuns(Array.isArray(res.data) ? res.data : itemsOf(res.data));
         setError(null);
       })
       .catch(setError);
-  }, [refreshKey]);
+  }, [refreshKey, showPreviews]);
 
   return (
-    <Card id="historique" title="Historique des synchronisations">
+    <Card
+      id="historique"
+      title="Historique des synchronisations"
+      actions={
+        <label className="flex items-center gap-2 text-sm">
+          <input type="checkbox" checked={showPreviews} onChange={(e) => setShowPreviews(e.target.checked)} />
+          Montrer aussi les aperçus
+        </label>
+      }
+    >
       <ErrorNotice error={error} />
       {!error && runs.length === 0 && <p className="text-sm text-slate-600">Aucune synchronisation pour l'instant.</p>}
       {runs.length > 0 && (
@@ -145,11 +150,11 @@ export default function RunsHistory({ refreshKey }) {
                   <tr key={r.id} className="border-t border-slate-100" data-run-id={r.id}>
                     <td className="py-1 pr-2 whitespace-nowrap">{formatDate(r.started_at || r.created_at)}</td>
                     <td className="py-1 pr-2">{statusBadge(r)}</td>
-                    <td className="hidden py-1 pr-2 sm:table-cell">{TRIGGERS[r.trigger] || r.trigger || "—"}</td>
+                    <td className="hidden py-1 pr-2 sm:table-cell">{triggerLabel(r)}</td>
                     <td className="py-1 pr-2 text-right">{totalItems(r)}</td>
                     <td className="hidden py-1 pr-2 text-right sm:table-cell">{formatDuration(durationOf(r))}</td>
                     <td className="py-1 text-right">
-                      <Button variant="ghost" onClick={() => setOpen(r.id)} aria-label={`Voir le détail de la synchronisation n° ${r.id}`}>
+                      <Button variant="ghost" onClick={() => setOpen(r)} aria-label={`Voir le détail de la synchronisation du ${formatDate(r.started_at)}`}>
                         Détail
                       </Button>
                     </td>
@@ -160,7 +165,7 @@ export default function RunsHistory({ refreshKey }) {
           </div>
         </>
       )}
-      {open !== null && <RunDetail id={open} onClose={() => setOpen(null)} />}
+      {open !== null && <RunDetail id={open.id} when={open.started_at} onClose={() => setOpen(null)} />}
     </Card>
   );
 }

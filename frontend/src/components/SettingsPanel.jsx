@@ -60,12 +60,12 @@ const LABELS = {
   propagate_deletions: "Reporter les suppressions d'un côté à l'autre",
   delete_propagation: "Reporter les suppressions d'un côté à l'autre",
   deletion_propagation: "Suppressions",
-  import_scope: "Contacts Google à importer (« all » pour tous, sinon le nom d'un groupe)",
+  import_scope: "Contacts Google à importer : tous, ou seulement ceux d'un libellé",
   import_group: "Groupe (libellé Google) à importer",
   group: "Groupe (libellé Google) à importer",
   auto_sync_minutes: "Synchronisation automatique toutes les (minutes, 0 = désactivée)",
   poll_minutes: "Vérifier les modifications Google toutes les (minutes)",
-  phone_region: "Pays par défaut des numéros de téléphone (code ISO, ex. FR)",
+  phone_region: "Pays des numéros écrits sans indicatif (FR pour la France, BE pour la Belgique…)",
   mass_deletion_threshold: "Seuil de sécurité contre les suppressions massives",
   breaker_ratio: "Sécurité : part maximale de contacts supprimés d'un coup (0,2 = 20 %)",
   breaker_min: "Sécurité : nombre de suppressions toujours permis",
@@ -193,7 +193,7 @@ export default function SettingsPanel({ connected = true }) {
     try {
       const res = await api.put(paths.settings, body);
       if (res.data && typeof res.data === "object") setSettings(res.data);
-      setSaved(res.message || "Réglages enregistrés");
+      setSaved("Réglages enregistrés.");
     } catch (err) {
       if (err.errors) setErrors(err.errors);
       else setError(err);

@@ -3,9 +3,10 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, paths } from "../lib/api.js";
 import { classifyError } from "../lib/errors.js";
-import { fieldLabel, showValue } from "../lib/format.js";
+import { fieldLabel, formatDate, showValue } from "../lib/format.js";
 import {
   actionLabel,
+  changedAtarys,
   changesOf,
   COUNT_LABELS,
   countsOf,
@@ -20,6 +21,8 @@ import {
   progressOf,
   runIdOf,
   runOf,
+  runSummary,
+  triggerLabel,
 } from "../lib/sync.js";
 import { Button, Card, ConfirmDialog, ErrorNotice, Notice, ProgressBar } from "./ui.jsx";
 
@@ -117,14 +120,49 @@ export function runError(run) {
   return new ApiError(status, message, { code, data: run, retryAfter });
 }
 
-export default function SyncPanel({ connected = true, onRunFinished, pollInterval = 800 }) {
+const SEEN_KEY = "atarys.lastSeenRun";
+
+function lastSeen() {
+  try {
+    return Number(window.localStorage.getItem(SEEN_KEY)) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function markSeen(id) {
+  try {
+    if (id && id > lastSeen()) window.localStorage.setItem(SEEN_KEY, String(id));
+  } catch {
+    // Private browsing: the summary may show again, nothing worse.
+  }
+}
+
+/** The run told by name, one line per direction. */
+export function RunSummary({ items }) {
+  const lines = runSummary(items);
+  if (!lines.length) return <p>Rien n'a changé : les deux côtés étaient déjà à jour.</p>;
+  return (
+    <ul className="space-y-1" data-testid="run-summary">
+      {lines.map((l) => (
+        <li key={l.direction}>{l.text}</li>
+      ))}
+    </ul>
+  );
+}
+
+export default function SyncPanel({ connected = true, onRunFinished, pollInterval = 800, watchInterval = 4000 }) {
   const [phase, setPhase] = useState("idle"); // idle | starting | running | done | error
   const [run, setRun] = useState(null);
+  const [items, setItems] = useState(null);
   const [error, setError] = useState(null);
   const [askForce, setAskForce] = useState(false);
   const [preview, setPreview] = useState(null); // null | {loading} | {plan} | {error}
+  const [background, setBackground] = useState(null); // a finished run started elsewhere that changed ATARYS
   const alive = useRef(true);
   const timer = useRef(null);
+  const following = useRef(null);
+  const mine = useRef(false);
 
   useEffect(() => {
     alive.current = true;
@@ -134,44 +172,100 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
     };
   }, []);
 
-  const finish = (answer) => {
+  const detailOf = async (id) => {
+    try {
+      const res = await api.get(paths.run(id));
+      const data = res.data || {};
+      return itemsOf(data.run || data);
+    } catch {
+      return [];
+    }
+  };
+
+  const finish = async (answer) => {
     const finalRun = finalRunOf(answer);
+    following.current = null;
     setRun(finalRun);
+    setPreview(null); // the state a preview described is over
     if (isFailed(finalRun)) {
       setError(runError(finalRun));
       setPhase("error");
     } else {
+      setError(null);
       setPhase("done");
+      const id = runIdOf(finalRun);
+      setItems(id !== null && id !== undefined ? await detailOf(id) : []);
+      markSeen(id);
     }
     if (onRunFinished) onRunFinished(finalRun);
   };
 
-  const poll = (id) => {
+  const follow = (id) => {
+    following.current = id;
+    clearTimeout(timer.current);
     timer.current = setTimeout(async () => {
-      if (!alive.current) return;
+      if (!alive.current || following.current !== id) return;
       try {
         const res = await api.get(paths.run(id));
         if (!alive.current) return;
         const current = runOf(res.data);
         if (isRunning(current)) {
           setRun(current);
-          poll(id);
+          follow(id);
         } else {
-          finish(current);
+          await finish(current);
         }
       } catch (err) {
         if (!alive.current) return;
+        following.current = null;
         setError(err);
         setPhase("error");
       }
     }, pollInterval);
   };
 
+  // One live status: whatever run holds the account (this page's, the schedule's, a
+  // colleague's, or one started before a reload) is followed with its progress bar.
+  const watch = async () => {
+    if (!alive.current || following.current !== null) return;
+    try {
+      const res = await api.get(paths.runs, { query: { limit: 1 } });
+      const newest = Array.isArray(res.data) ? res.data[0] : null;
+      if (!alive.current || following.current !== null || !newest) return;
+      const id = runIdOf(newest);
+      if (isRunning(newest)) {
+        mine.current = false;
+        setError(null);
+        setRun(newest);
+        setPhase("running");
+        follow(id);
+        return;
+      }
+      if (!newest.dry_run && id > lastSeen() && !isFailed(newest)) {
+        const found = await detailOf(id);
+        if (alive.current && changedAtarys(found)) setBackground({ run: newest, items: found });
+        else markSeen(id);
+      }
+    } catch {
+      // The next look will tell.
+    }
+  };
+
+  useEffect(() => {
+    if (!connected) return undefined;
+    watch();
+    const every = setInterval(watch, watchInterval);
+    return () => clearInterval(every);
+  }, [connected]); // eslint-disable-line react-hooks/exhaustive-deps
+
   const start = async (force = false) => {
     setAskForce(false);
     setError(null);
     setRun(null);
+    setItems(null);
+    setPreview(null);
     setPhase("starting");
+    mine.current = true;
     try {
       const body = { async: true };
       if (force) body.force = true;
@@ -182,12 +276,18 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       if (id !== null && (res.status === 202 || isRunning(current))) {
         setRun({ ...current, id, status: current.status || "running" });
         setPhase("running");
-        poll(id);
+        follow(id);
       } else {
-        finish({ ...current, status: current.status || "finished" });
+        await finish({ ...current, status: current.status || "finished" });
       }
     } catch (err) {
       if (!alive.current) return;
+      if (classifyError(err) === "busy") {
+        // Another run holds the account: show that one until it ends.
+        setPhase("idle");
+        await watch();
+        return;
+      }
       setError(err);
       setPhase("error");
     }
@@ -195,13 +295,18 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
 
   const runPreview = async () => {
     setPreview({ loading: true });
+    setPhase((p) => (p === "done" || p === "error" ? "idle" : p)); // an old result no longer applies
     try {
       const res = await api.post(paths.syncAll, { dry_run: true });
       setPreview({ plan: res.data, message: res.message });
-      if (onRunFinished) onRunFinished(res.data); // a dry run is recorded in the history too
     } catch (err) {
       setPreview({ error: err });
     }
+  };
+
+  const dismissBackground = () => {
+    if (background) markSeen(runIdOf(background.run));
+    setBackground(null);
   };
 
   const busy = phase === "starting" || phase === "running";
@@ -209,6 +314,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   const kind = error ? classifyError(error) : null;
   const planItems = preview && preview.plan ? itemsOf(preview.plan) : [];
   const previewCounts = preview && preview.plan ? planCounts(planItems) : null;
+  const startedElsewhere = busy && run && !mine.current;
 
   return (
     <Card
@@ -228,45 +334,58 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       {!connected && (
         <p className="text-sm text-slate-600">Connectez Google pour pouvoir synchroniser vos clients.</p>
       )}
-      {connected && phase === "idle" && !preview && (
+      {connected && phase === "idle" && !preview && !background && (
         <p className="text-sm text-slate-600">
           Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
           montre ce qui changerait, sans rien écrire.
         </p>
       )}
 
+      {background && phase !== "running" && (
+        <Notice tone="info" className="mt-2" title={`Synchronisation ${triggerLabel(background.run)} du ${formatDate(background.run.finished_at || background.run.started_at)}`} data-testid="background-summary">
+          <RunSummary items={background.items} />
+          <Button variant="secondary" className="mt-2" onClick={dismissBackground}>
+            J'ai vu, masquer
+          </Button>
+        </Notice>
+      )}
+
       <div aria-live="polite">
         {busy && (
           <div className="mt-2" data-testid="sync-progress">
             <ProgressBar
-              label="Synchronisation en cours"
+              label={startedElsewhere ? `Synchronisation en cours (${triggerLabel(run)})` : "Synchronisation en cours"}
               done={run ? progressOf(run).done : 0}
               total={run ? progressOf(run).total : null}
             />
+            {startedElsewhere && (
+              <p className="mt-1 text-sm text-slate-600">
+                Une synchronisation déjà lancée travaille en ce moment : son résultat s'affichera ici à la fin.
+              </p>
+            )}
           </div>
         )}
         {phase === "done" && (
           <div className="mt-2 space-y-3" data-testid="sync-result">
             <Notice tone={counts && (counts.atarys_to_google.errors || counts.google_to_atarys.errors) ? "warning" : "success"} title="Synchronisation terminée">
-              {counts ? (
-                <span>
-                  {counts.conflicts > 0 && (
-                    <>
-                      {counts.conflicts} conflit{counts.conflicts > 1 ? "s" : ""} à régler (voir <a className="underline" href="#conflits">Conflits</a>).{" "}
-                    </>
-                  )}
-                  {counts.duplicates > 0 && (
-                    <>
-                      {counts.duplicates} doublon{counts.duplicates > 1 ? "s" : ""} détecté{counts.duplicates > 1 ? "s" : ""} (voir <a className="underline" href="#doublons">Doublons</a>).
-                    </>
-                  )}
-                  {!counts.conflicts && !counts.duplicates && "Les deux côtés sont à jour."}
-                </span>
-              ) : (
-                "Les deux côtés sont à jour."
+              {items === null ? <p>Chargement du détail…</p> : <RunSummary items={items} />}
+              {counts && counts.conflicts > 0 && (
+                <p className="mt-1">
+                  {counts.conflicts} conflit{counts.conflicts > 1 ? "s" : ""} à régler : voir <a className="underline" href="#conflits">Conflits</a>.
+                </p>
+              )}
+              {counts && counts.duplicates > 0 && (
+                <p className="mt-1">
+                  {counts.duplicates} doublon{counts.duplicates > 1 ? "s" : ""} à examiner : voir <a className="underline" href="#doublons">Doublons</a>.
+                </p>
               )}
             </Notice>
-            <RunCounts counts={counts} />
+            <details>
+              <summary className="cursor-pointer text-sm text-slate-700">Voir les compteurs</summary>
+              <div className="mt-2">
+                <RunCounts counts={counts} />
+              </div>
+            </details>
           </div>
         )}
       </div>
@@ -305,6 +424,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
             <ErrorNotice error={preview.error} className="mt-2" />
           ) : (
             <div className="mt-2 space-y-3">
+              {planItems.length > 0 && <RunSummary items={planItems} />}
               {previewCounts && planItems.length > 0 && <RunCounts counts={previewCounts} />}
               <ChangeList items={planItems} emptyText="Rien à synchroniser : les deux côtés sont déjà à jour." />
             </div>
@@ -320,7 +440,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
           onCancel={() => setAskForce(false)}
         >
           <p>
-            Cette synchronisation va supprimer un grand nombre de contacts. Elle a été bloquée par sécurité.
+            Cette synchronisation va supprimer un grand nombre de fiches. Elle a été bloquée par sécurité.
           </p>
           {error && error.message && <p className="mt-2 font-medium">{error.message}</p>}
           <p className="mt-2">Ne continuez que si vous êtes sûr que ces suppressions sont voulues.</p>

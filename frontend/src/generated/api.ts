@@ -47,7 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** logout <POST> */
+        /** End every session of the caller's user (this browser's and any other). */
         post: operations["post__api_auth_logout"];
         delete?: never;
         options?: never;
@@ -134,7 +134,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list_conflicts <GET> */
+        /** Open conflicts; ``?status=resolved``: those a rule decided (switchable for 30 days). */
         get: operations["get__api_google-contacts_conflicts"];
         put?: never;
         post?: never;
@@ -185,10 +185,44 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** list_duplicates <GET> */
+        /** Open duplicates, a page at a time (``limit``, ``offset``), each with its records. */
         get: operations["get__api_google-contacts_duplicates"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/duplicates/{duplicate_id}/dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** « Ce ne sont pas des doublons » : the group is never proposed again (same records). */
+        post: operations["post__api_google-contacts_duplicates_{duplicate_id}_dismiss"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/duplicates/{duplicate_id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Merge a duplicate into one person with the chosen values; the extra records go to the trash (a run of its own, which can be undone). */
+        post: operations["post__api_google-contacts_duplicates_{duplicate_id}_merge"];
         delete?: never;
         options?: never;
         head?: never;
@@ -206,6 +240,23 @@ export interface paths {
         get: operations["get__api_google-contacts_links"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/links/{client_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Turn a client's sync back on (excluded since its contact was deleted in Google). */
+        post: operations["post__api_google-contacts_links_{client_id}_resume"];
         delete?: never;
         options?: never;
         head?: never;
@@ -246,6 +297,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/google-contacts/plans/{plan_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Apply a previewed plan exactly as it was shown (once, within 30 minutes). */
+        post: operations["post__api_google-contacts_plans_{plan_id}_apply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/google-contacts/runs": {
         parameters: {
             query?: never;
@@ -274,6 +342,23 @@ export interface paths {
         get: operations["get__api_google-contacts_runs_{run_id}"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/runs/{run_id}/undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo a run (``dry_run``: preview it as a plan to apply with ``plans/<id>/apply``). */
+        post: operations["post__api_google-contacts_runs_{run_id}_undo"];
         delete?: never;
         options?: never;
         head?: never;
@@ -383,6 +468,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/google-contacts/trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Google contacts the sync deleted in the last 30 days, each restorable whole. */
+        get: operations["get__api_google-contacts_trash"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/trash/{trash_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create the contact again in Google from its kept copy, and link it back. */
+        post: operations["post__api_google-contacts_trash_{trash_id}_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/health": {
         parameters: {
             query?: never;
@@ -459,6 +578,28 @@ export interface components {
             message: string;
             /** Success */
             success: boolean;
+        };
+        /** ApplyAnswer */
+        ApplyAnswer: {
+            data: components["schemas"]["RunResultData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * ApplyIn
+         * @description ``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker).
+         */
+        ApplyIn: {
+            /**
+             * Force
+             * @default false
+             */
+            force: boolean;
         };
         /** AuthAnswer */
         AuthAnswer: {
@@ -629,15 +770,9 @@ export interface components {
             /** Revoked */
             revoked: boolean;
         };
-        /** DuplicateData */
-        DuplicateData: {
-            /** Id */
-            id: number;
-        };
-        /** DuplicatesAnswer */
-        DuplicatesAnswer: {
-            /** Data */
-            data: components["schemas"]["DuplicateData"][];
+        /** DuplicateAnswer */
+        DuplicateAnswer: {
+            data: components["schemas"]["DuplicateData"];
             /** Message */
             message: string;
             /**
@@ -645,6 +780,72 @@ export interface components {
              * @constant
              */
             success: true;
+        };
+        /** DuplicateData */
+        DuplicateData: {
+            /** Id */
+            id: number;
+            /**
+             * Records
+             * @default null
+             */
+            records: components["schemas"]["DuplicateRecord"][] | null;
+        };
+        /**
+         * DuplicateRecord
+         * @description One record of a duplicate group, by name, with its fields.
+         */
+        DuplicateRecord: {
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: number | null;
+            /** Fields */
+            fields: {
+                [key: string]: string | null;
+            };
+            /** Name */
+            name: string;
+            /**
+             * Resource Name
+             * @default null
+             */
+            resource_name: string | null;
+            /**
+             * Side
+             * @enum {string}
+             */
+            side: "atarys" | "google";
+        };
+        /** DuplicatesAnswer */
+        DuplicatesAnswer: {
+            /** Data */
+            data: components["schemas"]["DuplicateData"][];
+            /** Message */
+            message: string;
+            pagination: components["schemas"]["Pagination"];
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * DuplicatesQuery
+         * @description ``GET duplicates``: a page of the open duplicates.
+         */
+        DuplicatesQuery: {
+            /**
+             * Limit
+             * @default 500
+             */
+            limit: number;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
         };
         /**
          * ErrorAnswer
@@ -816,6 +1017,37 @@ export interface components {
              */
             page_token: string | null;
         };
+        /** MergeAnswer */
+        MergeAnswer: {
+            data: components["schemas"]["RunResultData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * MergeIn
+         * @description ``POST duplicates/<id>/merge``: the record kept and each field's chosen value.
+         */
+        MergeIn: {
+            /**
+             * Keep Client Id
+             * @default null
+             */
+            keep_client_id: number | null;
+            /**
+             * Keep Resource Name
+             * @default null
+             */
+            keep_resource_name: string | null;
+            /** Values */
+            values?: {
+                [key: string]: string | null;
+            };
+        };
         /**
          * Pagination
          * @description The ``pagination`` beside ``data`` in list answers (keys depend on the list).
@@ -896,6 +1128,13 @@ export interface components {
             atarys_to_google: components["schemas"]["DirectionCounts"];
             /** Breaker */
             breaker: string[];
+            /**
+             * Changed Since Preview
+             * @description items not applied: changed since the preview
+             */
+            changed_since_preview?: {
+                [key: string]: unknown;
+            }[];
             /** Conflicts */
             conflicts: number;
             /** Dry Run */
@@ -909,8 +1148,26 @@ export interface components {
             plan: {
                 [key: string]: unknown;
             }[];
+            /**
+             * Plan Expires At
+             * @default null
+             */
+            plan_expires_at: string | null;
+            /**
+             * Plan Id
+             * @description a dry run's plan, to apply exactly as previewed
+             * @default null
+             */
+            plan_id: string | null;
             /** Run Id */
             run_id: number;
+            /**
+             * Skipped
+             * @description an undo's items left alone (changed since the run)
+             */
+            skipped?: {
+                [key: string]: unknown;
+            }[];
             /** Status */
             status: string;
         };
@@ -932,6 +1189,11 @@ export interface components {
          * @description ``GET runs``: a page of the run history, newest first.
          */
         RunsQuery: {
+            /**
+             * Dry Run
+             * @default null
+             */
+            dry_run: boolean | null;
             /**
              * Limit
              * @default 20
@@ -1047,6 +1309,12 @@ export interface components {
             authenticated: boolean;
             /** Credentials File Exists */
             credentials_file_exists: boolean;
+            /**
+             * First Sync Pending
+             * @description connected, but no person has applied the first sync yet
+             * @default false
+             */
+            first_sync_pending: boolean;
             /** Google Reachable */
             google_reachable: boolean | null;
             /** Last Run */
@@ -1128,6 +1396,28 @@ export interface components {
             action: string;
             /** Google Id */
             google_id: string | null;
+        };
+        /** UndoAnswer */
+        UndoAnswer: {
+            data: components["schemas"]["RunResultData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * UndoIn
+         * @description ``POST runs/<run_id>/undo``: ``dry_run`` previews the undo as a plan to apply.
+         */
+        UndoIn: {
+            /**
+             * Dry Run
+             * @default false
+             */
+            dry_run: boolean;
         };
     };
     responses: never;
@@ -1722,7 +2012,10 @@ export interface operations {
     };
     "get__api_google-contacts_duplicates": {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1736,6 +2029,198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DuplicatesAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_duplicates_{duplicate_id}_dismiss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                duplicate_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_duplicates_{duplicate_id}_merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                duplicate_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MergeAnswer"];
                 };
             };
             /** @description Bad Request */
@@ -1831,6 +2316,98 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["LinksAnswer"];
                 };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_links_{client_id}_resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Bad Request */
             400: {
@@ -2091,11 +2668,110 @@ export interface operations {
             };
         };
     };
+    "post__api_google-contacts_plans_{plan_id}_apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                plan_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
     "get__api_google-contacts_runs": {
         parameters: {
             query?: {
                 limit?: number;
                 offset?: number;
+                dry_run?: boolean | null;
             };
             header?: never;
             path?: never;
@@ -2204,6 +2880,104 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_runs_{run_id}_undo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UndoIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UndoAnswer"];
                 };
             };
             /** @description Bad Request */
@@ -2945,6 +3719,188 @@ export interface operations {
             };
         };
     };
+    "get__api_google-contacts_trash": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_trash_{trash_id}_restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trash_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
     get__api_health: {
         parameters: {
             query?: never;
@@ -3226,6 +4182,7 @@ type ReadonlyArray<T> = [
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
 export const conflictPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictPolicy"]> = ["newest", "atarys", "google", "manual"];
 export const deletionSettingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeletionSetting"]> = ["propagate", "unlink"];
+export const duplicateRecordSideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DuplicateRecord"]["side"]> = ["atarys", "google"];
 export const importScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportScope"]> = ["all", "group"];
 export const jobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobStatus"]> = ["queued", "running", "finished", "failed"];
 export const linkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LinkStatus"]> = ["conflict", "duplicate", "error", "pending", "linked", "unlinked"];

@@ -153,6 +153,8 @@ export const paths = {
   conflicts: `${GC}/conflicts`,
   resolve: (id) => `${GC}/conflicts/${id}/resolve`,
   duplicates: `${GC}/duplicates`,
+  dismiss: (id) => `${GC}/duplicates/${id}/dismiss`,
+  merge: (id) => `${GC}/duplicates/${id}/merge`,
   settings: `${GC}/settings`,
   syncToGoogle: (id) => `${GC}/sync-to-google/${id}`,
   links: `${GC}/links`,

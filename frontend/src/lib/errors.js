@@ -102,8 +102,8 @@ export function explainError(err) {
       return {
         kind,
         title: "Une synchronisation est déjà en cours",
-        detail: "Une autre synchronisation (automatique ou lancée par un collègue) travaille en ce moment.",
-        action: "Attendez qu'elle se termine, puis réessayez si besoin.",
+        detail: "Une synchronisation travaille déjà sur le compte Google : sa progression s'affiche dans la carte Synchronisation.",
+        action: "Attendez qu'elle se termine : son résultat s'affichera ; relancez ensuite si besoin.",
       };
     case "session":
       return {

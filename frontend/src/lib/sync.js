@@ -184,7 +184,7 @@ export function directionLabel(direction, action = "") {
   const d = String(direction || action || "").toLowerCase();
   if (d.includes("to_google") || d.includes("google_write") || d === "atarys_to_google" || d === "push") return "ATARYS → Google";
   if (d.includes("to_atarys") || d.includes("atarys_write") || d === "google_to_atarys" || d === "pull") return "Google → ATARYS";
-  return direction || "";
+  return "";
 }
 
 export function itemsOf(data) {
@@ -198,7 +198,8 @@ function nameFromChanges(item) {
     const c = changesOf(item).find((ch) => ch.field === field);
     return c ? c.after || c.before : null;
   };
-  return [value("prenom"), value("nom")].filter(Boolean).join(" ") || value("email") || "";
+  const nom = value("nom");
+  return [nom ? String(nom).toLocaleUpperCase("fr-FR") : null, value("prenom")].filter(Boolean).join(" ") || value("email") || "";
 }
 
 export function itemName(item) {
@@ -207,10 +208,10 @@ export function itemName(item) {
     item.label ||
     item.name ||
     item.display_name ||
-    [rec.prenom, rec.nom].filter(Boolean).join(" ") ||
+    [rec.nom ? String(rec.nom).toLocaleUpperCase("fr-FR") : null, rec.prenom].filter(Boolean).join(" ") ||
     rec.email ||
     nameFromChanges(item) ||
-    (item.client_id ? `Client n° ${item.client_id}` : item.google_id || item.resource_name || "Contact Google")
+    (item.client_id || String(item.direction || "").includes("to_google") ? "Client sans nom" : "Contact Google sans nom")
   );
 }
 
@@ -257,4 +258,95 @@ export function planCounts(items) {
     else if (action.includes("delete")) counts[dir].deleted += 1;
   }
   return counts;
+}
+
+// --- a run told by name ("Depuis Google : 2 clients modifiés — LEFÈVRE Zoé (fonction), …") ---
+
+const SUMMARY_DIRECTIONS = [
+  { key: "google_to_atarys", label: "Depuis Google", noun: ["client", "clients"] },
+  { key: "atarys_to_google", label: "Vers Google", noun: ["contact", "contacts"] },
+];
+const SUMMARY_ACTIONS = [
+  ["create", "créé", "créés"],
+  ["update", "modifié", "modifiés"],
+  ["delete", "supprimé", "supprimés"],
+  ["link", "relié", "reliés"],
+  ["unlink", "détaché", "détachés"],
+  ["error", "en erreur", "en erreur"],
+];
+const SUMMARY_SHOWN = 5;
+
+function actionKey(action) {
+  const a = String(action || "").toLowerCase();
+  if (a.includes("unlink")) return "unlink";
+  for (const [key] of SUMMARY_ACTIONS) if (a.includes(key)) return key;
+  return null;
+}
+
+function directionKey(item) {
+  const label = directionLabel(item.direction, item.action);
+  if (label.startsWith("Google")) return "google_to_atarys";
+  if (label.startsWith("ATARYS")) return "atarys_to_google";
+  return null;
+}
+
+/** One line per direction and action of a run's items, naming the people. */
+export function runSummary(items) {
+  const lines = [];
+  for (const dir of SUMMARY_DIRECTIONS) {
+    const parts = [];
+    for (const [key, one, many] of SUMMARY_ACTIONS) {
+      const found = (items || []).filter((i) => directionKey(i) === dir.key && actionKey(i.action) === key);
+      if (!found.length) continue;
+      const who = found.slice(0, SUMMARY_SHOWN).map((i) => {
+        const fields = key === "update" ? changesOf(i).map((c) => FIELD_NAMES[c.field] || c.field) : [];
+        return `${itemName(i)}${fields.length ? ` (${fields.join(", ")})` : ""}`;
+      });
+      const more = found.length > SUMMARY_SHOWN ? ` et ${found.length - SUMMARY_SHOWN} autre${found.length - SUMMARY_SHOWN > 1 ? "s" : ""}` : "";
+      const n = found.length;
+      parts.push(`${n} ${n > 1 ? dir.noun[1] : dir.noun[0]} ${n > 1 ? many : one} — ${who.join(", ")}${more}`);
+    }
+    if (parts.length) lines.push({ direction: dir.key, text: `${dir.label} : ${parts.join(" ; ")}` });
+  }
+  return lines;
+}
+
+const FIELD_NAMES = {
+  nom: "nom",
+  prenom: "prénom",
+  email: "e-mail",
+  telephone: "téléphone",
+  adresse: "adresse",
+  ville: "ville",
+  code_postal: "code postal",
+  entreprise: "entreprise",
+  fonction: "fonction",
+};
+
+/** Whether a finished run changed ATARYS' clients (what a background run must tell). */
+export function changedAtarys(items) {
+  return (items || []).some((i) => directionKey(i) === "google_to_atarys" && ["create", "update", "delete"].includes(actionKey(i.action)));
+}
+
+export const TRIGGER_LABELS = {
+  api: "bouton « Synchroniser »",
+  "api-async": "bouton « Synchroniser »",
+  manual: "bouton « Synchroniser »",
+  schedule: "planifiée",
+  scheduled: "planifiée",
+  scheduler: "planifiée",
+  poll: "planifiée",
+  auto: "planifiée",
+  client: "modification d'un client",
+  debounce: "modification d'un client",
+  push: "modification d'un client",
+  contact: "modification d'un contact Google",
+  undo: "annulation",
+  cli: "ligne de commande",
+};
+
+/** Who or what started a run, in words ("Aperçu" for a preview). */
+export function triggerLabel(run) {
+  if (run && run.dry_run) return "Aperçu";
+  return TRIGGER_LABELS[run && run.trigger] || "autre";
 }

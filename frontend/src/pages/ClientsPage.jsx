@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { clientName, FIELD_LABELS } from "../lib/format.js";
+import { clientName, FIELD_LABELS, formatPhone } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
 import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
@@ -64,6 +64,59 @@ export function SyncBadge({ client, known }) {
       {badge.label}
       {state === "unknown" && <span className="sr-only">État de synchronisation inconnu</span>}
     </Badge>
+  );
+}
+
+/** What deleting a client does in Google, from the account's setting. */
+export function deletionConsequence(setting) {
+  if (setting === "propagate") return "Son contact sera aussi supprimé de Google Contacts à la prochaine synchronisation (réglage « Reporter les suppressions »).";
+  if (setting === "unlink") return "Son contact reste dans Google Contacts ; il ne sera simplement plus synchronisé.";
+  if (setting === "not_connected") return "Google n'est pas connecté : rien ne change dans Google Contacts.";
+  return "Vérification de ce qui se passera dans Google Contacts…";
+}
+
+/** The row's actions behind one button (compact rows). */
+function RowMenu({ client, busy, onEdit, onSync, onDelete }) {
+  const [open, setOpen] = useState(false);
+  const box = useRef(null);
+  useEffect(() => {
+    if (!open) return undefined;
+    const close = (event) => {
+      if (event.type === "keydown" && event.key !== "Escape") return;
+      if (event.type === "mousedown" && box.current && box.current.contains(event.target)) return;
+      setOpen(false);
+    };
+    document.addEventListener("mousedown", close);
+    document.addEventListener("keydown", close);
+    return () => {
+      document.removeEventListener("mousedown", close);
+      document.removeEventListener("keydown", close);
+    };
+  }, [open]);
+  const pick = (fn) => () => {
+    setOpen(false);
+    fn();
+  };
+  const item = "block w-full px-3 py-2 text-left text-sm hover:bg-slate-100";
+  return (
+    <div className="relative inline-block" ref={box}>
+      <Button variant="ghost" size="sm" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={`Actions pour ${clientName(client)}`}>
+        {busy ? "Synchronisation…" : "Actions ▾"}
+      </Button>
+      {open && (
+        <div role="menu" className="absolute right-0 z-20 mt-1 w-56 rounded-md border border-slate-200 bg-white py-1 shadow-lg">
+          <button type="button" role="menuitem" className={item} onClick={pick(onEdit)}>
+            Modifier
+          </button>
+          <button type="button" role="menuitem" className={item} onClick={pick(onSync)} disabled={busy}>
+            Synchroniser avec Google
+          </button>
+          <button type="button" role="menuitem" className={`${item} text-red-700`} onClick={pick(onDelete)}>
+            Supprimer
+          </button>
+        </div>
+      )}
+    </div>
   );
 }
 
@@ -139,10 +192,13 @@ function ClientForm({ initial, onSaved, onCancel }) {
 
 export default function ClientsPage() {
   const { search } = useLocation();
-  const [query, setQuery] = useState(() => new URLSearchParams(search).get("q") || "");
+  const params = new URLSearchParams(search);
+  const [query, setQuery] = useState(() => params.get("q") || "");
   const [debounced, setDebounced] = useState(query);
-  const [sort, setSort] = useState("nom");
-  const [page, setPage] = useState(1);
+  const [sort, setSort] = useState(() => (SORTS.some((x) => x.value === params.get("tri")) ? params.get("tri") : "nom"));
+  const [page, setPage] = useState(() => Math.max(1, Number(params.get("page")) || 1));
+  const [region, setRegion] = useState("FR");
+  const [deletions, setDeletions] = useState(null); // the account's atarys_deletions setting
   const [result, setResult] = useState({ items: [], pagination: null });
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState(null);
@@ -192,7 +248,37 @@ export default function ClientsPage() {
     return () => clearTimeout(timer);
   }, [query]);
 
-  useEffect(() => setPage(1), [debounced, sort]);
+  const firstFilter = useRef(true);
+  useEffect(() => {
+    if (firstFilter.current) {
+      firstFilter.current = false;
+      return;
+    }
+    setPage(1);
+  }, [debounced, sort]);
+
+  // Page, sort and search live in the address (shareable, kept by reload and Back).
+  useEffect(() => {
+    const next = new URLSearchParams(window.location.search);
+    const set = (key, value, fallback) => (value && value !== fallback ? next.set(key, value) : next.delete(key));
+    set("q", debounced, "");
+    set("tri", sort, "nom");
+    set("page", page > 1 ? String(page) : "", "");
+    const text = next.toString();
+    const target = `/clients${text ? `?${text}` : ""}`;
+    if (`${window.location.pathname}${window.location.search}` !== target) navigate(target, { replace: true });
+  }, [debounced, sort, page]);
+
+  // Phones in the configured region's format; the delete dialog says what happens in Google.
+  useEffect(() => {
+    api
+      .get(paths.settings)
+      .then((res) => {
+        if (res.data && res.data.phone_region) setRegion(res.data.phone_region);
+        if (res.data && res.data.atarys_deletions) setDeletions(res.data.atarys_deletions);
+      })
+      .catch(() => setDeletions("not_connected"));
+  }, []);
 
   const load = useCallback(async () => {
     const id = ++requestId.current;
@@ -216,18 +302,23 @@ export default function ClientsPage() {
   }, [load]);
 
   // /clients?id=42 opens that client (links from the duplicates list).
+  const openId = params.get("id");
   useEffect(() => {
-    const id = new URLSearchParams(search).get("id");
-    if (!id) return;
+    if (!openId) return;
     api
-      .get(paths.client(id))
+      .get(paths.client(openId))
       .then((res) => setEditing(res.data))
       .catch((err) => setError(err));
-  }, [search]);
+  }, [openId]);
 
   const closeForm = () => {
     setEditing(null);
-    if (new URLSearchParams(window.location.search).get("id")) navigate("/clients", { replace: true });
+    const current = new URLSearchParams(window.location.search);
+    if (current.get("id")) {
+      current.delete("id");
+      const text = current.toString();
+      navigate(`/clients${text ? `?${text}` : ""}`, { replace: true });
+    }
   };
 
   const saved = (client, text) => {
@@ -348,44 +439,27 @@ export default function ClientsPage() {
           </thead>
           <tbody aria-busy={loading ? "true" : undefined}>
             {result.items.map((c) => (
-              <tr key={c.id} className="border-t border-slate-100 align-top" data-client-id={c.id}>
+              <tr key={c.id} className="border-t border-slate-100 align-middle" data-client-id={c.id}>
                 <td className="px-2 py-2 sm:px-3">
-                  <span className="font-medium">{[c.nom, c.prenom].filter(Boolean).join(" ")}</span>
+                  <span className="font-medium">{clientName(c)}</span>
                   <span className="block text-xs break-all text-slate-600 md:hidden">{c.email}</span>
-                  <span className="block text-xs text-slate-600 lg:hidden">{c.telephone}</span>
+                  <span className="block text-xs text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
                 </td>
-                <td className="hidden px-3 py-2 md:table-cell">{c.email}</td>
-                <td className="hidden px-3 py-2 whitespace-nowrap lg:table-cell">{c.telephone}</td>
+                <td className="hidden px-3 py-1.5 md:table-cell">{c.email}</td>
+                <td className="hidden px-3 py-1.5 whitespace-nowrap lg:table-cell">{formatPhone(c.telephone, region)}</td>
                 <td className="hidden px-3 py-2 md:table-cell">{c.ville}</td>
                 <td className="hidden px-3 py-2 lg:table-cell">{c.entreprise}</td>
                 <td className="px-2 py-2 sm:px-3">
                   <SyncBadge client={c} known={known} />
                 </td>
-                <td className="px-1 py-1 sm:px-3 sm:py-2">
-                  <div className="flex flex-col items-end gap-0.5 sm:flex-row sm:flex-wrap sm:justify-end sm:gap-1">
-                    <Button variant="ghost" size="sm" onClick={() => setEditing(c)} aria-label={`Modifier ${clientName(c)}`}>
-                      Modifier
-                    </Button>
-                    <Button
-                      variant="ghost"
-                      size="sm"
-                      onClick={() => syncOne(c)}
-                      disabled={rowBusy === c.id}
-                      aria-label={`Synchroniser ce client : ${clientName(c)}`}
-                    >
-                      {rowBusy === c.id ? (
-                        "Synchronisation…"
-                      ) : (
-                        <>
-                          <span className="sm:hidden">Synchroniser</span>
-                          <span className="hidden sm:inline">Synchroniser ce client</span>
-                        </>
-                      )}
-                    </Button>
-                    <Button variant="ghostDanger" size="sm" onClick={() => setDeleting(c)} aria-label={`Supprimer ${clientName(c)}`}>
-                      Supprimer
-                    </Button>
-                  </div>
+                <td className="px-1 py-1 text-right sm:px-3">
+                  <RowMenu
+                    client={c}
+                    busy={rowBusy === c.id}
+                    onEdit={() => setEditing(c)}
+                    onSync={() => syncOne(c)}
+                    onDelete={() => setDeleting(c)}
+                  />
                 </td>
               </tr>
             ))}
@@ -424,10 +498,8 @@ export default function ClientsPage() {
           onConfirm={remove}
           onCancel={() => setDeleting(null)}
         >
-          <p>
-            {clientName(deleting)} sera supprimé d'ATARYS. Selon les réglages de synchronisation, la suppression peut
-            aussi être reportée dans Google Contacts.
-          </p>
+          <p>{clientName(deleting)} sera supprimé d'ATARYS.</p>
+          <p className="mt-2">{deletionConsequence(deletions)}</p>
         </ConfirmDialog>
       )}
     </div>

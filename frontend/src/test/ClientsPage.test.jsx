@@ -21,6 +21,7 @@ function api(overrides = () => null) {
     if (call.url.startsWith("/api/clients/?")) return jsonResponse(200, envelope(CLIENTS, "2 client(s) trouvé(s)", { pagination: PAGE }));
     if (call.url.endsWith("/conflicts")) return jsonResponse(200, envelope([{ id: 9, client_id: 2, field: "ville", status: "open" }]));
     if (call.url.endsWith("/duplicates")) return jsonResponse(200, envelope([]));
+    if (call.url.endsWith("/settings")) return jsonResponse(200, envelope({ phone_region: "FR", atarys_deletions: "propagate" }));
     if (call.url.includes("/links")) return jsonResponse(200, envelope([{ client_id: 1, resource_name: "people/c1", synced_at: "2026-11-24T00:00:20+00:00" }]));
     return jsonResponse(404, failure("?"));
   });
@@ -29,9 +30,9 @@ function api(overrides = () => null) {
 it("lists clients with a sync badge each", async () => {
   api();
   render(<ClientsPage />);
-  const row1 = (await screen.findByText("Martin Jean")).closest("tr");
+  const row1 = (await screen.findByText("MARTIN Jean")).closest("tr");
   expect(within(row1).getByText("Synchronisé")).toBeInTheDocument();
-  const row2 = screen.getByText("Petit Claire").closest("tr");
+  const row2 = screen.getByText("PETIT Claire").closest("tr");
   expect(await within(row2).findByText("Conflit")).toBeInTheDocument();
   expect(screen.getByText("2 clients — page 1 sur 1")).toBeInTheDocument();
 });
@@ -62,9 +63,28 @@ it("shows the API's validation errors under each input, and sends the CSRF token
 it("asks before deleting a client", async () => {
   const calls = api(({ method }) => (method === "DELETE" ? jsonResponse(200, envelope({ id: 1 }, "Client supprimé")) : null));
   render(<ClientsPage />);
-  await userEvent.click(await screen.findByRole("button", { name: "Supprimer Jean Martin" }));
+  await userEvent.click(await screen.findByRole("button", { name: "Actions pour MARTIN Jean" }));
+  await userEvent.click(screen.getByRole("menuitem", { name: "Supprimer" }));
   expect(calls.some((c) => c.method === "DELETE")).toBe(false);
+  expect(screen.getByRole("dialog")).toHaveTextContent("Son contact sera aussi supprimé de Google Contacts");
+  expect(screen.getByRole("dialog")).not.toHaveTextContent("peut");
   await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Supprimer" }));
   expect(await screen.findByText("Client supprimé")).toBeInTheDocument();
   expect(calls.find((c) => c.method === "DELETE").url).toBe("/api/clients/1");
+});
+
+it("shows phones as people write them and keeps page, sort and search in the address", async () => {
+  window.history.replaceState({}, "", "/clients?q=martin&tri=-nom&page=2");
+  const calls = api();
+  render(<ClientsPage />);
+  const row = (await screen.findByText("MARTIN Jean")).closest("tr");
+  expect(within(row).getAllByText("06 12 34 56 78").length).toBeGreaterThan(0);
+  expect(screen.getByLabelText("Rechercher")).toHaveValue("martin");
+  expect(screen.getByLabelText("Trier par")).toHaveValue("-nom");
+  const list = calls.find((c) => c.url.startsWith("/api/clients/?"));
+  expect(list.url).toContain("page=2");
+  expect(list.url).toContain("sort=-nom");
+  expect(list.url).toContain("q=martin");
+  await userEvent.selectOptions(screen.getByLabelText("Trier par"), "ville");
+  await vi.waitFor(() => expect(window.location.search).toBe("?q=martin&tri=ville"));
 });

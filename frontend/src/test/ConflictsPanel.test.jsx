@@ -23,7 +23,7 @@ function api() {
 it("shows both values side by side per field, grouped per client, with the client's name", async () => {
   api();
   render(<ConflictsPanel refreshKey={0} />);
-  const group = await screen.findByRole("form", { name: "Conflit : Adèle Zéphyrin" });
+  const group = await screen.findByRole("form", { name: "Conflit : ZÉPHYRIN Adèle" });
   for (const text of ["Côté ATARYS SAS", "Côté Google SARL", "+33611111111", "+33622222222"]) {
     expect(within(group).getByText(text)).toBeInTheDocument();
   }
@@ -34,7 +34,7 @@ it("sends one choice per field: a side, or a typed value", async () => {
   const calls = api();
   const resolved = vi.fn();
   render(<ConflictsPanel refreshKey={0} onResolved={resolved} />);
-  const group = await screen.findByRole("form", { name: "Conflit : Adèle Zéphyrin" });
+  const group = await screen.findByRole("form", { name: "Conflit : ZÉPHYRIN Adèle" });
   const company = within(group).getByRole("group", { name: "Entreprise" });
   await userEvent.click(within(company).getByRole("radio", { name: /Valeur Google/ }));
   const phone = within(group).getByRole("group", { name: "Téléphone" });

@@ -30,7 +30,7 @@ it("edits the settings in words and sends only what the API accepts", async () =
   await userEvent.clear(minutes);
   await userEvent.type(minutes, "15");
   await userEvent.click(screen.getByRole("button", { name: "Enregistrer les réglages" }));
-  expect(await screen.findByText("Paramètres enregistrés")).toBeInTheDocument();
+  expect(await screen.findByText("Réglages enregistrés.")).toBeInTheDocument();
   expect(calls.at(-1).body).toEqual({
     conflict_policy: "manual",
     google_deletions: "unlink",
@@ -49,7 +49,7 @@ it("shows a refused value under its input", async () => {
       : jsonResponse(200, envelope(SETTINGS)),
   );
   render(<SettingsPanel />);
-  const region = await screen.findByLabelText(/Pays par défaut/);
+  const region = await screen.findByLabelText(/Pays des numéros/);
   await userEvent.clear(region);
   await userEvent.type(region, "FRA");
   await userEvent.click(screen.getByRole("button", { name: "Enregistrer les réglages" }));

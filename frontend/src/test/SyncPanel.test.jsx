@@ -58,7 +58,7 @@ describe("SyncPanel", () => {
     expect(bar).toBeInTheDocument();
     await screen.findByText("Synchronisation terminée");
     expect(screen.queryByRole("progressbar")).not.toBeInTheDocument();
-    expect(calls[0].body).toEqual({ async: true });
+    expect(calls.filter((c) => c.method === "POST")[0].body).toEqual({ async: true });
 
     const result = screen.getByTestId("sync-result");
     const a2g = within(result).getByText("ATARYS → Google").parentElement;
@@ -140,16 +140,16 @@ describe("SyncPanel", () => {
 
     await userEvent.click(screen.getByRole("button", { name: "Forcer la synchronisation" }));
     const dialog = screen.getByRole("dialog", { name: "Forcer la synchronisation ?" });
-    expect(calls).toHaveLength(1); // nothing sent before confirming
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(1); // nothing sent before confirming
 
     await userEvent.click(within(dialog).getByRole("button", { name: "Annuler" }));
     expect(screen.queryByRole("dialog")).not.toBeInTheDocument();
-    expect(calls).toHaveLength(1);
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(1);
 
     await userEvent.click(screen.getByRole("button", { name: "Forcer la synchronisation" }));
     await userEvent.click(screen.getByRole("button", { name: "Oui, forcer la synchronisation" }));
     await screen.findByText("Synchronisation terminée");
-    expect(calls[1].body).toEqual({ async: true, force: true });
+    expect(calls.filter((c) => c.method === "POST")[1].body).toEqual({ async: true, force: true });
   });
 
   it("treats a run that failed on the breaker like the synchronous refusal", async () => {
@@ -186,11 +186,14 @@ describe("SyncPanel", () => {
     render(<SyncPanel />);
     await userEvent.click(screen.getByRole("button", { name: "Aperçu" }));
     const preview = await screen.findByTestId("sync-preview");
-    expect(calls[0].body).toEqual({ dry_run: true });
+    expect(calls.filter((c) => c.method === "POST")[0].body).toEqual({ dry_run: true });
     expect(within(preview).getByText("Jean Dupont")).toBeInTheDocument();
     expect(within(preview).getByText("Téléphone")).toBeInTheDocument();
     expect(within(preview).getByText("+33698765432")).toBeInTheDocument();
-    expect(within(preview).getByText("Claire Martin")).toBeInTheDocument();
+    expect(within(preview).getByText("MARTIN Claire")).toBeInTheDocument();
+    const summary = within(preview).getByTestId("run-summary");
+    expect(summary).toHaveTextContent("Depuis Google : 1 client créé — MARTIN Claire");
+    expect(summary).toHaveTextContent("Vers Google : 1 contact modifié — Jean Dupont (téléphone)");
     expect(within(preview).getAllByTestId("change-item")).toHaveLength(2);
     expect(within(preview).getByText(/rien n'a été écrit/)).toBeInTheDocument();
   });

@@ -41,7 +41,7 @@ it("follows a background job to its run and shows the run's counts", async () =>
   await userEvent.click(screen.getByRole("button", { name: "Synchroniser avec Google Contacts" }));
   await screen.findByText("Synchronisation terminée");
   const result = screen.getByTestId("sync-result");
-  expect(within(result).getByText("4 doublons détectés", { exact: false })).toBeInTheDocument();
+  expect(within(result).getByText("4 doublons à examiner", { exact: false })).toBeInTheDocument();
   expect(result.querySelector('[data-count="atarys_to_google.created"]')).toHaveTextContent("40");
   expect(result.querySelector('[data-count="google_to_atarys.created"]')).toHaveTextContent("52");
   expect(finished).toHaveBeenCalledWith(expect.objectContaining({ id: 2, status: "success" }));
@@ -101,7 +101,7 @@ it("shows a dry-run plan item with its fields for each side", async () => {
   render(<SyncPanel />);
   await userEvent.click(screen.getByRole("button", { name: "Aperçu" }));
   const preview = await screen.findByTestId("sync-preview");
-  expect(within(preview).getByText("François Thomas")).toBeInTheDocument();
+  expect(within(preview).getByText("THOMAS François")).toBeInTheDocument();
   expect(within(preview).getByText("Nantes")).toBeInTheDocument();
   expect(within(preview).getByText("+33698765432")).toBeInTheDocument();
   // Counts computed from the plan, since a dry run reports none.

@@ -7,16 +7,18 @@ knowing them.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from blinker import Namespace
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atarys.http import ApiError
 from atarys.models import CLIENT_FIELDS, Client, utcnow
+from atarys.models.client import fold
 
 _signals = Namespace()
 client_changed = _signals.signal("client-changed")
@@ -53,22 +55,44 @@ def _live() -> Select[tuple[Client]]:
     return select(Client).where(Client.deleted_at.is_(None))
 
 
+_PHONE_QUERY = re.compile(r"^[\s+().\-/0-9]+$")
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_terms(q: str) -> list[str]:
+    """What ``q`` must all find in a client's search key.
+
+    A phone number in any form a person types (``06 12 34 56 78``, ``06.12.34.56.78``,
+    ``+33 6 12 34 56 78``, ``0033…``) becomes its digits, matched against the stored
+    international and national digits; other text is folded (case, accents) and split
+    into words, each of which must appear (``zoé lefèvre`` finds LEFÈVRE Zoé).
+    """
+    if _PHONE_QUERY.match(q) and sum(ch.isdigit() for ch in q) >= 2:
+        digits = re.sub(r"\D", "", q)
+        if q.lstrip().startswith("00"):
+            digits = digits[2:]
+        return [digits]
+    return [word for word in fold(q).split(" ") if word]
+
+
 def list_clients(session: Session, *, q: str | None, sort: str, page: int, per_page: int) -> Page:
-    """Live clients matching ``q`` (nom, prénom, e-mail, entreprise, téléphone), sorted."""
+    """Live clients matching ``q`` (nom, prénom, e-mail, entreprise, ville, fonction,
+    téléphone; case and accents ignored), sorted (``nom``: by name then first name, accents
+    sorted as their base letter)."""
     query = _live()
-    if q:
-        pattern = f"%{q.lower()}%"
+    terms = search_terms(q) if q else []
+    if terms:
         query = query.where(
-            or_(
-                *(
-                    func.lower(getattr(Client, name)).like(pattern)
-                    for name in ("nom", "prenom", "email", "entreprise", "telephone")
-                )
-            )
+            and_(*(Client.search_key.like(_like(term), escape="\\") for term in terms))
         )
     descending = sort.startswith("-")
-    column = getattr(Client, sort.lstrip("-"))
-    order = [column.desc() if descending else column.asc(), Client.id.asc()]
+    name = sort.lstrip("-")
+    columns = [Client.sort_nom, Client.sort_prenom] if name == "nom" else [getattr(Client, name)]
+    order = [c.desc() if descending else c.asc() for c in columns] + [Client.id.asc()]
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     items = list(
         session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))

@@ -22,7 +22,7 @@ import requests
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from google.auth.exceptions import RefreshError
 from googleapiclient.errors import HttpError
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from atarys.api.auth import caller, current_principal
@@ -45,9 +45,9 @@ from atarys.google_contacts import service as engine
 from atarys.google_contacts.queries import client_link_states
 from atarys.http import ApiError, external_url, int_arg, ok, optional_json_body
 from atarys.jobs import background, scheduler
-from atarys.models import OAuthState, utcnow
+from atarys.models import Client, OAuthState, SyncDuplicate, SyncRun, utcnow
 from atarys.openapi import answers, documented, envelope
-from atarys.sync.core.records import FIELDS
+from atarys.sync.core.records import FIELDS, Record, display_name
 from atarys.validation import validate
 
 logger = logging.getLogger("atarys.google_contacts")
@@ -78,7 +78,7 @@ def _client_secrets() -> oauth.ClientSecrets:
         raise ApiError(
             503,
             f"Google Contacts n'est pas configuré : {exc.message} "
-            "(voir /api/google-contacts/setup-instructions).",
+            "Suivez le guide de configuration de la page Google Contacts.",
             data={"credentials_file_exists": _settings().google_credentials_file.exists()},
         ) from exc
 
@@ -264,7 +264,16 @@ def sync_all() -> Response:
     options = validate(s.SyncAllIn, optional_json_body())
     if options.run_async:
         with engine.engine_errors():
-            engine.open_service(_app())  # fail now (409, 503…) rather than in the background
+            service = engine.open_service(_app())  # fail now (503…) rather than in the background
+        holder = background.holding_run(service.session, service.account)
+        if holder is not None:  # another run holds the account: follow that one
+            resp = ok(
+                background.job_view(service.get_run(holder.id)),
+                "Une synchronisation est déjà en cours : suivez-la ici",
+                202,
+            )
+            resp.headers["Location"] = url_for("google_contacts.get_run", run_id=holder.id)
+            return resp
         run_id = background.start(_app(), dry_run=options.dry_run, force=options.force)
         with engine.engine_errors():
             job = background.job_of(
@@ -274,9 +283,15 @@ def sync_all() -> Response:
         resp.headers["Location"] = url_for("google_contacts.get_run", run_id=run_id)
         return resp
     with engine.engine_errors():
-        service = engine.open_service(_app())
-        data = engine.run_sync_all(
-            service, dry_run=options.dry_run, force=options.force, trigger="api"
+        data = background.when_free(
+            lambda: engine.run_sync_all(
+                engine.open_service(_app()),
+                dry_run=options.dry_run,
+                force=options.force,
+                trigger="api",
+            ),
+            timeout=_settings().sync_wait_seconds,
+            on_busy=db.session.rollback,
         )
     message = (
         "Simulation terminée : aucune modification appliquée"
@@ -469,11 +484,14 @@ def status() -> Response:
     elif state.legacy_token and not state.token_file_exists:
         message = "⚠️ Ancien jeton (pickle) ignoré pour raison de sécurité : reconnectez Google"
     elif not credentials_exists:
-        message = "⚠️ Fichier data/google_credentials.json introuvable : voir setup-instructions"
+        message = (
+            "⚠️ Fichier d'identifiants Google (data/google_credentials.json) absent : "
+            "suivez le guide de configuration"
+        )
     elif state.revoked:
-        message = "⚠️ L'accès Google a été révoqué : reconnectez le compte (POST auth)"
+        message = "⚠️ L'accès Google a été révoqué : cliquez sur « Connecter Google »"
     elif not state.token_file_exists:
-        message = "⚠️ Google n'est pas connecté : lancez l'authentification (POST auth)"
+        message = "⚠️ Google n'est pas connecté : cliquez sur « Connecter Google »"
     elif not state.authenticated:
         message = f"⚠️ {state.message or 'Jeton Google inutilisable'}"
     else:
@@ -598,7 +616,7 @@ SETUP_STEPS: list[dict[str, Any]] = [
         "step": 4,
         "title": "Créer des identifiants OAuth2",
         "description": "« Identifiants » → « Créer des identifiants » → « ID client OAuth » : "
-        "« Application Web » avec l'URI de redirection indiquée (redirect_uri), ou "
+        "« Application Web » avec l'adresse de redirection indiquée ci-dessous, ou "
         "« Application de bureau » pour la commande « atarys auth »",
         "url": "https://console.cloud.google.com/apis/credentials",
     },
@@ -611,8 +629,8 @@ SETUP_STEPS: list[dict[str, Any]] = [
     {
         "step": 6,
         "title": "Connecter le compte Google",
-        "description": "Cliquez sur « Connecter Google » (POST /api/google-contacts/auth) et "
-        "acceptez l'accès, ou lancez « atarys auth » sur le serveur",
+        "description": "Cliquez sur « Connecter Google » et acceptez l'accès (ou, sur le "
+        "serveur, lancez la commande « atarys auth »)",
         "url": None,
     },
 ]
@@ -664,13 +682,14 @@ def setup_instructions() -> Response:
 def list_runs() -> Response:
     limit = int_arg("limit", 20, 1, s.MAX_RUNS_LIMIT)
     offset = int_arg("offset", 0, 0, s.MAX_RUNS_OFFSET)
+    dry_run = _bool_arg("dry_run")
     items: list[dict[str, Any]] = []
     total = 0
     with engine.engine_errors():
         service = engine.open_reader(_app())
         if service is not None:
-            page = service.list_runs(limit=limit, offset=offset)
-            items, total = [run.to_dict() for run in page.items], page.total
+            rows, total = _runs_page(service.account.id, limit, offset, dry_run)
+            items = [run.to_dict() for run in rows]
     return ok(
         items,
         f"{total} synchronisation(s)",
@@ -736,14 +755,39 @@ def resolve_conflict(conflict_id: int) -> Response:
 
 @bp.get("/duplicates")
 @documented(
-    resp=answers(HTTP_200=envelope(list[s.DuplicateData], "DuplicatesAnswer")),
+    query=s.DuplicatesQuery,
+    resp=answers(HTTP_200=envelope(list[s.DuplicateData], "DuplicatesAnswer", paginated=True)),
     tags=TAGS,
 )
 def list_duplicates() -> Response:
+    """Open duplicates, a page at a time (``limit``, ``offset``), each with its records."""
+    limit = int_arg("limit", s.MAX_DUPLICATES_LIMIT, 1, s.MAX_DUPLICATES_LIMIT)
+    offset = int_arg("offset", 0, 0, s.MAX_RUNS_OFFSET)
     with engine.engine_errors():
         service = engine.open_reader(_app())
-        duplicates = [d.to_dict() for d in service.list_duplicates()] if service else []
-    return ok(duplicates, f"{len(duplicates)} doublon(s) détecté(s)")
+        rows = service.list_duplicates() if service else []
+    page = rows[offset : offset + limit]
+    duplicates = [d.to_dict() for d in page]
+    _add_records(duplicates)
+    return ok(
+        duplicates,
+        f"{len(rows)} doublon(s) détecté(s)",
+        pagination={"limit": limit, "offset": offset, "total": len(rows)},
+    )
+
+
+@bp.post("/duplicates/<int:duplicate_id>/dismiss")
+@documented(resp=answers(HTTP_200=envelope(s.DuplicateData, "DuplicateAnswer")), tags=TAGS)
+def dismiss_duplicate(duplicate_id: int) -> Response:
+    """« Ce ne sont pas des doublons » : the group is never proposed again (same records)."""
+    with engine.engine_errors():
+        service = engine.open_reader(_app())
+    row = db.session.get(SyncDuplicate, duplicate_id) if service is not None else None
+    if row is None or service is None or row.account_id != service.account.id:
+        raise ApiError(404, "Ce doublon n'existe plus : rechargez la page.")
+    row.status = "dismissed"
+    db.session.commit()
+    return ok(row.to_dict(), "C'est noté : ces fiches ne seront plus proposées comme doublons")
 
 
 def _client_ids_arg() -> list[int]:
@@ -849,3 +893,73 @@ def disconnect() -> Response:
         {"disconnected": True, "revoked": revoked, "account": token.account},
         "Compte Google déconnecté",
     )
+
+
+# --- the office screens: filters, duplicate records ---------------------------------------------
+
+
+def _bool_arg(name: str) -> bool | None:
+    """``?name=true|false`` (also 1/0); absent: ``None``; anything else: a French 422."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise ApiError(422, "Paramètre invalide.", errors={name: "Attendu : true ou false."})
+
+
+def _runs_page(
+    account_id: int, limit: int, offset: int, dry_run: bool | None
+) -> tuple[list[SyncRun], int]:
+    """A page of the account's runs, newest first; previews only or none when asked."""
+    where = [SyncRun.account_id == account_id]
+    if dry_run is not None:
+        where.append(SyncRun.dry_run.is_(dry_run))
+    total = db.session.scalar(select(func.count()).select_from(SyncRun).where(*where)) or 0
+    rows = db.session.scalars(
+        select(SyncRun).where(*where).order_by(SyncRun.id.desc()).limit(limit).offset(offset)
+    )
+    return list(rows), total
+
+
+def _record(side: str, fields: dict[str, Any], **ids: Any) -> dict[str, Any]:
+    values = {name: fields.get(name) for name in FIELDS}
+    return {"side": side, **ids, "name": display_name(Record.from_dict(values)), "fields": values}
+
+
+def _add_records(duplicates: list[dict[str, Any]]) -> None:
+    """Give each duplicate its ``records``: the clients' and contacts' fields, by name."""
+    client_ids = {int(i) for d in duplicates for i in d.get("client_ids") or []}
+    names = list(dict.fromkeys(r for d in duplicates for r in d.get("resource_names") or []))
+    clients = {c.id: c for c in db.session.scalars(select(Client).where(Client.id.in_(client_ids)))}
+    contacts: dict[str, dict[str, Any]] = {}
+    if names:
+        try:
+            people = people_service(_app())
+            for start in range(0, len(names), 200):
+                answer = (
+                    people.people()
+                    .getBatchGet(resourceNames=names[start : start + 200], personFields=LIST_FIELDS)
+                    .execute()
+                )
+                for response in answer.get("responses") or []:
+                    person = response.get("person")
+                    if person and person.get("resourceName"):
+                        contacts[person["resourceName"]] = contact_summary(person)
+        except (HttpError, OSError, NotConnectedError, GoogleAuthUnavailableError, RefreshError):
+            logger.warning("duplicates: Google contacts could not be read", exc_info=False)
+    for duplicate in duplicates:
+        records: list[dict[str, Any]] = []
+        for client_id in duplicate.get("client_ids") or []:
+            client = clients.get(int(client_id))
+            if client is not None and client.deleted_at is None:
+                records.append(_record("atarys", client.to_dict(), client_id=client.id))
+        for name in duplicate.get("resource_names") or []:
+            summary = contacts.get(name)
+            records.append(
+                _record("google", summary or {}, resource_name=name)
+                | ({} if summary else {"name": "Contact Google (illisible pour le moment)"})
+            )
+        duplicate["records"] = records

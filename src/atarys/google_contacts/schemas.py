@@ -19,6 +19,7 @@ MAX_PAGE_SIZE = 1000
 MAX_RUNS_LIMIT = 200
 MAX_RUNS_OFFSET = 1_000_000
 MAX_LINK_IDS = 200
+MAX_DUPLICATES_LIMIT = 500
 MAX_AUTO_SYNC_MINUTES = 7 * 24 * 60
 
 
@@ -68,6 +69,15 @@ class RunsQuery(BaseModel):
     """``GET runs``: a page of the run history, newest first."""
 
     limit: int = Field(default=20, ge=1, le=MAX_RUNS_LIMIT)
+    offset: int = Field(default=0, ge=0, le=MAX_RUNS_OFFSET)
+    # false: real runs only (the history); true: previews only; absent: both.
+    dry_run: bool | None = None
+
+
+class DuplicatesQuery(BaseModel):
+    """``GET duplicates``: a page of the open duplicates."""
+
+    limit: int = Field(default=MAX_DUPLICATES_LIMIT, ge=1, le=MAX_DUPLICATES_LIMIT)
     offset: int = Field(default=0, ge=0, le=MAX_RUNS_OFFSET)
 
 
@@ -299,5 +309,16 @@ class ConflictData(BaseModel):
     id: int
 
 
+class DuplicateRecord(BaseModel):
+    """One record of a duplicate group, by name, with its fields."""
+
+    side: Literal["atarys", "google"]
+    client_id: int | None = None
+    resource_name: str | None = None
+    name: str
+    fields: dict[str, str | None]
+
+
 class DuplicateData(BaseModel):
     id: int
+    records: list[DuplicateRecord] | None = None

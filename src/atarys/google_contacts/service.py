@@ -56,7 +56,7 @@ logger = logging.getLogger("atarys.google_contacts.service")
 GOOGLE_OPTIONS_KEY = "ATARYS_GOOGLE_OPTIONS"
 
 NOT_CONNECTED_MESSAGE = (
-    "Google n'est pas connecté : lancez l'authentification (POST /api/google-contacts/auth)."
+    "Google n'est pas connecté : cliquez sur « Connecter Google » dans la page Google Contacts."
 )
 
 ServiceOpener = Callable[[Flask], SyncService]
@@ -274,7 +274,7 @@ def translate(exc: Exception) -> ApiError | None:
     if isinstance(exc, e.AuthError):
         return ApiError(
             409,
-            "Google a refusé l'autorisation : reconnectez le compte (POST /api/google-contacts/auth).",
+            "Google a refusé l'autorisation : reconnectez le compte avec « Connecter Google ».",
             data={"authenticated": False, "reason": "google_auth"},
         )
     if isinstance(exc, e.ClientNotFound | e.ContactNotFound | e.ConflictNotFound | e.RunNotFound):

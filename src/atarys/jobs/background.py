@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from atarys.extensions import db
@@ -31,7 +33,8 @@ from atarys.google_contacts.service import (
     run_sync_all,
 )
 from atarys.http import ApiError
-from atarys.models import SyncRun, utcnow
+from atarys.models import GoogleAccount, SyncRun, utcnow
+from atarys.sync.core.errors import AccountBusyError
 from atarys.sync.service import RunDetail
 
 logger = logging.getLogger("atarys.jobs.background")
@@ -87,18 +90,68 @@ def error_of(exc: ApiError) -> dict[str, Any]:
     return error
 
 
+T = TypeVar("T")
+BUSY_POLL_SECONDS = 0.25
+
+
+def when_free(
+    work: Callable[[], T],
+    *,
+    timeout: float,
+    on_busy: Callable[[], object] | None = None,
+    poll: float = BUSY_POLL_SECONDS,
+) -> T:
+    """``work()``, waiting (at most ``timeout`` seconds) while another run holds the account.
+
+    The seed's synchronous ``sync-all`` gets its result rather than a busy answer when a
+    scheduled run is in progress: ``AccountBusyError`` is retried until the deadline, then
+    raised. ``on_busy`` runs before each retry (e.g. a session rollback).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return work()
+        except AccountBusyError:
+            if time.monotonic() + poll > deadline:
+                raise
+            if on_busy is not None:
+                on_busy()
+            time.sleep(poll)
+
+
+def holding_run(session: Session, account: GoogleAccount) -> SyncRun | None:
+    """The run that holds the account's run lock now (``None`` when it is free)."""
+    session.refresh(account)
+    if account.lock_owner is None:
+        return None
+    return session.scalars(
+        select(SyncRun)
+        .where(
+            SyncRun.account_id == account.id,
+            SyncRun.status.in_(("queued", "running")),
+        )
+        .order_by(SyncRun.id.desc())
+        .limit(1)
+    ).first()
+
+
 def job_of(detail: RunDetail) -> dict[str, Any] | None:
     """A background run as a job (``None`` for a run started otherwise)."""
-    run = detail.run
-    if run.trigger != TRIGGER:
+    if detail.run.trigger != TRIGGER:
         return None
+    return job_view(detail)
+
+
+def job_view(detail: RunDetail) -> dict[str, Any]:
+    """Any run as a job: status, progress, and its result or error once over."""
+    run = detail.run
     status = JOB_STATUS.get(run.status, run.status)
     counts = run.counts if isinstance(run.counts, dict) else {}
     error = counts.get("error") if status == "failed" else None
     if status == "failed" and not isinstance(error, dict):
         # The engine commits "failed" a moment before the worker adds the error envelope.
         finished = run.finished_at or run.started_at
-        if utcnow() - finished < ENVELOPE_GRACE:
+        if run.trigger == TRIGGER and utcnow() - finished < ENVELOPE_GRACE:
             status = "running"
         else:  # the worker died before writing it: what the row says
             error = {

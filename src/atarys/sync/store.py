@@ -575,7 +575,11 @@ class Store:
         return row if row is not None and row.account_id == self.account.id else None
 
     def record_duplicates(self, run: SyncRun, duplicates: Iterable[Duplicate]) -> int:
-        """Upsert the duplicates seen this run (one row per e-mail and reason)."""
+        """Upsert the duplicates seen this run (one row per e-mail and reason).
+
+        A group a person dismissed (« Ce ne sont pas des doublons ») stays dismissed while
+        the run sees the same records or fewer; a record it has not seen reopens it.
+        """
         n = 0
         now = self.clock()
         for d in duplicates:
@@ -595,13 +599,16 @@ class Store:
                     first_seen_at=now,
                 )
                 self.session.add(row)
+            known = {*(int(c) for c in row.client_ids or [])}, {*(row.resource_names or [])}
+            seen = {int(c) for c in d.client_ids}, set(d.resource_names)
+            dismissed = row.status == "dismissed" and seen[0] <= known[0] and seen[1] <= known[1]
             row.client_ids = (
                 sorted({*row.client_ids, *(int(c) for c in d.client_ids)})
                 if row.client_ids
                 else [int(c) for c in d.client_ids]
             )
             row.resource_names = sorted({*(row.resource_names or []), *d.resource_names})
-            row.status = "open"
+            row.status = "dismissed" if dismissed else "open"
             row.run_id = run.id
             row.last_seen_at = now
         return n

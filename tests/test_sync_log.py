@@ -1,0 +1,54 @@
+"""``logs/google_contacts_sync.log``: each action is one line, written once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from atarys import create_app
+from atarys.extensions import db
+from atarys.sync.log import LOG_NAME, action_logger
+
+
+def test_each_action_line_is_written_once(tmp_path: Path) -> None:
+    """Apps and services opened from many threads at once still write every line once."""
+    log_dir = tmp_path / "logs"
+    apps = [
+        create_app(
+            {
+                "database_url": "sqlite://",
+                "data_dir": tmp_path / "data",
+                "log_dir": log_dir,
+                "testing": True,
+            }
+        )
+        for _ in range(2)
+    ]
+    barrier = threading.Barrier(8)
+
+    def open_logger() -> None:
+        barrier.wait()
+        action_logger(log_dir)
+
+    threads = [threading.Thread(target=open_logger) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logger = action_logger(Path(str(log_dir)))  # the same folder, another Path object
+    logger.info("run=1 atarys_to_google created client=1 contact=c1 fields=nom")
+    for handler in logger.handlers:
+        handler.flush()
+
+    lines = (log_dir / LOG_NAME).read_text(encoding="utf-8").splitlines()
+    assert [line for line in lines if "client=1 contact=c1" in line] == [lines[-1]]
+    assert len(lines) == 1
+    # Not repeated in the application log either (no propagation to ``atarys``).
+    for handler in logging.getLogger("atarys").handlers:
+        handler.flush()
+    app_log = log_dir / "atarys.log"
+    assert "contact=c1" not in (app_log.read_text(encoding="utf-8") if app_log.exists() else "")
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
