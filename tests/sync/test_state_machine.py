@@ -40,13 +40,17 @@ from atarys.models import (
     GoogleAccount,
     SyncConflict,
     SyncDuplicate,
+    SyncExclusion,
     SyncLink,
+    SyncPlan,
     SyncRun,
     SyncRunItem,
+    SyncTrash,
     utcnow,
 )
 from atarys.sync.core.errors import MassDeletionError, SyncError
 from atarys.sync.core.mapping import client_id_of, person_to_record
+from atarys.sync.core.options import DeletionSetting, ImportScope
 from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
 from atarys.sync.service import RunResult, SyncService, get_or_create_account
 from atarys.sync.sides.google import GoogleSide
@@ -127,6 +131,9 @@ class SyncMachine(RuleBasedStateMachine):
             SyncConflict,
             SyncDuplicate,
             SyncLink,
+            SyncExclusion,
+            SyncPlan,
+            SyncTrash,
             SyncRun,
             GoogleAccount,
             Client,
@@ -134,6 +141,10 @@ class SyncMachine(RuleBasedStateMachine):
             self.session.execute(delete(model))
         self.session.commit()
         self.account = get_or_create_account(self.session, "staff@example.com")
+        # the engine's general behaviour: every contact comes in, deletions propagate both
+        # ways (the safe defaults of a new account are tested in tests/api/test_trust.py)
+        self.account.import_scope = ImportScope.ALL
+        self.account.google_deletions = DeletionSetting.PROPAGATE
         self.session.commit()
         self.service = SyncService(
             self.session, self.account, self.people, log_dir=log_dir, google_options=GOOGLE_OPTIONS
