@@ -157,6 +157,12 @@ class Store:
             if stale
             else sa_false()
         )
+        # Prove this owner alive *before* its name is on the row: a competitor that reads
+        # the row must never find the owner's advisory lock free (and take over).
+        previous = _LIVE.pop(owner, None)
+        if previous is not None:
+            previous.stop()
+        live = _Liveness.start(self.session.get_bind(), owner, self.account.id)
         result = self.session.execute(
             update(GoogleAccount)
             .where(GoogleAccount.id == self.account.id, condition)
@@ -165,11 +171,9 @@ class Store:
         )
         self.session.commit()
         if getattr(result, "rowcount", 0) != 1:
+            live.stop()
             raise AccountBusyError()
-        previous = _LIVE.pop(owner, None)
-        if previous is not None:
-            previous.stop()
-        _LIVE[owner] = _Liveness.start(self.session.get_bind(), owner, self.account.id)
+        _LIVE[owner] = live
         self.session.execute(
             update(SyncRun)
             .where(SyncRun.account_id == self.account.id, SyncRun.status == "running")
