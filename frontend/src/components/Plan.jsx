@@ -44,10 +44,11 @@ export function PlanView({ items, emptyText = "Rien à synchroniser : les deux c
     <div className="grid grid-cols-1 gap-3 md:grid-cols-2" data-testid="plan-view">
       {SIDES.map(({ side, title }) => {
         const mine = groups.filter((g) => g.side === side);
-        if (!mine.length) return null;
+        if (!mine.length && side === "both") return null;
         return (
           <section key={side} className={`rounded-md border border-slate-200 p-3 ${side === "both" ? "md:col-span-2" : ""}`} aria-label={title}>
             <h4 className="text-sm font-semibold">{title}</h4>
+            {!mine.length && <p className="mt-2 text-sm text-slate-600">Aucun changement de ce côté.</p>}
             {mine.map((g) => (
               <div key={g.key} className="mt-2" data-plan-group={g.key}>
                 <p className="text-sm font-medium">
@@ -66,10 +67,21 @@ export function PlanView({ items, emptyText = "Rien à synchroniser : les deux c
 /** What "Appliquer" did: the items applied by name, and those changed since the preview. */
 export function AppliedNotice({ title = "Aperçu appliqué", previewed, result, children }) {
   const changed = (result && result.changed_since_preview) || [];
-  const done = appliedItems(previewed, changed);
+  const all = appliedItems(previewed, changed);
+  const done = all.filter((i) => i.action !== "duplicate");
+  const duplicates = all.length - done.length;
   return (
     <Notice tone={changed.length ? "warning" : "success"} title={title} data-testid="plan-applied">
       <PlanView items={done} emptyText="Rien n'a eu besoin d'être modifié." />
+      {duplicates > 0 && (
+        <p className="mt-2">
+          {duplicates} doublon{duplicates > 1 ? "s" : ""} à examiner (rien n'a été fusionné) : voir{" "}
+          <a className="underline" href="#doublons">
+            Doublons
+          </a>
+          .
+        </p>
+      )}
       {changed.length > 0 && (
         <div className="mt-3" data-testid="changed-since-preview">
           <p className="font-medium">
