@@ -113,6 +113,13 @@ def test_office_flow(page: Any, server: Server) -> None:
     first = page.get_by_test_id("first-sync-preview")
     first.wait_for(timeout=SYNC_TIMEOUT_MS)
     assert "ZÉPHYRIN Adèle" in first.inner_text()
+    # This office brings every phone contact in, and a contact deleted in Google deletes
+    # its client: saved, then previewed again before anything is written.
+    choices = page.get_by_role("form", name="Choix de la première synchronisation")
+    choices.get_by_role("radio", name=re.compile("Tous les contacts Google")).check()
+    choices.get_by_label("Contact supprimé sur un téléphone").select_option("propagate")
+    choices.get_by_role("button", name="Enregistrer ces choix et refaire l'aperçu").click()
+    page.locator("[data-plan-group=atarys_create]").wait_for(timeout=SYNC_TIMEOUT_MS)
     page.get_by_role("button", name="Appliquer", exact=True).click()
     page.get_by_text("Première synchronisation appliquée").wait_for(timeout=SYNC_TIMEOUT_MS)
     emulator = server.emulator_url() or "{0.scheme}://{0.netloc}/".format(
@@ -217,7 +224,7 @@ def test_office_flow(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Synchroniser avec Google Contacts").click()
     force = page.get_by_role("button", name="Forcer la synchronisation")
     force.wait_for(timeout=SYNC_TIMEOUT_MS)
-    page.get_by_text("Synchronisation arrêtée par sécurité").wait_for()
+    page.get_by_text("Synchronisation arrêtée par sécurité", exact=True).wait_for()
     screenshot(page, "15-suppressions-bloquees")
     force.click()
     confirm = page.get_by_role("dialog", name="Forcer la synchronisation ?")
