@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +33,9 @@ from e2e.harness import (
 )
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``atarys serve --demo`` on a free port with its own data and log folders."""
-    require_chromium()
-    base = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def demo_server(base: Path) -> Iterator[Server]:
+    """``atarys serve --demo`` on a free port with its own data and log folders under ``base``."""
     data_dir, log_dir = base / "data", base / "logs"
     port = free_port()
     env = dict(os.environ)
@@ -88,6 +87,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo server the office flow tests share."""
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("e2e")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A demo server of its own (Google never connected yet), for one test module."""
+    require_chromium()
+    with demo_server(tmp_path_factory.mktemp("e2e-fresh")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The whole office flow in a real Chromium against ``atarys serve --demo``.
 
-Log in, connect Google through the emulator's consent page, preview, sync (progress
-bar, then results), edit a contact in the emulator as a phone would, sync again and
+Log in, connect Google through the emulator's consent page, review and apply the first
+sync, preview, sync (progress bar, then results), edit a contact in the emulator as a phone would, sync again and
 see the change in the clients table, then create a conflict and resolve it.
 Each page is saved as a screenshot (1280 px and 375 px) under ``docs/screenshots/``.
 """
@@ -108,30 +108,25 @@ def test_office_flow(page: Any, server: Server) -> None:
         allow.click()
     connected.wait_for()
     status.get_by_text("Connecté", exact=True).wait_for()
+
+    # 4. The first sync: previewed by name before anything is written, then applied.
+    first = page.get_by_test_id("first-sync-preview")
+    first.wait_for(timeout=SYNC_TIMEOUT_MS)
+    assert "ZÉPHYRIN Adèle" in first.inner_text()
+    # This office brings every phone contact in, and a contact deleted in Google deletes
+    # its client: saved, then previewed again before anything is written.
+    choices = page.get_by_role("form", name="Choix de la première synchronisation")
+    choices.get_by_role("radio", name=re.compile("Tous les contacts Google")).check()
+    choices.get_by_label("Contact supprimé sur un téléphone").select_option("propagate")
+    choices.get_by_role("button", name="Enregistrer ces choix et refaire l'aperçu").click()
+    page.locator("[data-plan-group=atarys_create]").wait_for(timeout=SYNC_TIMEOUT_MS)
+    page.get_by_role("button", name="Appliquer", exact=True).click()
+    page.get_by_text("Première synchronisation appliquée").wait_for(timeout=SYNC_TIMEOUT_MS)
     emulator = server.emulator_url() or "{0.scheme}://{0.netloc}/".format(
         urlsplit(consent.value.url)
     )
 
-    # 4. Preview: a per-contact, per-field diff; nothing written.
-    page.get_by_role("button", name="Aperçu").click()
-    preview = page.get_by_test_id("sync-preview")
-    preview.wait_for(timeout=SYNC_TIMEOUT_MS)
-    assert preview.get_by_test_id("change-item").count() > 0
-    screenshot(page, "07-apercu")
-    page.get_by_role("button", name="Fermer l'aperçu").click()
-
-    # 5. Sync: the progress bar (the emulator is slowed down so it can be seen), then results.
-    emulator_admin(emulator, "PUT", "faults", {"latency_ms": 600})
-    try:
-        sync_and_wait(page, shot="08-synchronisation-en-cours")
-    finally:
-        emulator_admin(emulator, "PUT", "faults", {"latency_ms": 0})
-    result = page.get_by_test_id("sync-result")
-    # The result names the people, per direction.
-    assert "Vers Google :" in result.get_by_test_id("run-summary").inner_text()
-    screenshot(page, "09-synchronisation-terminee")
-
-    # 6. A phone edits a synced contact in Google; the next sync brings it to ATARYS.
+    # 5. A phone edits a synced contact in Google; the preview shows it, per field.
     contacts = emulator_admin(emulator, "GET", "contacts")["contacts"]
     ours = next(
         c
@@ -148,7 +143,23 @@ def test_office_flow(page: Any, server: Server) -> None:
         f"contacts/{number}",
         {"phoneNumbers": [{"value": "+33 6 98 76 54 32"}]},
     )
-    sync_and_wait(page)
+    page.get_by_role("button", name="Aperçu", exact=True).click()
+    preview = page.get_by_test_id("sync-preview")
+    preview.wait_for(timeout=SYNC_TIMEOUT_MS)
+    assert preview.get_by_test_id("change-item").count() > 0
+    screenshot(page, "07-apercu")
+    page.get_by_role("button", name="Fermer l'aperçu").click()
+
+    # 6. Sync: the progress bar (the emulator is slowed down so it can be seen), then results
+    # naming the people, per direction; the clients table shows the phone's edit.
+    emulator_admin(emulator, "PUT", "faults", {"latency_ms": 600})
+    try:
+        sync_and_wait(page, shot="08-synchronisation-en-cours")
+    finally:
+        emulator_admin(emulator, "PUT", "faults", {"latency_ms": 0})
+    result = page.get_by_test_id("sync-result")
+    assert "Depuis Google :" in result.get_by_test_id("run-summary").inner_text()
+    screenshot(page, "09-synchronisation-terminee")
     row = client_row(page, "adele.zephyrin@exemple.fr")
     page.locator("tbody tr", has_text="06 98 76 54 32").wait_for()
     screenshot(page, "10-clients-apres-synchro")
@@ -213,7 +224,7 @@ def test_office_flow(page: Any, server: Server) -> None:
     page.get_by_role("button", name="Synchroniser avec Google Contacts").click()
     force = page.get_by_role("button", name="Forcer la synchronisation")
     force.wait_for(timeout=SYNC_TIMEOUT_MS)
-    page.get_by_text("Synchronisation arrêtée par sécurité").wait_for()
+    page.get_by_text("Synchronisation arrêtée par sécurité", exact=True).wait_for()
     screenshot(page, "15-suppressions-bloquees")
     force.click()
     confirm = page.get_by_role("dialog", name="Forcer la synchronisation ?")

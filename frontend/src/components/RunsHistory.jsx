@@ -3,8 +3,10 @@ import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { formatDate, formatDuration, formatShortDate } from "../lib/format.js";
 import { countsOf, durationOf, isFailed, isRunning, itemsOf, runOf, totalItems, triggerLabel } from "../lib/sync.js";
+import { classifyError } from "../lib/errors.js";
+import { AppliedNotice, NameList, PlanErrorNotice, PlanView } from "./Plan.jsx";
 import { ChangeList, RunCounts, runError } from "./SyncPanel.jsx";
-import { Badge, Button, Card, Dialog, ErrorNotice } from "./ui.jsx";
+import { Badge, Button, Card, Dialog, ErrorNotice, Notice } from "./ui.jsx";
 
 function statusBadge(run) {
   if (run.dry_run) return <Badge tone="slate">Aperçu (rien écrit)</Badge>;
@@ -100,11 +102,113 @@ function RunDetail({ id, when, onClose }) {
   );
 }
 
-export default function RunsHistory({ refreshKey }) {
+/** Whether a history row can be undone: a finished run that wrote (not a preview). */
+export function undoable(run) {
+  return !run.dry_run && !isRunning(run) && String(run.status) !== "refused" && totalItems(run) > 0;
+}
+
+/** "Annuler cette synchronisation": preview the undo by name (and what is left alone), then apply it. */
+export function UndoDialog({ run, onClose, onDone }) {
+  const [plan, setPlan] = useState(null); // {items, skipped, plan_id}
+  const [error, setError] = useState(null);
+  const [applying, setApplying] = useState(false);
+  const [applyError, setApplyError] = useState(null);
+  const [result, setResult] = useState(null);
+
+  const preview = () => {
+    setPlan(null);
+    setError(null);
+    setApplyError(null);
+    api
+      .post(paths.undo(run.id), { dry_run: true })
+      .then((res) => {
+        const data = res.data || {};
+        setPlan({ items: itemsOf(data), skipped: data.skipped || [], plan_id: data.plan_id });
+      })
+      .catch(setError);
+  };
+  useEffect(preview, [run.id]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const apply = async (force = false) => {
+    setApplying(true);
+    setApplyError(null);
+    try {
+      const res = await api.post(paths.applyPlan(plan.plan_id), force ? { force: true } : {});
+      setResult(res.data || {});
+      if (onDone) onDone();
+    } catch (err) {
+      setApplyError(err);
+    } finally {
+      setApplying(false);
+    }
+  };
+
+  const when = formatDate(run.started_at || run.created_at);
+  const nothing = plan && plan.items.length === 0;
+  return (
+    <Dialog
+      title={`Annuler la synchronisation du ${when}`}
+      onClose={onClose}
+      footer={
+        result ? (
+          <Button onClick={onClose}>Fermer</Button>
+        ) : (
+          <>
+            <Button variant="secondary" onClick={onClose}>
+              Ne rien changer
+            </Button>
+            <Button onClick={() => apply(false)} disabled={!plan || nothing || applying || !plan.plan_id}>
+              {applying ? "Annulation en cours…" : "Appliquer l'annulation"}
+            </Button>
+          </>
+        )
+      }
+    >
+      <div className="space-y-3 text-sm" data-testid="undo-dialog">
+        <ErrorNotice error={error}>
+          <Button variant="secondary" onClick={preview}>
+            Réessayer
+          </Button>
+        </ErrorNotice>
+        {!plan && !error && <p role="status">Calcul de ce que l'annulation ferait… (rien n'est écrit)</p>}
+        {result && (
+          <AppliedNotice title="Synchronisation annulée" previewed={plan ? plan.items : []} result={result}>
+            <p className="mt-2">Cette annulation apparaît dans l'historique : elle peut elle-même être annulée.</p>
+          </AppliedNotice>
+        )}
+        {plan && !result && (
+          <>
+            <p>
+              Rien n'a encore été modifié. Voici ce que l'annulation remettrait comme avant cette synchronisation ; cliquez sur
+              « Appliquer l'annulation » pour le faire.
+            </p>
+            <PlanView items={plan.items} emptyText="Il n'y a rien à remettre comme avant." />
+            {plan.skipped.length > 0 && (
+              <Notice tone="warning" title={`Laissé${plan.skipped.length > 1 ? "s" : ""} tel${plan.skipped.length > 1 ? "s" : ""} quel${plan.skipped.length > 1 ? "s" : ""} : ${plan.skipped.length}`} data-testid="undo-skipped">
+                <p>Ces fiches ont été modifiées depuis : l'annulation ne les touche pas.</p>
+                <NameList items={plan.skipped} reason />
+              </Notice>
+            )}
+          </>
+        )}
+        <PlanErrorNotice error={applyError} onPreviewAgain={preview}>
+          {applyError && classifyError(applyError) === "breaker" && (
+            <Button variant="danger" onClick={() => apply(true)}>
+              Appliquer l'annulation quand même
+            </Button>
+          )}
+        </PlanErrorNotice>
+      </div>
+    </Dialog>
+  );
+}
+
+export default function RunsHistory({ refreshKey, onChanged }) {
   const [runs, setRuns] = useState([]);
   const [error, setError] = useState(null);
   const [open, setOpen] = useState(null);
   const [showPreviews, setShowPreviews] = useState(false);
+  const [undoing, setUndoing] = useState(null);
 
   useEffect(() => {
     api
@@ -154,9 +258,17 @@ export default function RunsHistory({ refreshKey }) {
                     <td className="py-1 pr-2 text-right">{totalItems(r)}</td>
                     <td className="hidden py-1 pr-2 text-right sm:table-cell">{formatDuration(durationOf(r))}</td>
                     <td className="py-1 text-right">
-                      <Button variant="ghost" onClick={() => setOpen(r)} aria-label={`Voir le détail de la synchronisation du ${formatDate(r.started_at)}`}>
-                        Détail
-                      </Button>
+                      <div className="flex flex-col items-end gap-1 sm:flex-row sm:justify-end">
+                        <Button variant="ghost" size="sm" onClick={() => setOpen(r)} aria-label={`Voir le détail de la synchronisation du ${formatDate(r.started_at)}`}>
+                          Détail
+                        </Button>
+                        {undoable(r) && (
+                          <Button variant="ghost" size="sm" className="whitespace-nowrap" onClick={() => setUndoing(r)} title="Annuler cette synchronisation">
+                            <span className="sm:hidden">Annuler</span>
+                            <span className="hidden sm:inline">Annuler cette synchronisation</span>
+                          </Button>
+                        )}
+                      </div>
                     </td>
                   </tr>
                 ))}
@@ -166,6 +278,7 @@ export default function RunsHistory({ refreshKey }) {
         </>
       )}
       {open !== null && <RunDetail id={open.id} when={open.started_at} onClose={() => setOpen(null)} />}
+      {undoing !== null && <UndoDialog run={undoing} onClose={() => setUndoing(null)} onDone={onChanged} />}
     </Card>
   );
 }

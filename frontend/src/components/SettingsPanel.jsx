@@ -7,17 +7,17 @@ import { conflictPolicyValues, deletionSettingValues, importScopeValues } from "
 
 // The values come from the API's OpenAPI document (generated: src/generated/api.ts); only
 // their French labels are written here.
-const POLICY_LABELS = {
+export const POLICY_LABELS = {
   newest: "Garder la modification la plus récente",
   atarys: "ATARYS a toujours raison",
   google: "Google a toujours raison",
   manual: "Me demander (réglage manuel)",
 };
-const GOOGLE_DELETION_LABELS = {
+export const GOOGLE_DELETION_LABELS = {
   propagate: "Supprimer aussi le client dans ATARYS",
   unlink: "Garder le client, ne plus le lier",
 };
-const ATARYS_DELETION_LABELS = {
+export const ATARYS_DELETION_LABELS = {
   propagate: "Supprimer aussi le contact dans Google",
   unlink: "Garder le contact, ne plus le lier",
 };

@@ -24,6 +24,7 @@ import {
   runSummary,
   triggerLabel,
 } from "../lib/sync.js";
+import { AppliedNotice, PlanErrorNotice, PlanExpiry } from "./Plan.jsx";
 import { Button, Card, ConfirmDialog, ErrorNotice, Notice, ProgressBar } from "./ui.jsx";
 
 const PREVIEW_PAGE = 25;
@@ -159,6 +160,8 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   const [askForce, setAskForce] = useState(false);
   const [preview, setPreview] = useState(null); // null | {loading} | {plan} | {error}
   const [background, setBackground] = useState(null); // a finished run started elsewhere that changed ATARYS
+  const [applied, setApplied] = useState(null); // {previewed, result}: what "Appliquer ce plan" did
+  const [askForceApply, setAskForceApply] = useState(false);
   const alive = useRef(true);
   const timer = useRef(null);
   const following = useRef(null);
@@ -294,6 +297,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   };
 
   const runPreview = async () => {
+    setApplied(null);
     setPreview({ loading: true });
     setPhase((p) => (p === "done" || p === "error" ? "idle" : p)); // an old result no longer applies
     try {
@@ -301,6 +305,30 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       setPreview({ plan: res.data, message: res.message });
     } catch (err) {
       setPreview({ error: err });
+    }
+  };
+
+  // "Appliquer ce plan": exactly the previewed items, once; the run is not followed by the
+  // live status (this answer tells what was done).
+  const applyPlan = async (force = false) => {
+    const plan = preview && preview.plan;
+    if (!plan || !plan.plan_id) return;
+    setAskForceApply(false);
+    setPreview((p) => ({ ...p, applying: true, applyError: null }));
+    following.current = "apply";
+    try {
+      const res = await api.post(paths.applyPlan(plan.plan_id), force ? { force: true } : {});
+      if (!alive.current) return;
+      const result = res.data || {};
+      markSeen(runIdOf(result));
+      setPreview(null);
+      setPhase("idle");
+      setApplied({ previewed: itemsOf(plan), result });
+      if (onRunFinished) onRunFinished(result);
+    } catch (err) {
+      if (alive.current) setPreview((p) => ({ ...p, applying: false, applyError: err }));
+    } finally {
+      following.current = null;
     }
   };
 
@@ -334,7 +362,16 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       {!connected && (
         <p className="text-sm text-slate-600">Connectez Google pour pouvoir synchroniser vos clients.</p>
       )}
-      {connected && phase === "idle" && !preview && !background && (
+      {applied && (
+        <div className="mt-2">
+          <AppliedNotice previewed={applied.previewed} result={applied.result}>
+            <Button variant="secondary" className="mt-2" onClick={() => setApplied(null)}>
+              Masquer
+            </Button>
+          </AppliedNotice>
+        </div>
+      )}
+      {connected && phase === "idle" && !preview && !background && !applied && (
         <p className="text-sm text-slate-600">
           Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
           montre ce qui changerait, sans rien écrire.
@@ -427,9 +464,36 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
               {planItems.length > 0 && <RunSummary items={planItems} />}
               {previewCounts && planItems.length > 0 && <RunCounts counts={previewCounts} />}
               <ChangeList items={planItems} emptyText="Rien à synchroniser : les deux côtés sont déjà à jour." />
+              {preview.plan.plan_id && planItems.length > 0 && (
+                <div className="flex flex-wrap items-center gap-3 border-t border-slate-100 pt-3">
+                  <Button onClick={() => applyPlan(false)} disabled={preview.applying || busy}>
+                    {preview.applying ? "Application en cours…" : "Appliquer ce plan"}
+                  </Button>
+                  <PlanExpiry at={preview.plan.plan_expires_at} />
+                </div>
+              )}
+              <PlanErrorNotice error={preview.applyError} onPreviewAgain={runPreview}>
+                {preview.applyError && classifyError(preview.applyError) === "breaker" && (
+                  <Button variant="danger" onClick={() => setAskForceApply(true)}>
+                    Appliquer quand même
+                  </Button>
+                )}
+              </PlanErrorNotice>
             </div>
           )}
         </section>
+      )}
+
+      {askForceApply && (
+        <ConfirmDialog
+          title="Appliquer malgré la sécurité ?"
+          confirmLabel="Oui, appliquer ce plan"
+          onConfirm={() => applyPlan(true)}
+          onCancel={() => setAskForceApply(false)}
+        >
+          <p>Ce plan supprime un grand nombre de fiches ; il a été bloqué par sécurité.</p>
+          <p className="mt-2">Relisez l'aperçu : ne continuez que si ces suppressions sont voulues.</p>
+        </ConfirmDialog>
       )}
 
       {askForce && (

@@ -110,6 +110,23 @@ export interface paths {
         patch: operations["patch__api_clients_{client_id}"];
         trace?: never;
     };
+    "/api/clients/{client_id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Bring a client deleted in the last 30 days back (the clients' trash). */
+        post: operations["post__api_clients_{client_id}_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/google-contacts/auth": {
         parameters: {
             query?: never;
@@ -1615,6 +1632,28 @@ export interface operations {
         };
     };
     "patch__api_clients_{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_clients_{client_id}_restore": {
         parameters: {
             query?: never;
             header?: never;

@@ -143,6 +143,7 @@ export const paths = {
   me: "/api/auth/me",
   clients: "/api/clients/",
   client: (id) => `/api/clients/${id}`,
+  restoreClient: (id) => `/api/clients/${id}/restore`,
   status: `${GC}/status`,
   auth: `${GC}/auth`,
   disconnect: `${GC}/disconnect`,
@@ -158,4 +159,9 @@ export const paths = {
   settings: `${GC}/settings`,
   syncToGoogle: (id) => `${GC}/sync-to-google/${id}`,
   links: `${GC}/links`,
+  resume: (id) => `${GC}/links/${id}/resume`,
+  applyPlan: (id) => `${GC}/plans/${encodeURIComponent(id)}/apply`,
+  undo: (id) => `${GC}/runs/${id}/undo`,
+  trash: `${GC}/trash`,
+  restoreContact: (id) => `${GC}/trash/${id}/restore`,
 };

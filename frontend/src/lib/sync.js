@@ -155,6 +155,12 @@ export function changesOf(item) {
 }
 
 export const ACTION_LABELS = {
+  unlink: "Dissociation",
+  forget: "Lien oublié",
+  restore: "Restauration",
+  recreate: "Recréation",
+  link_email: "Liaison par e-mail",
+  link_client_data: "Liaison (mêmes coordonnées)",
   create: "Création",
   created: "Création",
   update: "Modification",
@@ -272,6 +278,7 @@ const SUMMARY_ACTIONS = [
   ["delete", "supprimé", "supprimés"],
   ["link", "relié", "reliés"],
   ["unlink", "détaché", "détachés"],
+  ["restore", "restauré", "restaurés"],
   ["error", "en erreur", "en erreur"],
 ];
 const SUMMARY_SHOWN = 5;
@@ -342,6 +349,8 @@ export const TRIGGER_LABELS = {
   push: "modification d'un client",
   contact: "modification d'un contact Google",
   undo: "annulation",
+  apply: "aperçu appliqué",
+  merge: "fusion de doublons",
   cli: "ligne de commande",
 };
 
@@ -349,4 +358,64 @@ export const TRIGGER_LABELS = {
 export function triggerLabel(run) {
   if (run && run.dry_run) return "Aperçu";
   return TRIGGER_LABELS[run && run.trigger] || "autre";
+}
+
+// --- a plan told by name, per direction (first sync, preview, undo) ---
+
+/** The plan's groups a person reads: [{key, side, title, names}] (only the non-empty ones). */
+export const PLAN_GROUPS = [
+  { key: "google_create", side: "google", title: "Contacts créés dans Google" },
+  { key: "google_update", side: "google", title: "Contacts modifiés dans Google" },
+  { key: "google_restore", side: "google", title: "Contacts restaurés dans Google" },
+  { key: "google_delete", side: "google", title: "Contacts supprimés de Google" },
+  { key: "atarys_create", side: "atarys", title: "Clients créés dans ATARYS" },
+  { key: "atarys_update", side: "atarys", title: "Clients modifiés dans ATARYS" },
+  { key: "atarys_restore", side: "atarys", title: "Clients restaurés dans ATARYS" },
+  { key: "atarys_delete", side: "atarys", title: "Clients supprimés d'ATARYS" },
+  { key: "link_email", side: "both", title: "Reliés par e-mail (déjà présents des deux côtés)" },
+  { key: "link_data", side: "both", title: "Reliés par leurs coordonnées (déjà présents des deux côtés)" },
+  { key: "unlink", side: "both", title: "Dissociés (plus synchronisés)" },
+  { key: "duplicate", side: "both", title: "Doublons trouvés (rien n'est fusionné sans vous)" },
+];
+
+function hasKeys(value) {
+  return Boolean(value && typeof value === "object" && Object.keys(value).length);
+}
+
+/** The group keys one plan item belongs to (an update may touch both sides). */
+export function planGroupKeys(item) {
+  const a = String(item.action || "").toLowerCase();
+  if (a === "duplicate") return ["duplicate"];
+  if (a === "link_email") return ["link_email"];
+  if (a.startsWith("link")) return ["link_data"];
+  if (a === "unlink" || a === "forget") return ["unlink"];
+  const side = a.endsWith("_google") ? "google" : a.endsWith("_atarys") ? "atarys" : null;
+  for (const verb of ["restore", "delete", "create"]) {
+    if (a.includes(verb) && side) return [`${side}_${verb}`];
+  }
+  if (a === "update") {
+    const keys = [];
+    if (hasKeys(item.to_google)) keys.push("google_update");
+    if (hasKeys(item.to_atarys)) keys.push("atarys_update");
+    return keys;
+  }
+  return [];
+}
+
+/** The plan's items grouped for a person: [{key, side, title, items}]. */
+export function planGroups(items) {
+  const found = new Map(PLAN_GROUPS.map((g) => [g.key, []]));
+  for (const item of items || []) for (const key of planGroupKeys(item)) found.get(key).push(item);
+  return PLAN_GROUPS.map((g) => ({ ...g, items: found.get(g.key) })).filter((g) => g.items.length);
+}
+
+/** A plan item's identity, to find it among `changed_since_preview`. */
+export function planItemKey(item) {
+  return [item.action, item.client_id ?? "", item.resource_name ?? "", item.name ?? ""].join("|");
+}
+
+/** What an applied plan did: the previewed items minus the ones changed since the preview. */
+export function appliedItems(previewed, changed) {
+  const skip = new Set((changed || []).map(planItemKey));
+  return (previewed || []).filter((i) => !skip.has(planItemKey(i)));
 }

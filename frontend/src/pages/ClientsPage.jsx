@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { clientName, FIELD_LABELS, formatPhone } from "../lib/format.js";
+import { clientName, FIELD_LABELS, formatDate, formatPhone } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
 import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
@@ -49,20 +49,27 @@ const SYNC_BADGES = {
   conflict: { tone: "amber", label: "Conflit" },
   error: { tone: "red", label: "Erreur" },
   duplicate: { tone: "purple", label: "Doublon" },
+  excluded: { tone: "amber", label: "dissocié" },
   none: { tone: "slate", label: "Non lié" },
   unlinked: { tone: "slate", label: "Non lié" },
   unknown: { tone: "slate", label: "—" },
 };
 
+const EXCLUDED_TEXT =
+  "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
+
 export function SyncBadge({ client, known }) {
   const state = syncStateOf(client, known);
   const badge = SYNC_BADGES[state] || { tone: "slate", label: state };
   const detail =
-    (client.sync && (client.sync.error || client.sync.message)) || (state === "unknown" ? "État de synchronisation inconnu" : undefined);
+    (client.sync && (client.sync.error || client.sync.message)) ||
+    (state === "unknown" ? "État de synchronisation inconnu" : undefined) ||
+    (state === "excluded" ? EXCLUDED_TEXT : undefined);
   return (
     <Badge tone={badge.tone} title={detail} data-sync-state={state}>
       {badge.label}
       {state === "unknown" && <span className="sr-only">État de synchronisation inconnu</span>}
+      {state === "excluded" && <span className="sr-only"> : son contact a été supprimé sur un téléphone, il n'est plus synchronisé</span>}
     </Badge>
   );
 }
@@ -76,7 +83,7 @@ export function deletionConsequence(setting) {
 }
 
 /** The row's actions behind one button (compact rows). */
-function RowMenu({ client, busy, onEdit, onSync, onDelete }) {
+function RowMenu({ client, busy, excluded, onEdit, onSync, onResume, onDelete }) {
   const [open, setOpen] = useState(false);
   const box = useRef(null);
   useEffect(() => {
@@ -108,9 +115,15 @@ function RowMenu({ client, busy, onEdit, onSync, onDelete }) {
           <button type="button" role="menuitem" className={item} onClick={pick(onEdit)}>
             Modifier
           </button>
-          <button type="button" role="menuitem" className={item} onClick={pick(onSync)} disabled={busy}>
-            Synchroniser avec Google
-          </button>
+          {excluded ? (
+            <button type="button" role="menuitem" className={item} onClick={pick(onResume)} disabled={busy}>
+              Réactiver la synchronisation
+            </button>
+          ) : (
+            <button type="button" role="menuitem" className={item} onClick={pick(onSync)} disabled={busy}>
+              Synchroniser avec Google
+            </button>
+          )}
           <button type="button" role="menuitem" className={`${item} text-red-700`} onClick={pick(onDelete)}>
             Supprimer
           </button>
@@ -190,6 +203,82 @@ function ClientForm({ initial, onSaved, onCancel }) {
   );
 }
 
+/** "Corbeille": clients deleted in the last 30 days, each with « Restaurer ». */
+export function ClientsTrash({ onClose, onRestored }) {
+  const [rows, setRows] = useState(null);
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(null);
+  const [rowError, setRowError] = useState(null);
+  const [done, setDone] = useState(null);
+  const [reload, setReload] = useState(0);
+
+  useEffect(() => {
+    api
+      .get(paths.clients, { query: { deleted: "true", per_page: 100 } })
+      .then((res) => {
+        setRows(res.data || []);
+        setError(null);
+      })
+      .catch(setError);
+  }, [reload]);
+
+  const restore = async (client) => {
+    setBusy(client.id);
+    setRowError(null);
+    setDone(null);
+    try {
+      await api.post(paths.restoreClient(client.id), {});
+      setDone(`${clientName(client)} est de retour dans la liste des clients.`);
+      setReload((n) => n + 1);
+      if (onRestored) onRestored(client);
+    } catch (err) {
+      setRowError({ name: clientName(client), error: err });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  return (
+    <Dialog title="Corbeille des clients" onClose={onClose}>
+      <p className="text-sm text-slate-600">Les clients supprimés ces 30 derniers jours, les plus récents d'abord.</p>
+      <ErrorNotice error={error} className="mt-2">
+        <Button variant="secondary" onClick={() => setReload((n) => n + 1)}>
+          Réessayer
+        </Button>
+      </ErrorNotice>
+      {done && (
+        <Notice tone="success" className="mt-2">
+          {done}
+        </Notice>
+      )}
+      {rowError && (
+        <div className="mt-2">
+          <p className="text-sm font-medium">Restauration de {rowError.name} impossible :</p>
+          <ErrorNotice error={rowError.error} />
+        </div>
+      )}
+      {!rows && !error && <p role="status" className="mt-2 text-sm">Chargement…</p>}
+      {rows && rows.length === 0 && <p className="mt-2 text-sm text-slate-600">La corbeille est vide.</p>}
+      {rows && rows.length > 0 && (
+        <ul className="mt-2 divide-y divide-slate-100" data-testid="clients-trash">
+          {rows.map((c) => (
+            <li key={c.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
+              <span className="min-w-0">
+                <span className="font-medium">{clientName(c)}</span>
+                {c.entreprise && <span className="text-slate-600"> — {c.entreprise}</span>}
+                <span className="block text-xs text-slate-600">Supprimé le {formatDate(c.deleted_at)}</span>
+              </span>
+              <Button variant="secondary" size="sm" onClick={() => restore(c)} disabled={busy === c.id} aria-label={`Restaurer ${clientName(c)}`}>
+                {busy === c.id ? "Restauration…" : "Restaurer"}
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Dialog>
+  );
+}
+
 export default function ClientsPage() {
   const { search } = useLocation();
   const params = new URLSearchParams(search);
@@ -207,6 +296,7 @@ export default function ClientsPage() {
   const [message, setMessage] = useState(null);
   const [rowBusy, setRowBusy] = useState(null);
   const [rowError, setRowError] = useState(null);
+  const [trashOpen, setTrashOpen] = useState(false);
   const requestId = useRef(0);
   const [known, setKnown] = useState({ conflicts: new Set(), duplicates: new Set(), links: null });
 
@@ -366,12 +456,31 @@ export default function ClientsPage() {
     }
   };
 
+  const resume = async (client) => {
+    setRowBusy(client.id);
+    setRowError(null);
+    try {
+      await api.post(paths.resume(client.id), {});
+      setMessage(`${clientName(client)} : synchronisation réactivée. La prochaine synchronisation recrée son contact dans Google Contacts.`);
+      load();
+    } catch (err) {
+      setRowError({ id: client.id, error: err });
+    } finally {
+      setRowBusy(null);
+    }
+  };
+
   const pg = result.pagination;
   return (
     <div>
       <div className="flex flex-wrap items-end justify-between gap-3">
         <h1 className="text-2xl font-semibold">Clients</h1>
-        <Button onClick={() => setEditing({})}>Nouveau client</Button>
+        <div className="flex flex-wrap gap-2">
+          <Button variant="secondary" onClick={() => setTrashOpen(true)}>
+            Corbeille
+          </Button>
+          <Button onClick={() => setEditing({})}>Nouveau client</Button>
+        </div>
       </div>
       <div className="mt-4 flex flex-col gap-3 sm:flex-row sm:items-end">
         <div className="flex-1">
@@ -456,8 +565,10 @@ export default function ClientsPage() {
                   <RowMenu
                     client={c}
                     busy={rowBusy === c.id}
+                    excluded={syncStateOf(c, known) === "excluded"}
                     onEdit={() => setEditing(c)}
                     onSync={() => syncOne(c)}
+                    onResume={() => resume(c)}
                     onDelete={() => setDeleting(c)}
                   />
                 </td>
@@ -490,6 +601,15 @@ export default function ClientsPage() {
         </nav>
       )}
 
+      {trashOpen && (
+        <ClientsTrash
+          onClose={() => setTrashOpen(false)}
+          onRestored={(c) => {
+            setMessage(`${clientName(c)} restauré.`);
+            load();
+          }}
+        />
+      )}
       {editing && <ClientForm initial={editing} onSaved={saved} onCancel={closeForm} />}
       {deleting && (
         <ConfirmDialog

@@ -4,6 +4,9 @@ import { navigate, useLocation } from "../lib/router.jsx";
 import ConnectionCard from "../components/ConnectionCard.jsx";
 import ConflictsPanel from "../components/ConflictsPanel.jsx";
 import DuplicatesPanel from "../components/DuplicatesPanel.jsx";
+import FirstSyncPanel from "../components/FirstSyncPanel.jsx";
+import { AppliedNotice } from "../components/Plan.jsx";
+import TrashPanel from "../components/TrashPanel.jsx";
 import RunsHistory from "../components/RunsHistory.jsx";
 import SettingsPanel from "../components/SettingsPanel.jsx";
 import SyncPanel from "../components/SyncPanel.jsx";
@@ -15,6 +18,7 @@ const SECTIONS = [
   ["conflits", "Conflits"],
   ["doublons", "Doublons"],
   ["historique", "Historique"],
+  ["corbeille", "Corbeille"],
   ["reglages", "Réglages"],
 ];
 
@@ -57,6 +61,7 @@ export default function GoogleContactsPage() {
   const [setup, setSetup] = useState(null);
   const [refreshKey, setRefreshKey] = useState(0);
   const [returnNotice] = useState(() => returnNoticeFrom(search));
+  const [firstApplied, setFirstApplied] = useState(null);
 
   useEffect(() => {
     // Keep the notice, drop the callback's parameters from the address bar.
@@ -97,6 +102,11 @@ export default function GoogleContactsPage() {
 
   const refresh = () => setRefreshKey((k) => k + 1);
   const connected = Boolean(status && status.authenticated);
+  const firstSync = connected && Boolean(status.first_sync_pending);
+  const firstApplyDone = (answer) => {
+    setFirstApplied(answer);
+    refresh();
+  };
 
   return (
     <div>
@@ -114,10 +124,19 @@ export default function GoogleContactsPage() {
       </nav>
       <div className="mt-4 grid grid-cols-1 gap-4">
         <ConnectionCard status={status} setup={setup} error={statusError} onChanged={refresh} returnNotice={returnNotice} />
-        <SyncPanel connected={connected} onRunFinished={refresh} />
+        {firstApplied && (
+          <AppliedNotice title="Première synchronisation appliquée" previewed={firstApplied.previewed} result={firstApplied.result}>
+            <p className="mt-2">Les prochaines synchronisations se feront automatiquement ; « Aperçu » montre à tout moment ce qui changerait.</p>
+            <button type="button" className="mt-2 underline" onClick={() => setFirstApplied(null)}>
+              Masquer
+            </button>
+          </AppliedNotice>
+        )}
+        {firstSync ? <FirstSyncPanel onApplied={firstApplyDone} /> : <SyncPanel connected={connected} onRunFinished={refresh} />}
         <ConflictsPanel refreshKey={refreshKey} onResolved={refresh} />
         <DuplicatesPanel refreshKey={refreshKey} />
-        <RunsHistory refreshKey={refreshKey} />
+        <RunsHistory refreshKey={refreshKey} onChanged={refresh} />
+        <TrashPanel refreshKey={refreshKey} connected={connected} onChanged={refresh} />
         <SettingsPanel connected={status ? connected : null} />
       </div>
     </div>

@@ -28,11 +28,30 @@ def list_clients() -> Response:
             errors={"sort": "Tri possible sur : " + ", ".join(service.SORTABLE) + "."},
         )
     q = (request.args.get("q") or "").strip() or None
+    if _deleted_arg():
+        result = service.list_deleted_clients(session(), q=q, page=page, per_page=per_page)
+        return ok(
+            [c.to_dict() for c in result.items],
+            f"{result.total} client(s) supprimé(s) ces {service.TRASH_DAYS} derniers jours",
+            pagination=result.pagination(),
+        )
     result = service.list_clients(session(), q=q, sort=sort, page=page, per_page=per_page)
     return ok(
         [c.to_dict() for c in result.items],
         f"{result.total} client(s) trouvé(s)",
         pagination=result.pagination(),
+    )
+
+
+def _deleted_arg() -> bool:
+    """``deleted=true``: the clients' trash instead of the live clients."""
+    raw = (request.args.get("deleted") or "false").strip().lower()
+    if raw in ("true", "1"):
+        return True
+    if raw in ("false", "0"):
+        return False
+    raise ApiError(
+        422, "Paramètre invalide.", errors={"deleted": "Valeurs possibles : true, false."}
     )
 
 
@@ -72,3 +91,10 @@ def delete_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     service.delete_client(session(), client)
     return ok({"id": client_id}, "Client supprimé")
+
+
+@bp.post("/<int:client_id>/restore")
+def restore_client(client_id: int) -> Response:
+    """Bring a client deleted in the last 30 days back (the clients' trash)."""
+    client = service.restore_client(session(), client_id)
+    return ok(client.to_dict(), "Client restauré")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from blinker import Namespace
@@ -25,6 +26,7 @@ client_changed = _signals.signal("client-changed")
 
 SORTABLE = ("id", "nom", "prenom", "email", "ville", "entreprise", "created_at", "updated_at")
 DUPLICATE_EMAIL = "Un client avec cette adresse e-mail existe déjà."
+TRASH_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,60 @@ def list_clients(session: Session, *, q: str | None, sort: str, page: int, per_p
         session.scalars(query.order_by(*order).offset((page - 1) * per_page).limit(per_page))
     )
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _trashed() -> Select[tuple[Client]]:
+    """Clients deleted in the last ``TRASH_DAYS`` days (the clients' trash)."""
+    since = utcnow() - timedelta(days=TRASH_DAYS)
+    return select(Client).where(Client.deleted_at.is_not(None), Client.deleted_at >= since)
+
+
+def list_deleted_clients(session: Session, *, q: str | None, page: int, per_page: int) -> Page:
+    """The clients' trash: clients deleted in the last 30 days, newest deletion first."""
+    query = _trashed()
+    terms = search_terms(q) if q else []
+    if terms:
+        query = query.where(
+            and_(*(Client.search_key.like(_like(term), escape="\\") for term in terms))
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = list(
+        session.scalars(
+            query.order_by(Client.deleted_at.desc(), Client.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def restore_client(session: Session, client_id: int) -> Client:
+    """Bring a client of the trash back to life; 404 when it is not in the trash, 409 when a
+    live client took its e-mail since."""
+    client = session.scalars(_trashed().where(Client.id == client_id)).first()
+    if client is None:
+        raise ApiError(404, f"Client {client_id} introuvable dans la corbeille.")
+    if client.email:
+        taken = session.scalars(
+            _live().where(func.lower(Client.email) == client.email.lower()).limit(1)
+        ).first()
+        if taken is not None:
+            message = (
+                f"Impossible de restaurer ce client : un autre client ({_name(taken)}) "
+                f"utilise déjà l'adresse e-mail {client.email}. Modifiez l'adresse de "
+                "cet autre client, puis restaurez à nouveau."
+            )
+            raise ApiError(409, message, errors={"email": DUPLICATE_EMAIL})
+    client.deleted_at = None
+    _commit(session)
+    client_changed.send(client.id)
+    return client
+
+
+def _name(client: Client) -> str:
+    """A client as people read it: "DUPONT Jean"."""
+    parts = [(client.nom or "").upper(), client.prenom or ""]
+    return " ".join(p for p in parts if p) or client.email or "sans nom"
 
 
 def get_client(session: Session, client_id: int) -> Client:

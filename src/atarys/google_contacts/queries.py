@@ -13,7 +13,15 @@ from sqlalchemy import func, or_, select
 
 from atarys.extensions import session as db_session
 from atarys.google_contacts.service import is_connected, resolve_account
-from atarys.models import Client, SyncConflict, SyncDuplicate, SyncLink, SyncRun, SyncRunItem
+from atarys.models import (
+    Client,
+    SyncConflict,
+    SyncDuplicate,
+    SyncExclusion,
+    SyncLink,
+    SyncRun,
+    SyncRunItem,
+)
 from atarys.sync.core.records import Record, normalize_record
 from atarys.sync.sides.atarys_db import client_record
 
@@ -26,7 +34,8 @@ def client_link_states(app: Flask, client_ids: list[int]) -> list[dict[str, Any]
     journal item about it failed. ``status`` is, first that applies: ``conflict`` (an
     open conflict on its link), ``duplicate`` (listed in an open duplicate), ``error``
     (its newest journal item in a real run failed, and no sync of the link since),
-    ``pending`` (its mapped fields differ from the link's last synchronised snapshot,
+    ``excluded`` (kept out of the sync since its contact was deleted in Google, until a
+    person turns it back on: ``links/<id>/resume``), ``pending`` (its mapped fields differ from the link's last synchronised snapshot,
     or it was never synced while Google is connected), ``linked``, else ``unlinked``.
     """
     session = db_session()
@@ -43,8 +52,18 @@ def client_link_states(app: Flask, client_ids: list[int]) -> list[dict[str, Any]
     conflicted: set[int] = set()
     duplicated: set[int] = set()
     failures: dict[int, SyncRunItem] = {}
+    excluded: set[int] = set()
     if account is not None and clients:
         ids = list(clients)
+        excluded = {
+            int(client_id)
+            for client_id in session.scalars(
+                select(SyncExclusion.client_id).where(
+                    SyncExclusion.account_id == account.id, SyncExclusion.client_id.in_(ids)
+                )
+            )
+            if client_id is not None
+        }
         links = {
             link.client_id: link
             for link in session.scalars(
@@ -100,6 +119,8 @@ def client_link_states(app: Flask, client_ids: list[int]) -> list[dict[str, Any]
             status = "duplicate"
         elif client_id in failures:
             status = "error"
+        elif client_id in excluded and link is None:
+            status = "excluded"
         elif link is not None:
             status = "pending" if changed else "linked"
         else:
