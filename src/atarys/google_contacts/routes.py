@@ -794,3 +794,21 @@ def disconnect() -> Response:
         {"disconnected": True, "revoked": revoked, "account": token.account},
         "Compte Google déconnecté",
     )
+
+
+# --- the retry list -----------------------------------------------------------------------------
+
+
+@bp.get("/retries")
+@documented(resp=answers(HTTP_200=envelope(list[s.RetryData], "RetriesAnswer")), tags=TAGS)
+def list_retries() -> Response:
+    """Items that failed: the synchronisation moved on and tries them again, with backoff."""
+    with engine.engine_errors():
+        service = engine.open_reader(_app())
+        rows = [r.to_dict() for r in service.store.retries()] if service else []
+    message = (
+        f"{len(rows)} élément(s) en échec, réessayé(s) automatiquement"
+        if rows
+        else "Aucun élément en échec"
+    )
+    return ok(rows, message)
