@@ -48,7 +48,8 @@ def test_rejected_write_is_an_error_and_cursors_move_on(
     assert result.google_to_atarys.errors == 1
     assert memory_service.account.sync_token != token
     [retry] = memory_service.store.retries()
-    assert retry.attempts == 1 and retry.message
+    assert retry.attempts == 1
+    assert retry.message
     memory_google.edit(rn, email="c@example.com")  # a person fixes it in Google
     fixed = memory_service.sync_all()
     assert fixed.status == "success"

@@ -115,6 +115,7 @@ class Engine:
         self, out: Outcome, *, focus_client: str | None = None, focus_contact: str | None = None
     ) -> Reader:
         """Read and plan (steps 1 and 2); the plan lands in ``out.plan``."""
+        self.session.commit()  # no transaction held across the listing's network calls
         reader = Reader(self.store, self.atarys, self.google, self.settings.phone_region)
         if focus_client is not None:
             state = reader.read_client(focus_client)

@@ -118,6 +118,7 @@ class Reader:
                 continue
             new = found.pop(0)
             self.store.set_link(link, resource_name=new)
+            self.store.session.commit()  # a fact; no write lock across the next calls
             by_contact[new] = by_contact.pop(old)
             g_gone.discard(old)
 
@@ -166,7 +167,9 @@ class Reader:
             settled |= found
             self._found_in_full = [i for i in listing.items if not i.deleted and i.hint in found]
         settled |= expired  # found (linked below) or proven never made: create again
-        self.store.clear_in_doubt(settled)
+        if settled:
+            self.store.clear_in_doubt(settled)
+            self.store.session.commit()  # no write lock across the next network calls
         held = set(doubt) - settled
         return [c for c in clients if c.id not in held]
 
@@ -360,6 +363,7 @@ class Reader:
                 new = self._renamed(link)
                 if new is not None:
                     self.store.set_link(link, resource_name=new)
+                    self.store.session.commit()  # a fact; no write lock across the next call
                     rn = new
                     g_items = self.google.get([rn])
             g_gone = {rn} - set(g_items)
