@@ -78,7 +78,7 @@ FAULTS = st.sampled_from(
     [
         *("429", "503", "lost", "stale", "expired", "delay", "touch", "phone", "flaky"),
         *("reject", "profile", "old_token"),
-        *("rename", "lost_delayed", "full_omit_renamed"),
+        *("rename", "full_omit_renamed"),
     ]
 )
 

@@ -61,7 +61,6 @@ class Reader:
         self.retried: list[SyncPending] = []  # retry-list rows read again in this run
         self._full: Listing | None = None
         self._found_in_full: list[Item] = []
-        self._waiting: set[str] = set()
 
     # --- surviving Google: renames, lost creates, our own copies, the retry list ---------
 
@@ -178,9 +177,8 @@ class Reader:
         rows = self.store.retries()
         now = self.store.clock()
         self.retried = [r for r in rows if r.next_at <= now]
-        # not due yet (backoff): left alone in this run, whatever the listings say
-        self._waiting = {str(r.client_id) for r in rows if r.next_at > now and r.client_id}
-        self._waiting |= {r.resource_name for r in rows if r.next_at > now and r.resource_name}
+        # not due yet (backoff): not read again on purpose; an unlinked client is still
+        # offered to every run (its create is cheap to retry and must not wait)
         cids = {str(r.client_id) for r in self.retried if r.client_id is not None}
         rns = {r.resource_name for r in self.retried if r.client_id is None and r.resource_name}
         return cids, rns
@@ -324,8 +322,6 @@ class Reader:
             it for rn, it in sorted(g_items.items()) if rn not in linked_rns and not it.deleted
         ]
         clients = self._held(clients, contacts, full=g_listing.full)
-        clients = [c for c in clients if c.id not in self._waiting]
-        contacts = [c for c in contacts if c.id not in self._waiting]
         for item in self._found_in_full:  # a lost create found in a full listing
             if item.id not in g_items and item.id not in linked_rns:
                 g_items[item.id] = item
