@@ -20,7 +20,7 @@ from atarys import metrics, migrate
 from atarys.api import init_api
 from atarys.clients import bp as clients_bp
 from atarys.config import Settings
-from atarys.extensions import db
+from atarys.extensions import SQLITE_BUSY_TIMEOUT_S, db, engine_options
 from atarys.google_contacts.routes import bp as google_contacts_bp
 from atarys.http import SafeJSONProvider, ok, register_error_handlers, security_headers
 from atarys.logging_setup import configure_logging
@@ -61,7 +61,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.ensure_secret_key(),
         SQLALCHEMY_DATABASE_URI=settings.effective_database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SQLALCHEMY_ENGINE_OPTIONS=engine_options(
+            settings.effective_database_url,
+            float(settings.extra.get("sqlite_busy_timeout_s", SQLITE_BUSY_TIMEOUT_S)),
+        ),
         MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         JSON_SORT_KEYS=False,
         TESTING=settings.testing,

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from atarys.models.base import Base
@@ -13,3 +17,30 @@ db: SQLAlchemy = SQLAlchemy(model_class=Base)
 def session() -> Session:
     """The current request's (or app context's) SQLAlchemy session, typed as a plain ``Session``."""
     return db.session()
+
+
+# SQLite: a write waits this long for another writer before "database is locked".
+SQLITE_BUSY_TIMEOUT_S = 5.0
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite in WAL mode (readers never block the writer) with a busy timeout."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def engine_options(
+    database_url: str, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+) -> dict[str, Any]:
+    """The SQLAlchemy engine options: a busy timeout for SQLite (seconds)."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": busy_timeout_s}
+    return options

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request, url_for
 from flask.json.provider import DefaultJSONProvider
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 logger = logging.getLogger("atarys.http")
@@ -166,6 +166,12 @@ def security_headers(resp: Response) -> Response:
     return resp
 
 
+DATABASE_BUSY_MESSAGE = (
+    "La base de données est momentanément occupée par une autre opération "
+    "(synchronisation en cours ?) : réessayez dans quelques secondes."
+)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer every error as JSON, never HTML nor a stack trace."""
 
@@ -186,6 +192,18 @@ def register_error_handlers(app: Flask) -> None:
             "%s %s -> 422 database refused a value (%s)", request.method, request.path, detail
         )
         return ApiError(422, DATA_ERROR_MESSAGE).response()
+
+    @app.errorhandler(OperationalError)
+    def _operational_error(exc: OperationalError) -> Response:
+        # SQLite still busy after its timeout (another writer): the client retries, no 500
+        from atarys.extensions import db
+
+        db.session.rollback()
+        if "database is locked" not in str(exc.orig) and "database is busy" not in str(exc.orig):
+            logger.exception("database error on %s %s", request.method, request.path)
+            return ApiError(500, HTTP_MESSAGES[500]).response()
+        logger.warning("%s %s -> 503 database busy", request.method, request.path)
+        return ApiError(503, DATABASE_BUSY_MESSAGE, headers={"Retry-After": "5"}).response()
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

@@ -32,10 +32,11 @@ def test_progress_is_reported_and_kept_on_the_run(
     assert len(run["items"]) == 5
 
 
-def test_rejected_write_is_an_error_and_cursors_stay(
+def test_rejected_write_is_an_error_and_cursors_move_on(
     session: Session, memory_service: SyncService, memory_google: MemorySide
 ) -> None:
-    """Google gives a contact an e-mail another client has: error item, cursors kept, nothing lost."""
+    """Google gives a contact an e-mail another client has: error item kept in the retry
+    list, the cursors move on (one item never freezes them), nothing lost."""
     add_client(session, nom="A", email="a@example.com")
     add_client(session, nom="B", email="b@example.com")
     memory_service.sync_all()
@@ -45,11 +46,15 @@ def test_rejected_write_is_an_error_and_cursors_stay(
     result = memory_service.sync_all()
     assert result.status == "partial"
     assert result.google_to_atarys.errors == 1
-    assert memory_service.account.sync_token == token
+    assert memory_service.account.sync_token != token
+    [retry] = memory_service.store.retries()
+    assert retry.attempts == 1
+    assert retry.message
     memory_google.edit(rn, email="c@example.com")  # a person fixes it in Google
     fixed = memory_service.sync_all()
     assert fixed.status == "success"
     assert fixed.google_to_atarys.updated == 1
+    assert memory_service.store.retries() == []
 
 
 def test_reading_needs_no_google(session: Session, account: GoogleAccount) -> None:

@@ -42,6 +42,7 @@ from atarys.models import (
     SyncDuplicate,
     SyncExclusion,
     SyncLink,
+    SyncPending,
     SyncPlan,
     SyncRun,
     SyncRunItem,
@@ -82,6 +83,7 @@ FAULTS = st.sampled_from(
     [
         *("429", "503", "lost", "stale", "expired", "delay", "touch", "phone", "flaky"),
         *("reject", "profile", "old_token"),
+        *("rename", "full_omit_renamed"),
     ]
 )
 
@@ -127,6 +129,7 @@ class SyncMachine(RuleBasedStateMachine):
         self.ctx.push()
         self.session = db.session
         for model in (
+            SyncPending,
             SyncRunItem,
             SyncConflict,
             SyncDuplicate,
@@ -329,6 +332,25 @@ class SyncMachine(RuleBasedStateMachine):
                 .execute()
             )
             self.account.sync_token = answer.get("nextSyncToken")
+            self.session.commit()
+        elif fault == "rename":  # Google renames a linked contact; a push follows it
+            live = sorted(self._live_contacts())
+            if live:
+                self.admin.call("POST", f"contacts/{live[i % len(live)]}/rename")
+            linked = list(self.session.scalars(select(SyncLink)))
+            if linked:
+                try:
+                    self.service.sync_client_to_google(linked[i % len(linked)].client_id)
+                except SyncError:
+                    self.session.rollback()
+        elif fault == "lost_delayed":  # a create applied, answered 503, then not visible yet
+            self.delay = 30.0
+            self.emulator.set_faults(fail_after_apply=1, propagation_delay_s=self.delay)
+        elif fault == "full_omit_renamed":  # a renamed contact seen only in a full listing
+            live = sorted(self._live_contacts())
+            if live:
+                self.admin.call("POST", f"contacts/{live[i % len(live)]}/rename")
+            self.account.sync_token = None
             self.session.commit()
         elif fault == "touch":
             for rn in list(self._live_contacts())[:3]:

@@ -963,3 +963,21 @@ def _add_records(duplicates: list[dict[str, Any]]) -> None:
                 | ({} if summary else {"name": "Contact Google (illisible pour le moment)"})
             )
         duplicate["records"] = records
+
+
+# --- the retry list -----------------------------------------------------------------------------
+
+
+@bp.get("/retries")
+@documented(resp=answers(HTTP_200=envelope(list[s.RetryData], "RetriesAnswer")), tags=TAGS)
+def list_retries() -> Response:
+    """Items that failed: the synchronisation moved on and tries them again, with backoff."""
+    with engine.engine_errors():
+        service = engine.open_reader(_app())
+        rows = [r.to_dict() for r in service.store.retries()] if service else []
+    message = (
+        f"{len(rows)} élément(s) en échec, réessayé(s) automatiquement"
+        if rows
+        else "Aucun élément en échec"
+    )
+    return ok(rows, message)

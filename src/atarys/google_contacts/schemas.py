@@ -322,3 +322,17 @@ class DuplicateRecord(BaseModel):
 class DuplicateData(BaseModel):
     id: int
     records: list[DuplicateRecord] | None = None
+
+
+class RetryData(BaseModel):
+    """An item that failed and that the next synchronisations try again (with backoff)."""
+
+    id: int
+    client_id: int | None = None
+    google_id: str | None = None
+    name: str | None = None
+    message: str | None = None
+    attempts: int
+    first_failed_at: str | None = None
+    last_failed_at: str | None = None
+    next_attempt_at: str | None = None

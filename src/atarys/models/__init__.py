@@ -13,6 +13,7 @@ from atarys.models.sync import (
     SyncRunItem,
     SyncTrash,
 )
+from atarys.models.sync2 import SyncPending
 from atarys.models.user import ApiToken, OAuthState, ScheduledJob, User
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "SyncDuplicate",
     "SyncExclusion",
     "SyncLink",
+    "SyncPending",
     "SyncPlan",
     "SyncRun",
     "SyncRunItem",

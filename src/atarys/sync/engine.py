@@ -9,7 +9,9 @@
 3. the breaker verdict in the plan refuses a plan that deletes too much unless forced;
 4. ``executor.Executor`` carries the plan out, batch by batch, checking each action's
    precondition, journaling every write; cursors (Google's sync token, the ATARYS
-   watermark) move only when the run ends without item errors.
+   watermark) move at the end of every run that was not interrupted: an item that
+   failed goes to the retry list (``sync_pending``, with its error and attempts) and is
+   read again by the next runs, so one failing item never freezes the cursors.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from atarys.sync.core.actions import A2G, G2A, Conflict, Duplicate, Plan
 from atarys.sync.core.errors import MassDeletionError, SyncError
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import plan_run
+from atarys.sync.core.records import display_name, normalize_record
 from atarys.sync.executor import DirectionCounts, Executor, Results
-from atarys.sync.reader import Reader
+from atarys.sync.reader import ExtraCopy, Reader
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.store import Store
@@ -43,6 +46,7 @@ class Outcome:
     run: SyncRun
     plan: Plan = field(default_factory=Plan)
     results: Results = field(default_factory=Results)
+    extra_copies: list[ExtraCopy] = field(default_factory=list)
 
     @property
     def a2g(self) -> DirectionCounts:
@@ -96,6 +100,7 @@ class Engine:
         self.actions = actions
         self.progress_cb = progress
         self.lock_owner = lock_owner
+        self._reader: Reader | None = None
 
     def _progress(self, out: Outcome, n: int) -> None:
         run = out.run
@@ -110,6 +115,7 @@ class Engine:
         self, out: Outcome, *, focus_client: str | None = None, focus_contact: str | None = None
     ) -> Reader:
         """Read and plan (steps 1 and 2); the plan lands in ``out.plan``."""
+        self.session.commit()  # no transaction held across the listing's network calls
         reader = Reader(self.store, self.atarys, self.google, self.settings.phone_region)
         if focus_client is not None:
             state = reader.read_client(focus_client)
@@ -121,6 +127,8 @@ class Engine:
             self.store.heartbeat(self.lock_owner)
         out.plan = plan_run(state, self.settings)
         out.run.full_listing = out.plan.full_listing
+        out.extra_copies = list(reader.extra_copies)
+        self._reader = reader
         return reader
 
     def run(
@@ -136,6 +144,7 @@ class Engine:
         """Read, plan and execute; with ``plan`` (a previewed one), execute exactly it:
         an action whose side changed since the preview is reported, not re-planned."""
         applying = plan is not None
+        self._reader = None
         if plan is None:
             links = self.plan(out, focus_client=focus_client, focus_contact=focus_contact).links
         else:
@@ -164,6 +173,15 @@ class Engine:
             strict=strict,
         )
         out.results = executor.execute(plan)
+        if out.extra_copies:
+            region = self.settings.phone_region
+            executor.delete_extra_copies(
+                [
+                    (e.client_id, e.item.id, display_name(normalize_record(e.item.record, region)))
+                    for e in out.extra_copies
+                ]
+            )
+        self._keep_retries(out)
         duplicates = out.duplicates
         if duplicates or not plan.focused:
             self.store.record_duplicates(out.run, duplicates)
@@ -173,15 +191,44 @@ class Engine:
             for row in self.store.duplicates("open"):
                 if (row.email_key, row.reason) not in seen:
                     row.status = "resolved"
-            if not out.errors:
-                account = self.store.account
-                if plan.google_cursor:
-                    account.sync_token = plan.google_cursor
-                if plan.atarys_cursor is not None:
-                    account.atarys_watermark = datetime.fromisoformat(plan.atarys_cursor)
+            # the cursors move on: items that failed are in the retry list
+            account = self.store.account
+            if plan.google_cursor:
+                account.sync_token = plan.google_cursor
+            if plan.atarys_cursor is not None:
+                account.atarys_watermark = datetime.fromisoformat(plan.atarys_cursor)
         self.store.flush_items()
         self.session.commit()
         return out
+
+    def _keep_retries(self, out: Outcome) -> None:
+        """Failed items go to the retry list (attempts counted); items written, or read
+        again from the list without failing, leave it."""
+        failed: set[tuple[str | None, str | None]] = set()
+        done_c: set[str] = set()
+        done_r: set[str] = set()
+        for r in out.results.items:
+            cid = r.client_id or r.action.client_id
+            rn = r.resource_name or r.action.resource_name
+            if r.status == "error":
+                failed.add((cid, rn))
+                self.store.add_retry(cid, rn, r.action.name, r.message or "")
+            elif r.status == "done":
+                done_c |= {cid} if cid else set()
+                done_r |= {rn} if rn else set()
+        failed_c = {c for c, _ in failed if c}
+        failed_r = {n for _, n in failed if n}
+        done_c -= failed_c
+        done_r -= failed_r
+        reader = self._reader
+        for row in reader.retried if reader is not None else []:
+            cid = str(row.client_id) if row.client_id is not None else None
+            if cid not in failed_c and row.resource_name not in failed_r:
+                if cid:
+                    done_c.add(cid)
+                elif row.resource_name:
+                    done_r.add(row.resource_name)
+        self.store.clear_retries(done_c, done_r)
 
 
 def summarize_calls(google: Any) -> dict[str, int]:

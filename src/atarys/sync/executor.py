@@ -42,7 +42,13 @@ from atarys.sync.core.actions import (
     apply_changes,
     changes_between,
 )
-from atarys.sync.core.errors import ContactLimitError, StaleItemError, WriteRejectedError
+from atarys.sync.core.errors import (
+    ContactLimitError,
+    GoogleApiError,
+    GoogleUnavailableError,
+    StaleItemError,
+    WriteRejectedError,
+)
 from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import import_note, replan
@@ -560,7 +566,7 @@ class Executor:
                     self._error(a, A2G, full.message)
                     continue
                 try:
-                    made.append((a, self.google.create([new])[0]))
+                    made.append((a, self._create_in_doubt([(a, new)])[0]))
                 except ContactLimitError as exc:
                     full = exc
                     self._error(a, A2G, exc.message)
@@ -581,7 +587,7 @@ class Executor:
             pending = list(zip(chunk, news, strict=True))
             while pending:
                 try:
-                    created = self.google.create([n for _, n in pending])
+                    created = self._create_in_doubt(pending)
                     done += [(a, item) for (a, _), item in zip(pending, created, strict=True)]
                     pending = []
                 except ContactLimitError as exc:
@@ -626,6 +632,72 @@ class Executor:
                 self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
                 self._result(a, "done", client_id=a.client_id, resource_name=item.id)
             self._commit(len(chunk))
+
+    # --- creates in doubt and our own extra copies (issue 12 item 6) ----------------------
+
+    def _create_in_doubt(self, pending: Sequence[tuple[CreateContact, NewItem]]) -> list[Item]:
+        """Create contacts; when the answer is lost (5xx, network) the create may have
+        been applied: each client is recorded "in doubt" (committed, whatever becomes of
+        the run) so no run creates it again before its contact is looked for."""
+        try:
+            return self.google.create([n for _, n in pending])
+        except (GoogleUnavailableError, GoogleApiError) as exc:
+            if isinstance(exc, GoogleApiError) and 400 <= exc.status < 500:
+                raise
+            for a, _ in pending:
+                if a.client_id:
+                    self.store.mark_in_doubt(a.client_id, a.name)
+            self.session.commit()
+            raise
+
+    def delete_extra_copies(self, copies: Sequence[tuple[str, str, str]]) -> None:
+        """Delete contacts we created twice for one client: (client id, contact, name).
+
+        Each copy is re-read first (it must still carry the client id), kept whole in
+        the trash, then deleted; the journal names the person.
+        """
+        for chunk in chunks(list(copies), self.google.delete_batch):
+            fresh = self.google.copies([rn for _, rn, _ in chunk])
+            todo = [(cid, rn, name) for cid, rn, name in chunk if rn in fresh]
+            if not todo:
+                continue
+            for cid, rn, name in todo:
+                self.store.add_trash(self.run, cid, rn, name, fresh[rn])
+            try:
+                self.google.delete([rn for _, rn, _ in todo])
+            except WriteRejectedError as exc:
+                for cid, rn, name in todo:
+                    self._note(cid, rn, name, "error", exc.message)
+                continue
+            for cid, rn, name in todo:
+                self._note(
+                    cid,
+                    rn,
+                    name,
+                    "deleted",
+                    "contact en double créé par la synchronisation : supprimé, "
+                    "une copie est gardée dans la corbeille",
+                )
+            self._commit(0)
+
+    def _note(self, cid: str, rn: str, name: str, verb: str, message: str) -> None:
+        """Journal a write that is no action of the plan."""
+        counts = self.results.a2g
+        if verb == "error":
+            counts.errors += 1
+            self.results.errors.append(message)
+        else:
+            counts.deleted += 1
+        self.store.add_item(
+            self.run,
+            direction=A2G,
+            action=verb,
+            client_id=int(cid) if cid.isdigit() else None,
+            resource_name=rn,
+            message=message,
+            name=name or None,
+        )
+        self.log.info("run=%s %s %s client=%s contact=%s", self.run.id, A2G, verb, cid, rn)
 
     def _fresh_clients(self, chunk: list[CreateContact]) -> list[tuple[CreateContact, Record]]:
         """The clients as they are now (one query): a client edited during the run goes

@@ -7,16 +7,25 @@ links holding the candidates' e-mails. A full Google listing (first sync, expire
 token) compares every link; a contact missing from it is confirmed gone with a batch
 get before anything is planned against it. A one-client push reads one client, one
 link and one contact.
+
+Surviving Google (issue 12): a linked contact that answers 404 may have been renamed;
+the reader looks for its new name (a sync-token listing's ``previousResourceNames``
+without moving the stored cursor, else a full listing by ``clientData``) before
+concluding anything. A client whose create answer was lost ("in doubt") is not created
+again until a listing shows its contact or, after a hold, a full listing proves it was
+never made. A contact carrying the client id of a linked client, with the same mapped
+fields, is our own extra copy (``extra_copies``: the executor deletes it, keeping it in
+the trash). Items that failed in earlier runs (the retry list) are read again when due.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from atarys.models import SyncLink
+from atarys.models import SyncLink, SyncPending
 from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.planner import LinkState, PairState, RunState
 from atarys.sync.core.records import FIELDS, Record, normalize_record
@@ -31,6 +40,15 @@ def link_state(link: SyncLink) -> LinkState:
     )
 
 
+@dataclass(frozen=True)
+class ExtraCopy:
+    """A contact we created twice for one client: ``item`` is the copy to delete."""
+
+    client_id: str
+    item: Item
+    kept: str  # the linked contact that stays
+
+
 class Reader:
     """Reads one run's ``RunState``; ``links`` keeps the rows the executor will write."""
 
@@ -41,6 +59,131 @@ class Reader:
         self.region = region
         self.links: dict[str, SyncLink] = {}  # client id → link row
         self.google_listing: Listing | None = None
+        self.extra_copies: list[ExtraCopy] = []
+        self.retried: list[SyncPending] = []  # retry-list rows read again in this run
+        self._full: Listing | None = None
+        self._found_in_full: list[Item] = []
+
+    # --- surviving Google: renames, lost creates, our own copies, the retry list ---------
+
+    def _full_listing(self) -> Listing:
+        """Every contact (once per run), to find contacts by their ``clientData``."""
+        if self._full is None:
+            self._full = self.google.list_changes(None)
+        return self._full
+
+    def _by_hint(self, listing: Listing, client_id: str) -> list[Item]:
+        return sorted(
+            (i for i in listing.items if not i.deleted and i.hint == client_id),
+            key=lambda i: i.id,
+        )
+
+    def _renamed(self, link: SyncLink) -> str | None:
+        """The new resourceName of a linked contact that answers 404, if it was renamed.
+
+        A sync-token listing names renames (``previousResourceNames``); it is read from
+        the stored cursor, which does not move. Without a token (or when the rename is
+        not in it), a full listing finds the contact by the client id in its clientData.
+        """
+        cid = str(link.client_id)
+        taken = {lk.resource_name for lk in self.store.links() if lk.id != link.id}
+        cursor = self.store.account.sync_token
+        if cursor:
+            changes = self.google.list_changes(cursor)
+            for item in changes.items:
+                if link.resource_name in item.previous_ids and not item.deleted:
+                    return item.id
+            if changes.full:
+                self._full = changes
+        for item in self._by_hint(self._full_listing(), cid):
+            if item.id not in taken:
+                return item.id
+        return None
+
+    def _follow_renames(
+        self,
+        by_contact: dict[str, SyncLink],
+        g_items: dict[str, Item],
+        g_gone: set[str],
+    ) -> None:
+        """Full listing: a linked contact gone from it but present under another name
+        with the same client id in its clientData was renamed: follow it."""
+        candidates: dict[str, list[str]] = {}
+        for rn, item in sorted(g_items.items()):
+            if item.hint and rn not in by_contact and not item.deleted:
+                candidates.setdefault(item.hint, []).append(rn)
+        for old in sorted(g_gone & set(by_contact)):
+            link = by_contact[old]
+            found = candidates.get(str(link.client_id))
+            if not found:
+                continue
+            new = found.pop(0)
+            self.store.set_link(link, resource_name=new)
+            self.store.session.commit()  # a fact; no write lock across the next calls
+            by_contact[new] = by_contact.pop(old)
+            g_gone.discard(old)
+
+    def _extra_copies(
+        self, contacts: list[Item], g_items: dict[str, Item], links: dict[str, SyncLink]
+    ) -> list[Item]:
+        """Contacts that are our own second copy of a linked client (same client id, same
+        mapped fields as the linked contact); they are set apart for deletion."""
+        copies = {c.id: c for c in contacts if c.hint and c.hint in links and len(c.hints) <= 1}
+        if not copies:
+            return contacts
+        kept_rns = {links[c.hint].resource_name for c in copies.values() if c.hint}
+        missing = sorted(rn for rn in kept_rns if rn not in g_items)
+        if missing:
+            g_items.update(self.google.get(missing))
+        for item in copies.values():
+            assert item.hint is not None
+            kept = g_items.get(links[item.hint].resource_name)
+            if kept is None or kept.deleted:
+                continue
+            same = normalize_record(item.record, self.region) == normalize_record(
+                kept.record, self.region
+            )
+            if same:
+                self.extra_copies.append(ExtraCopy(item.hint, item, kept.id))
+        extra = {e.item.id for e in self.extra_copies}
+        return [c for c in contacts if c.id not in extra]
+
+    def _held(self, clients: list[Item], contacts: Iterable[Item], *, full: bool) -> list[Item]:
+        """Clients whose create answer was lost are not created again while in doubt.
+
+        A contact carrying the client id settles it (the planner links it); after the
+        hold, a full listing without such a contact proves the create never happened.
+        """
+        doubt = self.store.in_doubt()
+        if not doubt:
+            return clients
+        seen = {c.hint for c in contacts if c.hint}
+        linked = {str(lk.client_id) for lk in self.store.links_for_clients(doubt)}
+        settled = {cid for cid in doubt if cid in seen or cid in linked}
+        now = self.store.clock()
+        expired = {cid for cid, row in doubt.items() if cid not in settled and row.next_at <= now}
+        if expired and not full:
+            listing = self._full_listing()
+            found = {i.hint for i in listing.items if not i.deleted and i.hint in expired}
+            settled |= found
+            self._found_in_full = [i for i in listing.items if not i.deleted and i.hint in found]
+        settled |= expired  # found (linked below) or proven never made: create again
+        if settled:
+            self.store.clear_in_doubt(settled)
+            self.store.session.commit()  # no write lock across the next network calls
+        held = set(doubt) - settled
+        return [c for c in clients if c.id not in held]
+
+    def _retry_due(self) -> tuple[set[str], set[str]]:
+        """Client ids and contacts of the retry list due in this run."""
+        rows = self.store.retries()
+        now = self.store.clock()
+        self.retried = [r for r in rows if r.next_at <= now]
+        # not due yet (backoff): not read again on purpose; an unlinked client is still
+        # offered to every run (its create is cheap to retry and must not wait)
+        cids = {str(r.client_id) for r in self.retried if r.client_id is not None}
+        rns = {r.resource_name for r in self.retried if r.client_id is None and r.resource_name}
+        return cids, rns
 
     def _changed(self, item: Item | None, snapshot: Record) -> bool:
         return item is not None and normalize_record(item.record, self.region) != snapshot
@@ -142,6 +285,8 @@ class Reader:
         a_items = {i.id: i for i in a_listing.items}
         g_items = {i.id: i for i in g_listing.items if not i.deleted}
         g_gone = {i.id for i in g_listing.items if i.deleted}
+        retry_cids, retry_rns = self._retry_due()
+        self._found_in_full = []
 
         if g_listing.full:
             links = self.store.links()
@@ -151,6 +296,8 @@ class Reader:
             }
             by_id = {link.id: link for link in self.store.links_for_contacts(named)}
             by_id.update({link.id: link for link in self.store.links_for_clients(a_items)})
+            by_id.update({lk.id: lk for lk in self.store.links_for_clients(retry_cids)})
+            by_id.update({lk.id: lk for lk in self.store.links_for_contacts(retry_rns)})
             links = list(by_id.values())
         by_contact = {link.resource_name: link for link in links}
         for item in g_listing.items:
@@ -167,6 +314,17 @@ class Reader:
                 found = self.google.get(absent)
                 g_items.update(found)
                 g_gone |= set(absent) - set(found)
+            self._follow_renames(by_contact, g_items, g_gone)
+        # items that failed in earlier runs: read both sides again
+        retry_links = [lk for lk in links if str(lk.client_id) in retry_cids]
+        again = sorted(
+            ({lk.resource_name for lk in retry_links} | retry_rns) - set(g_items) - g_gone
+        )
+        if again:
+            g_items.update(self.google.get(again))
+        need = sorted(retry_cids - set(a_items))
+        if need:
+            a_items.update(self.atarys.get_any(need))
         # Contacts named by open duplicates, so a person's fix is seen.
         extra = {
             rn
@@ -196,8 +354,17 @@ class Reader:
             for rn, it in sorted(g_items.items())
             if rn not in linked_rns and not it.deleted and rn not in excluded
         ]
+        clients = self._held(clients, contacts, full=g_listing.full)
+        for item in self._found_in_full:  # a lost create found in a full listing
+            if item.id not in g_items and item.id not in linked_rns:
+                g_items[item.id] = item
+                contacts.append(item)
         hints = {c.hint for c in contacts if c.hint}
-        linked_hints = {str(link.client_id) for link in self.store.links_for_clients(hints)}
+        hint_links = self.store.links_for_clients(hints)
+        linked_hints = {str(link.client_id) for link in hint_links}
+        contacts = self._extra_copies(
+            contacts, g_items, {str(lk.client_id): lk for lk in hint_links}
+        )
         listed = sum(1 for i in g_listing.items if not i.deleted)
         return RunState(
             pairs=pairs,
@@ -220,15 +387,30 @@ class Reader:
         if link is not None:
             rn = link.resource_name
             g_items = self.google.get([rn])
+            if rn not in g_items:
+                # 404: renamed, or deleted? proof first
+                new = self._renamed(link)
+                if new is not None:
+                    self.store.set_link(link, resource_name=new)
+                    self.store.session.commit()  # a fact; no write lock across the next call
+                    rn = new
+                    g_items = self.google.get([rn])
             g_gone = {rn} - set(g_items)
             pairs = self._pairs([link], a_items, g_items, g_gone=g_gone)
             return RunState(pairs=pairs, linked=1, focus_client=client_id)
         clients = [
             i for i in a_items.values() if not i.deleted and not self.store.excluded(int(i.id))
         ]
+        contacts: list[Item] = []
+        if client_id in self.store.in_doubt():
+            # a create of this client may have been applied: look for it first
+            contacts = self._by_hint(self._full_listing(), client_id)[:1]
+            self._found_in_full = []
+            clients = self._held(clients, contacts, full=True)
         return RunState(
             clients=clients,
-            linked_emails=self._emails(clients),
+            contacts=contacts,
+            linked_emails=self._emails([*clients, *contacts]),
             linked=self.store.link_count(),
             focus_client=client_id,
         )

@@ -28,6 +28,7 @@ from atarys.models import (
     SyncDuplicate,
     SyncExclusion,
     SyncLink,
+    SyncPending,
     SyncRun,
     SyncRunItem,
     SyncTrash,
@@ -41,6 +42,11 @@ from atarys.sync.core.records import Record
 LOCK_STALE_AFTER = timedelta(seconds=30)  # SQLite: a lock not refreshed for this long is dead
 TRASH_DAYS = 30  # how long the sync keeps what it deleted
 HEARTBEAT_EVERY = 5.0  # seconds between two refreshes of a held lock (SQLite)
+# A create whose answer was lost holds its client back this long (Google's listings may
+# not show the new contact yet); after it, a full listing without the contact proves it
+# was never made.
+IN_DOUBT_HOLD = timedelta(minutes=10)
+RETRY_BACKOFF_MAX = timedelta(hours=6)
 
 logger = logging.getLogger("atarys.sync.store")
 
@@ -680,3 +686,116 @@ class Store:
     def forget_all_links(self) -> None:
         """Test and support helper: wipe the status (links), as a lost database would."""
         self.session.execute(delete(SyncLink).where(SyncLink.account_id == self.account.id))
+
+    # --- items to come back to (creates in doubt, failed items) ---------------------------
+
+    def mark_in_doubt(self, client_id: str, name: str) -> None:
+        """A contact create for this client may have been applied (its answer was lost)."""
+        if not client_id.isdigit():
+            return
+        now = self.clock()
+        row = self._pending("in_doubt", int(client_id), None)
+        if row is None:
+            self.session.add(
+                SyncPending(
+                    account_id=self.account.id,
+                    kind="in_doubt",
+                    client_id=int(client_id),
+                    name=name or None,
+                    message="création dans Google sans réponse : vérification en cours",
+                    attempts=1,
+                    first_at=now,
+                    last_at=now,
+                    next_at=now + IN_DOUBT_HOLD,
+                )
+            )
+        else:
+            row.attempts += 1
+            row.last_at = now
+
+    def in_doubt(self) -> dict[str, SyncPending]:
+        """Creates in doubt: client id → row (``next_at``: end of the hold)."""
+        rows = self.session.scalars(
+            select(SyncPending).where(
+                SyncPending.account_id == self.account.id, SyncPending.kind == "in_doubt"
+            )
+        )
+        return {str(r.client_id): r for r in rows}
+
+    def clear_in_doubt(self, client_ids: Iterable[str]) -> None:
+        keys = sorted({int(i) for i in client_ids if i.isdigit()})
+        if keys:
+            self.session.execute(
+                delete(SyncPending)
+                .where(
+                    SyncPending.account_id == self.account.id,
+                    SyncPending.kind == "in_doubt",
+                    SyncPending.client_id.in_(keys),
+                )
+                .execution_options(synchronize_session=False)
+            )
+
+    def _pending(
+        self, kind: str, client_id: int | None, resource_name: str | None
+    ) -> SyncPending | None:
+        query = select(SyncPending).where(
+            SyncPending.account_id == self.account.id, SyncPending.kind == kind
+        )
+        if client_id is not None:
+            query = query.where(SyncPending.client_id == client_id)
+        else:
+            query = query.where(
+                SyncPending.client_id.is_(None), SyncPending.resource_name == resource_name
+            )
+        return self.session.scalars(query).first()
+
+    def add_retry(
+        self, client_id: str | None, resource_name: str | None, name: str, message: str
+    ) -> SyncPending:
+        """An item failed: keep it (with its error) for the next runs, with backoff."""
+        cid = int(client_id) if client_id and client_id.isdigit() else None
+        now = self.clock()
+        row = self._pending("retry", cid, resource_name)
+        if row is None:
+            row = SyncPending(
+                account_id=self.account.id,
+                kind="retry",
+                client_id=cid,
+                attempts=0,
+                first_at=now,
+            )
+            self.session.add(row)
+        row.resource_name = resource_name or row.resource_name
+        row.name = name or row.name
+        row.message = message
+        row.attempts = (row.attempts or 0) + 1
+        row.last_at = now
+        # the next run tries again at once, then 1, 2, 4 … minutes apart (at most 6 hours)
+        wait = timedelta(0) if row.attempts <= 1 else timedelta(minutes=2 ** (row.attempts - 2))
+        row.next_at = now + min(wait, RETRY_BACKOFF_MAX)
+        return row
+
+    def retries(self, *, due: bool = False) -> list[SyncPending]:
+        """Failed items kept for the next runs (``due``: those to try in this run)."""
+        query = select(SyncPending).where(
+            SyncPending.account_id == self.account.id, SyncPending.kind == "retry"
+        )
+        if due:
+            query = query.where(SyncPending.next_at <= self.clock())
+        return list(self.session.scalars(query.order_by(SyncPending.id)))
+
+    def clear_retries(self, client_ids: Iterable[str], resource_names: Iterable[str]) -> None:
+        """These items went through: forget their failures."""
+        keys = sorted({int(i) for i in client_ids if i and i.isdigit()})
+        names = sorted({n for n in resource_names if n})
+        for column, values in ((SyncPending.client_id, keys), (SyncPending.resource_name, names)):
+            for start in range(0, len(values), 500):
+                self.session.execute(
+                    delete(SyncPending)
+                    .where(
+                        SyncPending.account_id == self.account.id,
+                        SyncPending.kind == "retry",
+                        column.in_(values[start : start + 500]),
+                    )
+                    .execution_options(synchronize_session=False)
+                )
