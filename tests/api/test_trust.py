@@ -319,3 +319,42 @@ def test_a_duplicate_is_merged_into_one_person(connected: FlaskClient, people_se
     assert [(c["nom"], c["prenom"], c["ville"]) for c in clients] == [("Leroy", "Paul", "Lyon")]
     again = connected.post(f"/api/google-contacts/duplicates/{dup['id']}/merge", json={})
     assert again.status_code == 404
+
+
+def test_undo_of_changes_made_on_the_phones(connected: FlaskClient, people_service: Any) -> None:
+    """The run to undo carried phone changes into ATARYS: a new contact, an edit, a
+    deletion. Undoing it removes the imported client (not imported again), puts the edited
+    field back on both sides, brings the deleted client back with a contact; the next sync
+    writes nothing."""
+    edited = _client(connected, "Martin", "martin@exemple.fr")
+    removed = _client(connected, "Dubois", "dubois@exemple.fr")
+    assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
+    edited_rn, removed_rn = _link(connected, edited), _link(connected, removed)
+    assert edited_rn is not None
+    assert removed_rn is not None
+    person = _person(people_service, edited_rn)
+    people_service.people().updateContact(
+        resourceName=edited_rn,
+        updatePersonFields="addresses",
+        body={"etag": person["etag"], "addresses": [{"city": "Nantes"}]},
+    ).execute()
+    people_service.people().deleteContact(resourceName=removed_rn).execute()
+    people_service.people().createContact(
+        body={"names": [{"familyName": "Leroy"}], "emailAddresses": [{"value": "leroy@exemple.fr"}]}
+    ).execute()
+    run = connected.post("/api/google-contacts/sync-all").get_json()["data"]
+    counts = run["google_to_atarys"]
+    assert (counts["created"], counts["updated"], counts["deleted"]) == (1, 1, 1)
+
+    undone = connected.post(f"/api/google-contacts/runs/{run['run_id']}/undo").get_json()
+    assert undone["success"] is True, undone
+    assert connected.get(f"/api/clients/{edited}").get_json()["data"]["ville"] in (None, "")
+    assert "addresses" not in _person(people_service, edited_rn) or not any(
+        a.get("city") for a in _person(people_service, edited_rn)["addresses"]
+    )
+    assert connected.get(f"/api/clients/{removed}").status_code == 200
+    assert _link(connected, removed) is not None
+    assert connected.get("/api/clients/?q=leroy").get_json()["data"] == []
+    calm = connected.post("/api/google-contacts/sync-all").get_json()["data"]
+    assert calm["atarys_to_google"]["success"] == 0
+    assert calm["google_to_atarys"]["success"] == 0
