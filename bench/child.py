@@ -96,6 +96,9 @@ def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
     from atarys.sync.service import SyncService, get_or_create_account
 
     account = get_or_create_account(session(), USER)
+    # the scenarios import every contact (a new account imports only the "ATARYS" label)
+    account.import_scope = "all"
+    account.google_deletions = "propagate"
     # Unpaced by default (a 0 limit turns a bucket's client-side budget off): the paced
     # time is computed from the call counts, and checked by one real paced run.
     account.quota_per_minute = args.get("quota_per_minute") or UNPACED
@@ -108,11 +111,11 @@ def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
 
 def api_edit(app: Any, args: dict[str, Any]) -> dict[str, Any]:
     """Edit one client through the HTTP API; time until Google shows it (the debounced push)."""
-    from atarys.api import engine as api_engine
     from atarys.api.auth import create_token, create_user
-    from atarys.api.scheduler import SyncScheduler
     from atarys.google.connection import token_store
     from atarys.google.tokens import StoredToken
+    from atarys.google_contacts import service as api_engine
+    from atarys.jobs.scheduler import SyncScheduler
 
     emulator = args["emulator"]
     grant = admin(emulator, "POST", "token", {"refresh": True, "client_id": "bench"})
