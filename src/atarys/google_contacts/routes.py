@@ -334,7 +334,7 @@ def undo_run(run_id: int) -> Response:
     options = validate(s.UndoIn, optional_json_body())
     with engine.engine_errors():
         service = engine.open_service(_app())
-        data = service.undo_run(run_id, dry_run=options.dry_run).to_dict()
+        data = engine.counted_run("undo", lambda: service.undo_run(run_id, dry_run=options.dry_run))
     kept = len(data.get("skipped") or [])
     if options.dry_run:
         message = "Aperçu de l'annulation : rien n'a encore été modifié"
@@ -362,12 +362,15 @@ def merge_duplicate(duplicate_id: int) -> Response:
         )
     with engine.engine_errors():
         service = engine.open_service(_app())
-        data = service.merge_duplicate(
-            duplicate_id,
-            keep_client_id=body.keep_client_id,
-            keep_resource_name=body.keep_resource_name,
-            values=body.values,
-        ).to_dict()
+        data = engine.counted_run(
+            "merge",
+            lambda: service.merge_duplicate(
+                duplicate_id,
+                keep_client_id=body.keep_client_id,
+                keep_resource_name=body.keep_resource_name,
+                values=body.values,
+            ),
+        )
     return ok(data, "Fiches fusionnées : les doublons sont dans la corbeille")
 
 

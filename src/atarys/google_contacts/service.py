@@ -48,7 +48,7 @@ from atarys.google.connection import (
 from atarys.http import ApiError
 from atarys.models import GoogleAccount
 from atarys.sync import errors as e
-from atarys.sync.service import SyncService, get_or_create_account
+from atarys.sync.service import RunResult, SyncService, get_or_create_account
 
 logger = logging.getLogger("atarys.google_contacts.service")
 
@@ -298,19 +298,24 @@ def translate(exc: Exception) -> ApiError | None:
     return ApiError(502, f"La synchronisation a échoué : {exc.message}")
 
 
-def run_apply(service: SyncService, plan_id: str, *, force: bool = False) -> dict[str, Any]:
-    """``apply_plan`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
+def counted_run(trigger: str, run: Callable[[], RunResult]) -> dict[str, Any]:
+    """A run timed and counted in the metrics (failures too); its ``to_dict()``."""
     started = time.perf_counter()
     try:
-        result = service.apply_plan(plan_id, force=force)
+        result = run()
     except Exception as exc:  # counted whatever it is, then re-raised for the caller to answer
         metrics.record_failed_run(
-            trigger="apply", reason=type(exc).__name__, seconds=time.perf_counter() - started
+            trigger=trigger, reason=type(exc).__name__, seconds=time.perf_counter() - started
         )
         raise
     data: dict[str, Any] = result.to_dict()
-    metrics.record_run(data, trigger="apply", seconds=time.perf_counter() - started)
+    metrics.record_run(data, trigger=trigger, seconds=time.perf_counter() - started)
     return data
+
+
+def run_apply(service: SyncService, plan_id: str, *, force: bool = False) -> dict[str, Any]:
+    """``apply_plan`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
+    return counted_run("apply", lambda: service.apply_plan(plan_id, force=force))
 
 
 def run_sync_all(
@@ -322,14 +327,7 @@ def run_sync_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """``sync_all`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
-    started = time.perf_counter()
-    try:
-        result = service.sync_all(dry_run=dry_run, force=force, trigger=trigger, progress=progress)
-    except Exception as exc:  # counted whatever it is, then re-raised for the caller to answer
-        metrics.record_failed_run(
-            trigger=trigger, reason=type(exc).__name__, seconds=time.perf_counter() - started
-        )
-        raise
-    data: dict[str, Any] = result.to_dict()
-    metrics.record_run(data, trigger=trigger, seconds=time.perf_counter() - started)
-    return data
+    return counted_run(
+        trigger,
+        lambda: service.sync_all(dry_run=dry_run, force=force, trigger=trigger, progress=progress),
+    )
