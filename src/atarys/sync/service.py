@@ -345,7 +345,7 @@ class SyncService:
             except SyncError as exc:
                 self._finish(out, google, "failed", exc.message)
                 raise
-            except Exception:
+            except Exception:  # re-raised below, once the run is closed as failed
                 # whatever an item raised, the run ends (failed, said so) and the lock is freed
                 logger.exception("run %s failed unexpectedly", out.run.id)
                 self._finish(
