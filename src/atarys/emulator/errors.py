@@ -231,6 +231,17 @@ class MethodNotFoundError(GoogleApiError):
     default_message = "Method not found."
 
 
+class ServiceDisabledError(PermissionDeniedError):
+    """403 PERMISSION_DENIED, reason SERVICE_DISABLED: the People API is off for the project."""
+
+    default_message = (
+        "People API has not been used in project 0 before or it is disabled. Enable it by "
+        "visiting https://console.developers.google.com/apis/api/people.googleapis.com/overview "
+        "then retry."
+    )
+    default_reason = "SERVICE_DISABLED"
+
+
 def error_for_http_code(code: int, message: str | None = None) -> GoogleApiError:
     """An injected error for an HTTP code: 429 → RESOURCE_EXHAUSTED (RATE_LIMIT_EXCEEDED),
     500 → INTERNAL, anything else → 503 UNAVAILABLE."""

@@ -85,14 +85,27 @@ def refresh_failed(
 ) -> NotConnectedError | GoogleAuthUnavailableError:
     """What a refusal of the token endpoint means; a revoked grant is remembered in the store."""
     text = str(exc)
-    if "invalid_grant" in text or "invalid_client" in text:
+    if "invalid_client" in text:
+        # the OAuth client itself is refused: reconnecting cannot help, the file must change
+        logger.warning("Google refused the OAuth client: the credentials file is wrong")
+        return NotConnectedError(
+            "Google refuse le fichier d'identifiants de l'application (google_credentials.json) : "
+            "il est erroné ou a été remplacé dans la console Google. Téléchargez celui du client "
+            "OAuth actuel dans le dossier de données ; reconnecter le compte ne suffit pas.",
+            reason="invalid_client",
+        )
+    if "invalid_grant" in text:
         token = stored_token(app, account)
         if token is not None and not token.revoked:
             token.revoked = True
             token_store(app).save(token)
         logger.warning("Google refresh token refused for an account: marked revoked")
         return NotConnectedError(
-            "L'accès Google a été révoqué : reconnectez le compte.", reason="revoked"
+            "L'accès Google a expiré ou a été retiré : reconnectez Google avec le bouton "
+            "« Connecter Google ». Si l'application Google est encore en mode « Test », ses "
+            "autorisations expirent au bout de 7 jours : publiez-la, ou rendez-la « Interne » "
+            "dans Google Workspace.",
+            reason="revoked",
         )
     return GoogleAuthUnavailableError(text)
 

@@ -271,6 +271,8 @@ def translate(exc: Exception) -> ApiError | None:
         return ApiError(
             409, NOT_CONNECTED_MESSAGE, data={"authenticated": False, "reason": "not_connected"}
         )
+    if isinstance(exc, e.ServiceDisabledError):
+        return ApiError(503, exc.message, data={"reason": "people_api_disabled"})
     if isinstance(exc, e.AuthError):
         return ApiError(
             409,

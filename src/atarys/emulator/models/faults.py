@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from atarys.emulator.errors import GoogleApiError, error_for_http_code
+from atarys.emulator.errors import GoogleApiError, ServiceDisabledError, error_for_http_code
 from atarys.emulator.models.core import StateCore
 
 DEFAULT_SYNC_TOKEN_TTL_S = 7 * 24 * 3600.0
@@ -55,6 +55,8 @@ class Faults:
     error_seed: int = 0
     fail_next: int = 0
     fail_next_code: int = 503
+    # every API request answers 403 SERVICE_DISABLED (the People API is off in the project)
+    service_disabled: bool = False
     fail_after_apply: int = 0
     fail_after_apply_rate: float = 0.0
     propagation_delay_s: float = 0.0
@@ -92,6 +94,8 @@ class FaultsModel(StateCore):
     def draw_error(self) -> GoogleApiError | None:
         """The injected error for this request (``fail_next``, then ``error_rate``), if any."""
         faults = self.faults
+        if faults.service_disabled:
+            return ServiceDisabledError()
         if faults.fail_next > 0:
             faults.fail_next -= 1
             return error_for_http_code(faults.fail_next_code)

@@ -206,3 +206,13 @@ class DuplicateNotFound(SyncError):  # noqa: N818 (the name the API codes agains
     def __init__(self, duplicate_id: int) -> None:
         super().__init__("Ce doublon n'est plus à traiter (déjà fusionné ou écarté).")
         self.duplicate_id = duplicate_id
+
+
+class ServiceDisabledError(SyncError):
+    """Google answered 403 SERVICE_DISABLED: the People API is off for the OAuth project."""
+
+    message = (
+        "La People API n'est pas activée pour le projet Google de ce compte : activez-la dans "
+        "la console Google Cloud (https://console.cloud.google.com/apis/library/"
+        "people.googleapis.com), attendez quelques minutes, puis relancez la synchronisation."
+    )

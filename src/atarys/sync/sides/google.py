@@ -42,6 +42,7 @@ from atarys.sync.core.errors import (
     GoogleApiError,
     GoogleUnavailableError,
     QuotaExceededError,
+    ServiceDisabledError,
     StaleItemError,
     SyncError,
     WriteRejectedError,
@@ -308,6 +309,8 @@ class GoogleSide:
             status == 400 and "sync token is expired" in message.lower()
         ):
             return _ExpiredSyncTokenError(message)
+        if status == 403 and reason == "SERVICE_DISABLED":
+            return ServiceDisabledError()
         if status in (401, 403):
             return AuthError()
         if status == 429:
