@@ -60,7 +60,9 @@ def gclient(gapp: Flask) -> FlaskClient:
     return test_client
 
 
-def approve_consent(authorization_url: str, *, decision: str = "allow") -> str:
+def approve_consent(
+    authorization_url: str, *, decision: str = "allow", scope: str | None = None
+) -> str:
     """Open the emulator's consent page like a browser and press a button; the redirect URL."""
     page = requests.get(authorization_url, allow_redirects=False, timeout=10)
     if page.status_code == 302:  # auto-approve
@@ -76,6 +78,8 @@ def approve_consent(authorization_url: str, *, decision: str = "allow") -> str:
     assert action is not None
     parts = urlsplit(authorization_url)
     form["decision"] = decision
+    if scope is not None:  # the person unticked a permission on Google's page
+        form["scope"] = scope
     answer = requests.post(
         f"{parts.scheme}://{parts.netloc}{action.group(1)}",
         data=form,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import google.auth.exceptions
 from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys.emulator.server import RunningEmulator
 from atarys.google.connection import refresh_failed, stored_token
+
+from .conftest import approve_consent
 
 
 def _account(gapp: Flask) -> str:
@@ -64,3 +68,15 @@ def test_a_refused_client_says_the_credentials_file_is_wrong(
         token = stored_token(gapp, account)
         assert token is not None
         assert token.revoked is False
+
+
+def test_a_consent_without_the_contacts_permission_connects_nothing(gclient: FlaskClient) -> None:
+    """The person unticks the contacts permission on Google's page: no account is connected
+    and the page says what to do."""
+    body = gclient.post("/api/google-contacts/auth").get_json()
+    location = approve_consent(body["data"]["authorization_url"], scope="openid email")
+    parts = urlsplit(location)
+    resp = gclient.get(f"{parts.path}?{parts.query}")
+    assert "reason=scope" in resp.headers["Location"]
+    status = gclient.get("/api/google-contacts/status").get_json()["data"]
+    assert status["authenticated"] is False

@@ -33,6 +33,8 @@ function returnNoticeFrom(search) {
       state: "La demande de connexion n'est plus valable (page ouverte deux fois ?). Cliquez à nouveau sur « Connecter Google ».",
       expired: "La demande de connexion a expiré. Cliquez à nouveau sur « Connecter Google ».",
       unreachable: "Google n'a pas pu être joint pendant la connexion. Réessayez dans un instant.",
+      scope:
+        "Google n'a pas donné l'accès aux contacts : cliquez à nouveau sur « Connecter Google » et laissez cochée l'autorisation d'accès à vos contacts.",
       other_session:
         "Cette connexion à Google a été lancée depuis une autre session : reconnectez-vous à ATARYS puis cliquez à nouveau sur « Connecter Google ».",
     };

@@ -203,6 +203,13 @@ def exchange_code(
         else None
     )
     scope = body.get("scope")
+    if scope and CONTACTS_SCOPE not in str(scope).split():
+        # Google's consent lets a person untick a permission: without contacts, nothing works
+        raise OAuthError(
+            "Google n'a pas donné l'accès aux contacts : reconnectez Google et laissez cochée "
+            "l'autorisation d'accès à vos contacts.",
+            reason="scope",
+        )
     return Credentials(  # type: ignore[no-untyped-call]
         token=access_token,
         refresh_token=body.get("refresh_token"),
