@@ -136,3 +136,12 @@ def test_setup_instructions_redirect_uri_comes_from_the_public_url(
 def test_public_url_must_be_an_http_url() -> None:
     with pytest.raises(ValueError, match="public_url"):
         Settings(public_url="atarys.example.fr")
+
+
+def test_the_demo_client_secrets_are_owner_only(tmp_path: Path) -> None:
+    """The emulator's client secrets file (the demo's credentials) is written 0600, so the
+    demo starts without a warning about a readable secret."""
+    from atarys.emulator.oauth import write_client_secrets
+
+    path = write_client_secrets(tmp_path / "demo_google_credentials.json", "http://127.0.0.1:1/")
+    assert path.stat().st_mode & 0o777 == 0o600

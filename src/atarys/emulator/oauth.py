@@ -80,6 +80,7 @@ def write_client_secrets(
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(secrets_json, indent=2), encoding="utf-8")
+    target.chmod(0o600)  # a client secret, even the emulator's: owner only
     return target
 
 
