@@ -333,10 +333,6 @@ class Store:
         )
         return {r for r in rows if r}
 
-    def excluded_count(self) -> int:
-        query = select(func.count()).select_from(SyncExclusion)
-        return self.session.scalar(query.where(SyncExclusion.account_id == self.account.id)) or 0
-
     def resume(self, client_id: int) -> bool:
         result = self.session.execute(
             delete(SyncExclusion).where(

@@ -314,7 +314,6 @@ Action = Annotated[
     | RestoreClient,
     Field(discriminator="kind"),
 ]
-PairWrite = Update | Link
 
 
 class Duplicate(BaseModel):
@@ -375,9 +374,6 @@ class Plan(BaseModel):
     google_cursor: str | None = None  # the sync token to keep once the run succeeds
     atarys_cursor: str | None = None  # the ATARYS watermark to keep once the run succeeds
     focused: bool = False  # a one-item run (cursors never move)
-
-    def of(self, kind: type[_Action]) -> list[_Action]:
-        return [a for a in self.actions if isinstance(a, kind)]
 
     @property
     def work(self) -> list[_Action]:

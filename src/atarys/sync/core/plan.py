@@ -22,7 +22,6 @@ from atarys.sync.core.options import (
 from atarys.sync.core.records import FIELDS, Record, diff, normalize_record
 
 Policy = ConflictPolicy
-Deletions = DeletionSetting
 POLICIES = CONFLICT_POLICIES
 
 PairAction = Literal[
