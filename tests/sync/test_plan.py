@@ -252,12 +252,49 @@ def test_apply_record_no_change_no_mask() -> None:
 
 
 def test_apply_record_clears_an_entry() -> None:
-    """Clearing the phone removes its primary entry only."""
+    """Clearing the phone removes its entry only; the other phone stays Google-only."""
     body, mask = apply_record(
         PERSON, person_to_record(PERSON).with_values({"telephone": None}), None
     )
-    assert mask == ["phoneNumbers"]
+    assert mask == ["phoneNumbers", "clientData"]
     assert body["phoneNumbers"] == [{"value": "+33 1 00 00 00 00"}]
+    # the number left beside it never flows into ATARYS
+    assert person_to_record(body).telephone is None
+    assert "+33 1 00 00 00 00" not in str(body["clientData"])  # fingerprints, not values
+
+
+def test_cleared_fields_never_pull_in_private_entries() -> None:
+    """Issue 11 #4: clearing e-mail, phone and company in ATARYS removes the sync's
+    entries; the personal e-mail, the home phone and the other organization stay in
+    Google and are not read as the client's values, even once reformatted by Google."""
+    cleared = person_to_record(PERSON).with_values(
+        {"email": None, "telephone": None, "entreprise": None, "fonction": None}
+    )
+    body, _ = apply_record(PERSON, cleared, "7")
+    assert [e["value"] for e in body["emailAddresses"]] == ["perso@x.fr"]
+    record = person_to_record(body)
+    assert (record.email, record.telephone, record.entreprise) == (None, None, None)
+    # Google reformats the home phone and capitalizes the e-mail: still not ours
+    body["phoneNumbers"] = [{"value": "01 00 00 00 00", "canonicalForm": "+33100000000"}]
+    body["emailAddresses"] = [{"value": "PERSO@X.FR", "metadata": {"primary": True}}]
+    assert person_to_record(body).email is None
+    assert person_to_record(body).telephone is None
+    # a new e-mail typed on the phone is a change the sync reads
+    body["emailAddresses"].append({"value": "chantier@x.fr"})
+    assert person_to_record(body).email == "chantier@x.fr"
+
+
+def test_the_sync_entry_is_read_even_when_not_primary() -> None:
+    """Once bound, the client's e-mail is the entry the sync wrote, not whichever the
+    phone made primary; writing it again edits that entry, not the personal one."""
+    target = person_to_record(PERSON).with_values({"email": "pro@x.fr"})
+    body, _ = apply_record(PERSON, target, "7")
+    for entry in body["emailAddresses"]:
+        entry["metadata"] = {"primary": entry["value"] == "perso@x.fr"}
+    assert person_to_record(body).email == "pro@x.fr"
+    again, _ = apply_record(body, target.with_values({"email": "pro2@x.fr"}), "7")
+    assert sorted(e["value"] for e in again["emailAddresses"]) == ["perso@x.fr", "pro2@x.fr"]
+    assert person_to_record(again).email == "pro2@x.fr"
 
 
 def test_record_to_person_round_trip() -> None:

@@ -99,8 +99,13 @@ def person_fields(field: str, value: str | None, current: dict[str, Any]) -> dic
         name["familyName" if field == "nom" else "givenName"] = value
         return {"names": [{k: v for k, v in name.items() if v is not None}]}
     if field == "email":
-        others = (current.get("emailAddresses") or [])[1:]
-        return {"emailAddresses": ([{"value": value}] if value else []) + others}
+        # the phone edits the work e-mail; the personal one (@home.example) stays
+        home = [
+            e
+            for e in current.get("emailAddresses") or []
+            if str(e.get("value", "")).endswith("@home.example")
+        ]
+        return {"emailAddresses": ([{"value": value}] if value else []) + home}
     if field == "telephone":
         others = (current.get("phoneNumbers") or [])[1:]
         return {"phoneNumbers": ([{"value": value}] if value else []) + others}
@@ -218,6 +223,8 @@ class SyncMachine(RuleBasedStateMachine):
             return
         client = live[i % len(live)]
         new = phone if field == "telephone" else self._fresh_email() if field == "email" else value
+        if field == "email" and value is None:
+            new = None  # cleared in ATARYS: the contact's personal e-mail must stay Google's
         if field == "nom":
             new = new or "Sans nom"
         unchanged = normalize_value(field, getattr(client, field)) == normalize_value(field, new)
@@ -498,6 +505,9 @@ class SyncMachine(RuleBasedStateMachine):
             p = contacts[rn]
             assert p.get("birthdays"), p
             assert any(e["value"].endswith("@home.example") for e in p.get("emailAddresses", [])), p
+        # ... and a personal e-mail never becomes a client's (issue 11 #4)
+        for client in self._live_clients():
+            assert not (client.email or "").endswith("@home.example"), client.to_dict()
 
 
 BUDGET = float(os.environ.get("ATARYS_HYPOTHESIS_SECONDS", "90"))
@@ -547,3 +557,32 @@ def test_sync_state_machine(app: Flask, emulator: RunningEmulator, tmp_path: Pat
         f"{faults} syncs under a fault, {checked} clean syncs checked, 0 violations"
     )
     assert checked > 0
+
+
+def test_replay_shared_email_recreated_after_a_deleted_client(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the machine: a client deleted while its contact's name is edited on the
+    phone, and a new client taking the same shared e-mail. The clean sync that follows
+    must leave both sides agreeing, so that the next sync writes nothing."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.clean_sync()
+        m.edit_contact(field="nom", i=48, phone="+33612345678", value="Martin")
+        m.create_client(nom="Martin", phone="+33612345678", pick=2, shared=True, ville="Martin")
+        m.clean_sync()
+        m.clean_sync()
+        m.edit_client(field="nom", i=0, phone="+33612345678", value="Martin")
+        for _ in range(4):
+            m.clean_sync()
+        m.touch_contact(i=27)
+        m.delete_client(i=32)
+        m.touch_contact(i=34)
+        m.create_client(nom="Martin", phone="+33612345678", pick=2, shared=True, ville="Martin")
+        m.edit_contact(field="nom", i=0, phone="+33612345678", value="Lyon")
+        m.clean_sync()
+        # the contact went to the client who took the e-mail, with the phone's edit
+        (client,) = m._live_clients()
+        assert client.nom == "Lyon"
+    finally:
+        m.teardown()

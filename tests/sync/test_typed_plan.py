@@ -259,21 +259,24 @@ def test_an_email_taken_meanwhile_is_set_aside_not_stuck(
     session: Session, memory_service: SyncService, memory_google: MemorySide
 ) -> None:
     """Client deleted in ATARYS, its contact edited in Google, another client takes the
-    e-mail: the contact is listed as a duplicate, the run succeeds and the cursors move."""
+    e-mail: the edited contact is kept and joins, in the same run, the client who now has
+    its e-mail (as any unlinked pair with one e-mail would); the next run writes nothing."""
     client = add_client(session, nom="Martin", email="jean@example.com")
     memory_service.sync_all()
     rn = next(iter(memory_google.entries))
     client.deleted_at = client.updated_at
     session.commit()
-    add_client(session, nom="Autre", email="jean@example.com")
+    other = add_client(session, nom="Autre", email="jean@example.com")
     memory_google.edit(rn, fonction="Gérant")
     first = memory_service.sync_all()
     assert first.status == "success", first.errors
-    assert first.duplicates == 1
     assert rn in memory_google.entries  # the edited contact is kept
+    session.refresh(other)
+    assert other.fonction == "Gérant"  # the phone's edit is not lost
+    assert session.get(Client, client.id).deleted_at is not None  # no copy of Martin
     again = memory_service.sync_all()
     assert again.status == "success"
-    assert rn in memory_google.entries
+    assert (again.atarys_to_google.success, again.google_to_atarys.success) == (0, 0)
     assert memory_google.entries[rn].item.record.fonction == "Gérant"
 
 

@@ -5,11 +5,22 @@ the entries that carry a changed mapped value, so everything Google-only survive
 other e-mails, phones, addresses and organizations, birthdays, notes, photos,
 memberships, other apps' ``clientData``. Each Person field named in the update mask is
 replaced whole by Google, which is why the untouched entries are sent back as they were.
+
+**Bound entries.** When a contact has several e-mails (phones, addresses,
+organizations), a client field maps to *one* of them: the entry the sync wrote. Each
+write that leaves other entries beside it records, in ``clientData`` (key
+``atarys_entries``), a short fingerprint of that entry and of the others (hashes of
+normalized values, never the values). Reading then takes the bound entry, else an entry
+that is new or edited since (not one of the recorded others), else nothing: clearing
+the e-mail in ATARYS removes its entry and never pulls in the personal e-mail beside
+it. Contacts without the record read the primary entry, as before.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import Any
 
 from atarys.normalize import (
@@ -22,6 +33,7 @@ from atarys.normalize import (
 from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
 
 CLIENT_DATA_KEY = "atarys_client_id"
+ENTRIES_KEY = "atarys_entries"
 # Every Person field the sync reads or must send back whole.
 PERSON_FIELDS = (
     "names,emailAddresses,phoneNumbers,addresses,organizations,clientData,memberships,metadata"
@@ -72,9 +84,78 @@ def _primary_index(entries: list[dict[str, Any]]) -> int | None:
     return 0
 
 
-def _primary(person: Person, key: str) -> dict[str, Any]:
+# Person fields whose entries a client field is bound to (names: always the primary).
+_BOUND_FIELDS = ("emailAddresses", "phoneNumbers", "addresses", "organizations")
+Binding = dict[str, tuple[str | None, frozenset[str]]]
+"""Person field → (fingerprint of the sync's entry or ``None``, fingerprints of the others)."""
+
+
+def _fingerprint(key: str, entry: dict[str, Any], region: str) -> str:
+    """A short hash of an entry's normalized mapped value(s): the same for a reformatted
+    phone or an e-mail in capitals, never the value itself."""
+    if key == "emailAddresses":
+        parts = [normalize_value("email", _text(entry, "value"), region)]
+    elif key == "phoneNumbers":
+        raw = _text(entry, "canonicalForm") or _text(entry, "value")
+        parts = [normalize_value("telephone", raw, region)]
+    elif key == "addresses":
+        parts = [
+            normalize_value("adresse", _text(entry, "streetAddress"), region),
+            normalize_value("ville", _text(entry, "city"), region),
+            normalize_value("code_postal", _text(entry, "postalCode"), region),
+            clean_text(_text(entry, "formattedValue")),
+        ]
+    else:
+        parts = [
+            normalize_value("entreprise", _text(entry, "name"), region),
+            normalize_value("fonction", _text(entry, "title"), region),
+        ]
+    text = "\x1f".join(p or "" for p in parts).casefold()
+    return hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+
+
+def _binding(person: Person) -> Binding:
+    """The bound entries recorded in ``clientData`` (an unreadable record is ignored)."""
+    for entry in person.get("clientData") or []:
+        if entry.get("key") != ENTRIES_KEY or not isinstance(entry.get("value"), str):
+            continue
+        try:
+            data = json.loads(entry["value"])
+        except ValueError:
+            return {}
+        out: Binding = {}
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key in _BOUND_FIELDS and isinstance(value, list) and len(value) == 2:
+                    ours, others = value
+                    if (ours is None or isinstance(ours, str)) and isinstance(others, list):
+                        out[key] = (ours, frozenset(str(o) for o in others))
+        return out
+    return {}
+
+
+def _bound_index(
+    entries: list[dict[str, Any]], key: str, binding: Binding, region: str
+) -> int | None:
+    """The entry a client field maps to: the sync's own entry, else a new or edited one
+    (not among the recorded others), else none; the primary when nothing is recorded."""
+    if key not in binding:
+        return _primary_index(entries)
+    ours, others = binding[key]
+    prints = [_fingerprint(key, e, region) for e in entries]
+    if ours is not None and ours in prints:
+        return prints.index(ours)
+    fresh = [e for e, fp in zip(entries, prints, strict=True) if fp not in others]
+    i = _primary_index(fresh)
+    return None if i is None else entries.index(fresh[i])
+
+
+def _primary(person: Person, key: str, region: str = "FR") -> dict[str, Any]:
     entries = _own(person, key)
-    i = _primary_index(entries)
+    if key in _BOUND_FIELDS:
+        i = _bound_index(entries, key, _binding(person), region)
+    else:
+        i = _primary_index(entries)
     return {} if i is None else entries[i]
 
 
@@ -96,13 +177,13 @@ FIELD_LABELS = {
 }
 
 
-def _raw_record(person: Person) -> tuple[dict[str, str | None], list[str]]:
-    """The mapped values of a Person's own entries (raw) and the best name's origin."""
+def _raw_record(person: Person, region: str = "FR") -> tuple[dict[str, str | None], list[str]]:
+    """The mapped values of a Person's own (bound) entries (raw) and the best name's origin."""
     name = _primary(person, "names")
-    email = _primary(person, "emailAddresses")
-    phone = _primary(person, "phoneNumbers")
-    address = _primary(person, "addresses")
-    org = _primary(person, "organizations")
+    email = _primary(person, "emailAddresses", region)
+    phone = _primary(person, "phoneNumbers", region)
+    address = _primary(person, "addresses", region)
+    org = _primary(person, "organizations", region)
     street = _text(address, "streetAddress")
     city = _text(address, "city")
     postal = _text(address, "postalCode")
@@ -149,12 +230,12 @@ def person_record(person: Person, region: str = "FR") -> tuple[Record, tuple[str
     characters removed, over-long values cut, an invalid e-mail or an unreadable phone
     left out, a missing family name replaced by the best name available.
     """
-    values, notes = _raw_record(person)
+    values, notes = _raw_record(person, region)
     for n in FIELDS:
         value = values[n]
         if value is None:
             continue
-        raw = (_primary(person, PERSON_FIELD_OF[n]) or {}).get(_RAW_KEY.get(n, ""))
+        raw = (_primary(person, PERSON_FIELD_OF[n], region) or {}).get(_RAW_KEY.get(n, ""))
         if isinstance(raw, str) and strip_controls(raw) != raw:
             notes.append(f"{FIELD_LABELS[n]} : caractères de contrôle retirés")
         text = clean_text(value)
@@ -265,17 +346,27 @@ def _set_client_data(person: Person, client_id: str) -> bool:
 
 
 def _edit_primary(
-    person: Person, key: str, values: dict[str, str | None], *, drop: tuple[str, ...] = ()
-) -> None:
-    """Set ``values`` on the primary entry of ``person[key]`` (created if missing).
+    person: Person,
+    key: str,
+    values: dict[str, str | None],
+    *,
+    drop: tuple[str, ...] = (),
+    binding: Binding | None = None,
+    region: str = "FR",
+) -> int | None:
+    """Set ``values`` on the entry of ``person[key]`` a client field maps to (the bound
+    entry, else the primary; created if missing); its index afterwards, or ``None``.
 
     An entry left with no mapped value and nothing else of its own is removed.
     """
     entries = [dict(e) for e in person.get(key) or []]
-    i = _primary_index(entries)
+    if binding is not None and key in _BOUND_FIELDS:
+        i = _bound_index(entries, key, binding, region)
+    else:
+        i = _primary_index(entries)
     if i is None:
         if all(v is None for v in values.values()):
-            return
+            return None
         entries.append({})
         i = len(entries) - 1
     entry = entries[i]
@@ -287,9 +378,35 @@ def _edit_primary(
         else:
             entry[k] = v
     own = {k for k in entry if k not in ("metadata", "type", "formattedType")}
+    person[key] = entries
     if not own:
         del entries[i]
-    person[key] = entries
+        return None
+    return i
+
+
+def _rebind(body: Person, key: str, ours: int | None, binding: Binding, region: str) -> None:
+    """Record which entry of ``body[key]`` is the sync's, when others stand beside it."""
+    entries = body.get(key) or []
+    prints = [_fingerprint(key, e, region) for e in entries]
+    others = frozenset(fp for j, fp in enumerate(prints) if j != ours)
+    if not others:
+        binding.pop(key, None)
+    else:
+        binding[key] = (None if ours is None else prints[ours], others)
+
+
+def _set_binding(person: Person, binding: Binding) -> bool:
+    """Write ``binding`` into ``clientData`` (removed when empty); True when it changed."""
+    if binding == _binding(person):
+        return False
+    entries = [dict(e) for e in person.get("clientData") or [] if e.get("key") != ENTRIES_KEY]
+    if binding:
+        data = {k: [ours, sorted(others)] for k, (ours, others) in sorted(binding.items())}
+        value = json.dumps(data, separators=(",", ":"))
+        entries.append({"key": ENTRIES_KEY, "value": value})
+    person["clientData"] = entries
+    return True
 
 
 def _changed(current: Record, target: Record, region: str) -> set[str]:
@@ -321,13 +438,23 @@ def apply_record(
     def pick(name: str) -> str | None:
         return target.get(name) if name in changed else current.get(name)
 
+    binding = _binding(person)
+    new_binding = dict(binding)
+
+    edited: set[str] = set()
+
+    def edit(key: str, values: dict[str, str | None], drop: tuple[str, ...] = ()) -> None:
+        i = _edit_primary(body, key, values, drop=drop, binding=binding, region=region)
+        _rebind(body, key, i, new_binding, region)
+        edited.add(key)
+
     if "names" in mask:
         names = {"familyName": pick("nom"), "givenName": pick("prenom")}
         _edit_primary(body, "names", names, drop=_OUTPUT_ONLY_NAME_KEYS)
     if "emailAddresses" in mask:
-        _edit_primary(body, "emailAddresses", {"value": target.email})
+        edit("emailAddresses", {"value": target.email})
     if "phoneNumbers" in mask:
-        _edit_primary(body, "phoneNumbers", {"value": target.telephone}, drop=("canonicalForm",))
+        edit("phoneNumbers", {"value": target.telephone}, drop=("canonicalForm",))
     if "addresses" in mask:
         # formattedValue is rebuilt by Google from the parts; the street keeps adresse.
         parts = {
@@ -335,10 +462,9 @@ def apply_record(
             "city": pick("ville"),
             "postalCode": pick("code_postal"),
         }
-        _edit_primary(body, "addresses", parts, drop=("formattedValue",))
+        edit("addresses", parts, drop=("formattedValue",))
     if "organizations" in mask:
-        org = {"name": pick("entreprise"), "title": pick("fonction")}
-        _edit_primary(body, "organizations", org)
+        edit("organizations", {"name": pick("entreprise"), "title": pick("fonction")})
     if target.nom is not None and normalize_value(
         "nom", person_to_record(body, region).nom, region
     ) != normalize_value("nom", target.nom, region):
@@ -347,6 +473,15 @@ def apply_record(
         mask.add("names")
     if client_id is not None and _set_client_data(body, client_id):
         mask.add("clientData")
+    if mask:
+        # Any write also records which entries are the sync's where others stand beside
+        # them (a contact linked by e-mail with a personal e-mail beside, say).
+        for key in _BOUND_FIELDS:
+            if key not in edited and (key in binding or len(body.get(key) or []) > 1):
+                i = _bound_index(body.get(key) or [], key, binding, region)
+                _rebind(body, key, i, new_binding, region)
+        if _set_binding(body, new_binding):
+            mask.add("clientData")
     ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]
     return body, ordered
 

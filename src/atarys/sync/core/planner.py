@@ -292,6 +292,39 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
             actions.append(action)
     contacts = [c for c in contacts if c.id not in followed]
 
+    # Edit beats delete, but a live unlinked client already holds the contact's e-mail
+    # (the office entered the person again): no copy of the deleted client, which would
+    # collide with it; the contact is matched like an unlinked one, in this same run.
+    unlinked_emails = {normalize_record(c.record, region).email for c in state.clients}
+    by_client = {p.link.client_id: p for p in state.pairs}
+    rematched: set[str] = set()
+    staying: list[Action] = []
+    for action in actions:
+        held_by = by_client.get(action.client_id or "")
+        if (
+            isinstance(action, CreateClient)
+            and action.recreate
+            and action.record.email is not None
+            and action.record.email in unlinked_emails
+            and held_by is not None
+            and held_by.google is not None
+        ):
+            staying.append(
+                Unlink(
+                    client_id=action.client_id,
+                    resource_name=action.resource_name,
+                    name=action.name,
+                    comment="client supprimé ; son contact rejoint le client qui a son e-mail",
+                    deleted_in="atarys",
+                    exclude=False,
+                )
+            )
+            contacts.append(held_by.google)
+            rematched.add(action.client_id or "")
+        else:
+            staying.append(action)
+    actions = staying
+
     # A merge in Google leaves one contact carrying two of our client ids: the client
     # whose contact disappeared keeps living, unlinked, reported for a person.
     holder: dict[str, Item] = {}
@@ -371,7 +404,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     result = match(
         clients,
         candidates,
-        linked_clients=set(state.linked_client_ids) | set(in_run),
+        linked_clients=(set(state.linked_client_ids) | set(in_run)) - rematched,
         linked_client_emails=lce,
         linked_contact_emails=lge,
     )
