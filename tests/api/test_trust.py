@@ -291,15 +291,12 @@ def test_a_conflict_decided_by_the_rule_can_be_switched(
 
 
 def test_a_duplicate_is_merged_into_one_person(connected: FlaskClient, people_service: Any) -> None:
-    """Two phone contacts share info@leroy.fr: reported, never merged silently; « Fusionner »
-    keeps one with the chosen values, sends the other to the trash, and the next sync brings
-    one client into ATARYS."""
-    for given in ("Paul", "Anne"):
+    """One person entered twice on the phones (« Leroy » and « Leroy Paul », one address):
+    reported, never merged silently; « Fusionner » keeps one with the chosen values, sends
+    the other to the trash, and the next sync brings one client into ATARYS."""
+    for names in ({"familyName": "Leroy", "givenName": "Paul"}, {"familyName": "Leroy"}):
         people_service.people().createContact(
-            body={
-                "names": [{"familyName": "Leroy", "givenName": given}],
-                "emailAddresses": [{"value": "info@leroy.fr"}],
-            }
+            body={"names": [names], "emailAddresses": [{"value": "info@leroy.fr"}]}
         ).execute()
     assert connected.post("/api/google-contacts/sync-all").get_json()["success"] is True
     [dup] = connected.get("/api/google-contacts/duplicates").get_json()["data"]

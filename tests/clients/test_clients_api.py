@@ -176,29 +176,29 @@ def test_patch_cannot_empty_nom(app: Flask, client: FlaskClient) -> None:
     assert client.get(f"/api/clients/{cid}").get_json()["data"]["nom"] == "Dupont"
 
 
-def test_duplicate_email_is_409_case_insensitive(app: Flask, client: FlaskClient) -> None:
-    """A second live client with the same e-mail, in any case, is refused with 409."""
+def test_a_shared_company_email_is_accepted_and_named(app: Flask, client: FlaskClient) -> None:
+    """Two people of one company share info@…: the second client is created, and the
+    answer says who else holds the address (in any case)."""
     create(client)
-    body = assert_error(
-        client.post("/api/clients/", json={**JEAN, "email": "JEAN.DUPONT@example.com"}), 409
+    answer = client.post(
+        "/api/clients/", json={**JEAN, "nom": "Leroy", "email": "JEAN.DUPONT@example.com"}
     )
-    assert "email" in body["errors"]
-    assert count_clients(app) == 1
+    assert answer.status_code == 201
+    assert "partagée avec DUPONT Jean" in answer.get_json()["message"]
+    assert count_clients(app) == 2
 
 
-def test_update_to_taken_email_is_409_and_changes_nothing(client: FlaskClient) -> None:
-    """Changing a client's e-mail to another's is refused; the client keeps its values."""
+def test_update_to_a_shared_email_says_so(client: FlaskClient) -> None:
+    """Changing a client's e-mail to another's is kept, and the message names the other."""
     create(client)
     other = create(client, email="autre@exemple.fr", nom="Autre")
-    assert_error(
-        client.patch(
-            f"/api/clients/{other['id']}", json={"email": "jean.dupont@example.com", "ville": "X"}
-        ),
-        409,
+    answer = client.patch(
+        f"/api/clients/{other['id']}", json={"email": "jean.dupont@example.com", "ville": "X"}
     )
+    assert answer.status_code == 200
+    assert "partagée avec DUPONT Jean" in answer.get_json()["message"]
     after = client.get(f"/api/clients/{other['id']}").get_json()["data"]
-    assert after["email"] == "autre@exemple.fr"
-    assert after["ville"] == "Paris"
+    assert (after["email"], after["ville"]) == ("jean.dupont@example.com", "X")
 
 
 def test_malformed_json_is_400(app: Flask, client: FlaskClient) -> None:

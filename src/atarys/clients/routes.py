@@ -59,7 +59,7 @@ def _deleted_arg() -> bool:
 def create_client() -> Response:
     values = validate(ClientIn, json_body()).model_dump()
     client = service.create_client(session(), values)
-    return ok(client.to_dict(), "Client créé", 201)
+    return ok(client.to_dict(), "Client créé" + service.shared_note(session(), client), 201)
 
 
 @bp.get("/<int:client_id>")
@@ -72,7 +72,8 @@ def replace_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     values = validate(ClientIn, json_body()).model_dump()
     changed = service.update_client(session(), client, values)
-    return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
+    message = "Client mis à jour" + service.shared_note(session(), client)
+    return ok(client.to_dict(), message if changed else "Aucune modification")
 
 
 @bp.patch("/<int:client_id>")
@@ -83,7 +84,8 @@ def patch_client(client_id: int) -> Response:
     if "nom" in values and not values["nom"]:
         raise ApiError(422, "Données invalides.", errors={"nom": "Ce champ est obligatoire."})
     changed = service.update_client(session(), client, values)
-    return ok(client.to_dict(), "Client mis à jour" if changed else "Aucune modification")
+    message = "Client mis à jour" + service.shared_note(session(), client)
+    return ok(client.to_dict(), message if changed else "Aucune modification")
 
 
 @bp.delete("/<int:client_id>")
@@ -97,4 +99,4 @@ def delete_client(client_id: int) -> Response:
 def restore_client(client_id: int) -> Response:
     """Bring a client deleted in the last 30 days back (the clients' trash)."""
     client = service.restore_client(session(), client_id)
-    return ok(client.to_dict(), "Client restauré")
+    return ok(client.to_dict(), "Client restauré" + service.shared_note(session(), client))

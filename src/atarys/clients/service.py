@@ -128,26 +128,29 @@ def list_deleted_clients(session: Session, *, q: str | None, page: int, per_page
 
 
 def restore_client(session: Session, client_id: int) -> Client:
-    """Bring a client of the trash back to life; 404 when it is not in the trash, 409 when a
-    live client took its e-mail since."""
+    """Bring a client of the trash back to life; 404 when it is not in the trash."""
     client = session.scalars(_trashed().where(Client.id == client_id)).first()
     if client is None:
         raise ApiError(404, f"Client {client_id} introuvable dans la corbeille.")
-    if client.email:
-        taken = session.scalars(
-            _live().where(func.lower(Client.email) == client.email.lower()).limit(1)
-        ).first()
-        if taken is not None:
-            message = (
-                f"Impossible de restaurer ce client : un autre client ({_name(taken)}) "
-                f"utilise déjà l'adresse e-mail {client.email}. Modifiez l'adresse de "
-                "cet autre client, puis restaurez à nouveau."
-            )
-            raise ApiError(409, message, errors={"email": DUPLICATE_EMAIL})
     client.deleted_at = None
     _commit(session)
     client_changed.send(client.id)
     return client
+
+
+def email_shared_with(session: Session, client: Client) -> list[str]:
+    """The other live clients holding ``client``'s e-mail (a company's shared address is
+    allowed), by name, for the answer's message."""
+    if not client.email:
+        return []
+    query = _live().where(func.lower(Client.email) == client.email.lower(), Client.id != client.id)
+    return [_name(c) for c in session.scalars(query.order_by(Client.id).limit(3))]
+
+
+def shared_note(session: Session, client: Client) -> str:
+    """ " (adresse e-mail partagée avec DUPONT Jean)", or nothing."""
+    names = email_shared_with(session, client)
+    return f" (adresse e-mail partagée avec {', '.join(names)})" if names else ""
 
 
 def _name(client: Client) -> str:
@@ -164,16 +167,6 @@ def get_client(session: Session, client_id: int) -> Client:
     return client
 
 
-def _check_email_free(session: Session, email: str | None, exclude_id: int | None) -> None:
-    if not email:
-        return
-    query = _live().where(func.lower(Client.email) == email.lower())
-    if exclude_id is not None:
-        query = query.where(Client.id != exclude_id)
-    if session.scalars(query.limit(1)).first() is not None:
-        raise ApiError(409, DUPLICATE_EMAIL, errors={"email": DUPLICATE_EMAIL})
-
-
 def _commit(session: Session) -> None:
     try:
         session.commit()
@@ -184,7 +177,6 @@ def _commit(session: Session) -> None:
 
 def create_client(session: Session, values: dict[str, Any]) -> Client:
     """Insert a client from validated ``values``."""
-    _check_email_free(session, values.get("email"), None)
     client = Client(**{k: values.get(k) for k in CLIENT_FIELDS})
     session.add(client)
     _commit(session)
@@ -194,8 +186,6 @@ def create_client(session: Session, values: dict[str, Any]) -> Client:
 
 def update_client(session: Session, client: Client, values: dict[str, Any]) -> bool:
     """Apply validated ``values``; ``updated_at`` moves only when a value really changes."""
-    if "email" in values:
-        _check_email_free(session, values["email"], client.id)
     changed = False
     for name, value in values.items():
         if getattr(client, name) != value:

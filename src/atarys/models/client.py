@@ -95,10 +95,10 @@ class Client(Base):
     sort_prenom: Mapped[str | None] = mapped_column(String(100), default=None)
 
     __table_args__ = (
+        # not unique: a company's shared address (info@…) may be several clients'
         Index(
-            "uq_clients_email_live",
+            "ix_clients_email_live",
             func.lower(text("email")),
-            unique=True,
             sqlite_where=text("deleted_at IS NULL AND email IS NOT NULL"),
             postgresql_where=text("deleted_at IS NULL AND email IS NOT NULL"),
         ),

@@ -275,6 +275,13 @@ class Reader:
         found = self.store.links_by_client_email(emails)
         return {email: link_state(link) for email, link in found.items()}
 
+    def _names(self, items: Iterable[Item]) -> dict[str, frozenset[str]]:
+        """Who holds each candidate's e-mail among the linked pairs (shared addresses)."""
+        emails = {
+            e for it in items if (e := normalize_record(it.record, self.region).email) is not None
+        }
+        return self.store.link_names_by_client_email(emails) if emails else {}
+
     def read_all(self) -> RunState:
         """Everything changed since the cursors, both ways."""
         account = self.store.account
@@ -371,6 +378,7 @@ class Reader:
             clients=clients,
             contacts=contacts,
             linked_emails=self._emails([*clients, *contacts]),
+            linked_names=self._names([*clients, *contacts]),
             linked_client_ids=frozenset(linked_hints),
             linked=len(links) if g_listing.full else self.store.link_count(),
             full_listing=g_listing.full,
@@ -411,6 +419,7 @@ class Reader:
             clients=clients,
             contacts=contacts,
             linked_emails=self._emails([*clients, *contacts]),
+            linked_names=self._names([*clients, *contacts]),
             linked=self.store.link_count(),
             focus_client=client_id,
         )
@@ -439,6 +448,7 @@ class Reader:
             clients=clients,
             contacts=contacts,
             linked_emails=self._emails([*clients, *contacts]),
+            linked_names=self._names([*clients, *contacts]),
             linked_client_ids=frozenset(linked_cids),
             linked=self.store.link_count(),
             focus_contact=resource_name,

@@ -37,7 +37,7 @@ from atarys.models import (
 from atarys.sync.core.actions import Conflict as FieldConflict
 from atarys.sync.core.actions import Duplicate
 from atarys.sync.core.errors import AccountBusyError
-from atarys.sync.core.records import Record
+from atarys.sync.core.records import Record, name_key
 
 LOCK_STALE_AFTER = timedelta(seconds=30)  # SQLite: a lock not refreshed for this long is dead
 TRASH_DAYS = 30  # how long the sync keeps what it deleted
@@ -273,6 +273,25 @@ class Store:
             for email, link in rows:
                 found[email] = link
         return found
+
+    def link_names_by_client_email(self, emails: Iterable[str]) -> dict[str, frozenset[str]]:
+        """E-mail → who holds it (``name_key`` of each linked pair's snapshot): several
+        people may share a company's address."""
+        keys = sorted({e.lower() for e in emails if e})
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(keys), 500):
+            rows = self.session.execute(
+                select(func.lower(Client.email), SyncLink.snapshot)
+                .join(SyncLink, SyncLink.client_id == Client.id)
+                .where(
+                    SyncLink.account_id == self.account.id,
+                    Client.deleted_at.is_(None),
+                    func.lower(Client.email).in_(keys[start : start + 500]),
+                )
+            )
+            for email, snapshot in rows:
+                found.setdefault(email, set()).add(name_key(Record.from_dict(snapshot or {})))
+        return {email: frozenset(names) for email, names in found.items()}
 
     def unlinked_client_ids(self) -> list[str]:
         """Live clients with no link in this account and not excluded (anti-joins)."""

@@ -19,7 +19,7 @@ from atarys.sync.core.options import (
     ConflictPolicy,
     DeletionSetting,
 )
-from atarys.sync.core.records import FIELDS, Record, diff, normalize_record
+from atarys.sync.core.records import FIELDS, Record, diff, name_key, normalize_record
 
 Policy = ConflictPolicy
 POLICIES = CONFLICT_POLICIES
@@ -260,6 +260,7 @@ def match(
     linked_client_emails: dict[str, str] | None = None,
     linked_contact_emails: dict[str, str] | None = None,
     known_duplicate_emails: Iterable[str] = (),
+    linked_names: Mapping[str, frozenset[str]] | None = None,
 ) -> MatchResult:
     """Match unlinked clients and contacts: clientData → e-mail (else phone) → create.
 
@@ -269,6 +270,14 @@ def match(
     ``linked_client_emails`` / ``linked_contact_emails`` map an e-mail key to the linked
     client / contact holding it; ``known_duplicate_emails`` are keys already reported
     with unlinked contacts this listing may not show.
+
+    **Shared addresses** (``info@`` of a company): where several people hold one e-mail
+    (or linked pairs already share it), names tell them apart (``name_key``). Same name
+    on both sides: linked; a name found on one side only, whose family name no unmatched
+    item of the other side bears: a colleague, created on the other side;
+    ``linked_names`` (e-mail → names of the linked pairs holding it) does the same
+    against pairs linked before. Anything else (a nameless item, one name twice on a
+    side, one family name unmatched on both sides) is a duplicate for a person.
     """
     matches: list[Match] = []
     duplicates: list[Duplicate] = []
@@ -295,6 +304,7 @@ def match(
     rest_clients = [c for c in sorted(clients, key=lambda c: c.id) if c.id not in taken_clients]
     lce = linked_client_emails or {}
     lge = linked_contact_emails or {}
+    names = linked_names or {}
     known = set(known_duplicate_emails)
     # A client is matched on its e-mail (else its E.164 phone) against every e-mail (and
     # the phone) of each contact; a contact no client claims is keyed on its primary e-mail.
@@ -322,6 +332,16 @@ def match(
         cids, rns = tuple(c.id for c in cs), tuple(g.id for g in gs)
         claimed.update(rns)
         shared = {k for g in gs for k in claims[g.id]}
+        # several people for one address, or an address linked pairs already share
+        several = len(cs) > 1 or len(gs) > 1 or (key in names and bool(gs))
+        told = _told_apart(cs, gs, names.get(key, frozenset())) if several else None
+        if told is not None and len(shared) <= 1:
+            # a shared address: people told apart by name
+            in_scope = {g.id for g in gs if g.in_scope}
+            matches.extend(
+                m for m in told if m.how != "create_atarys" or m.resource_name in in_scope
+            )
+            continue
         if len(cs) > 1 or len(gs) > 1 or len(shared) > 1:
             # several clients or contacts for one key (or a contact holding two clients'
             # e-mails): never merged silently
@@ -332,6 +352,8 @@ def match(
         elif gs:
             # one client, one contact holding its e-mail (or phone): link them
             matches.append(Match("email", cs[0].id, gs[0].id))
+        elif key in lge and _colleague(cs[0], names.get(key)):
+            matches.append(Match("create_google", cs[0].id, None))  # shares a linked address
         elif key in lge or key in known:
             # the client's e-mail belongs to a contact already linked or reported
             taken = (lge[key],) if key in lge else ()
@@ -348,14 +370,56 @@ def match(
             matches.append(Match("create_atarys", None, g.id))  # no e-mail: nothing to match
     for key, gs in sorted(groups.items()):
         rns = tuple(g.id for g in gs)
-        if len(gs) > 1:
+        told = _told_apart((), gs, names.get(key, frozenset())) if len(gs) > 1 else None
+        if told is not None:
+            matches.extend(m for m in told if m.resource_name in {g.id for g in gs if g.in_scope})
+        elif len(gs) > 1:
             duplicates.append(_dup(key, (), rns, "same_email"))  # never merged silently
+        elif key in lce and _colleague(gs[0], names.get(key)):
+            if gs[0].in_scope:
+                matches.append(Match("create_atarys", None, gs[0].id))  # shares a linked address
         elif key in lce:
             # the contact's e-mail belongs to a client already linked to another contact
             duplicates.append(_dup(key, (lce[key],), rns, "email_taken_in_atarys"))
         elif gs[0].in_scope:
             matches.append(Match("create_atarys", None, gs[0].id))  # new contact
     return MatchResult(tuple(matches), tuple(duplicates))
+
+
+def _colleague(item: Candidate, linked: frozenset[str] | None) -> bool:
+    """An unlinked person whose name none of the linked holders of its address bears."""
+    who = name_key(item.record)
+    return bool(who) and linked is not None and bool(linked) and who not in linked
+
+
+def _told_apart(
+    cs: Sequence[Candidate], gs: Sequence[Candidate], linked: frozenset[str]
+) -> list[Match] | None:
+    """People sharing one address, told apart by name (see ``match``), or ``None`` when
+    names cannot tell them apart."""
+    c_names = [name_key(c.record) for c in cs]
+    g_names = [name_key(g.record) for g in gs]
+    for found in (c_names, g_names):
+        if "" in found or len(set(found)) != len(found):
+            return None  # a nameless item, or one name twice on a side
+        families = [n.split("|")[0] for n in found]
+        if any(families.count(f) > 1 and f"{f}|" in found for f in families):
+            return None  # "Leroy" beside "Leroy Paul": maybe one person, named twice
+    c_by = dict(zip(c_names, cs, strict=True))
+    g_by = dict(zip(g_names, gs, strict=True))
+    if set(c_by) & linked or set(g_by) & linked:
+        return None  # a copy of someone already linked
+    both = set(c_by) & set(g_by)
+    only_c_names = [n for n in c_names if n not in both]
+    only_g_names = [n for n in g_names if n not in both]
+    only_c = [c_by[n] for n in only_c_names]
+    only_g = [g_by[n] for n in only_g_names]
+    if {n.split("|")[0] for n in only_c_names} & {n.split("|")[0] for n in only_g_names}:
+        return None  # one family name unmatched on both sides: maybe one person, spelled apart
+    out = [Match("email", c_by[n].id, g_by[n].id) for n in sorted(both)]
+    out += [Match("create_google", c.id, None) for c in only_c]
+    out += [Match("create_atarys", None, g.id) for g in only_g]
+    return out
 
 
 def _dup(key: str, cids: tuple[str, ...], rns: tuple[str, ...], reason: str) -> Duplicate:

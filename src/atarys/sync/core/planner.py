@@ -51,7 +51,7 @@ from atarys.sync.core.plan import (
     match,
     plan_pair,
 )
-from atarys.sync.core.records import Record, display_name, normalize_record
+from atarys.sync.core.records import Record, display_name, name_key, normalize_record
 
 # An action's comment starting with this carries, in French, the values of a Google
 # contact that had to be adapted to be stored in ATARYS; the executor journals it.
@@ -101,6 +101,8 @@ class RunState:
     contacts: Sequence[Item] = ()  # unlinked live contacts
     # links outside ``pairs`` by the e-mail of their snapshot (at least the candidates' e-mails)
     linked_emails: Mapping[str, LinkState] = field(default_factory=dict)
+    # who holds those e-mails among the linked pairs (``name_key``; shared addresses)
+    linked_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # client ids named by candidates' clientData that are already linked elsewhere
     linked_client_ids: frozenset[str] = frozenset()
     linked: int = 0  # links of the account before the run
@@ -370,9 +372,11 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     leaving = {a.client_id for a in actions if isinstance(a, DeleteContact | DeleteClient | Unlink)}
     lce: dict[str, str] = {}
     lge: dict[str, str] = {}
+    holders: dict[str, set[str]] = {e: set(n) for e, n in state.linked_names.items()}
     for email, link in state.linked_emails.items():
         lce[email] = link.client_id
         lge[email] = link.resource_name
+        holders.setdefault(email, set()).add(name_key(link.snapshot))
     in_run = {p.link.client_id: p for p in state.pairs}
     planned = {a.client_id: a for a in actions}
     for cid, pair in in_run.items():
@@ -388,10 +392,18 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
             held, rn = {action.record.email}, pair.link.resource_name
         else:
             held, rn = {pair.link.snapshot.email}, pair.link.resource_name
+        who = name_key(
+            action.merged
+            if isinstance(action, Update)
+            else action.record
+            if isinstance(action, CreateContact | CreateClient)
+            else pair.link.snapshot
+        )
         for kept in held:
             if kept is not None:
                 lce[kept] = cid
                 lge[kept] = rn
+                holders.setdefault(kept, set()).add(who)
     for email in [e for e, cid in lce.items() if cid in leaving]:
         lce.pop(email, None)
         lge.pop(email, None)
@@ -407,6 +419,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         linked_clients=(set(state.linked_client_ids) | set(in_run)) - rematched,
         linked_client_emails=lce,
         linked_contact_emails=lge,
+        linked_names={e: frozenset(n) for e, n in holders.items() if e in lce},
     )
     a_items = {c.id: c for c in state.clients}
     g_items = {c.id: c for c in contacts}

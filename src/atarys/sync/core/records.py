@@ -7,6 +7,7 @@ lower case, phone in E.164 when readable, each value cut to the ATARYS column le
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from typing import Any
@@ -103,3 +104,16 @@ def display_name(record: Record) -> str:
     if who and record.entreprise:
         return f"{who} — {record.entreprise}"
     return who or record.entreprise or record.email or record.telephone or "(sans nom)"
+
+
+def name_key(record: Record) -> str:
+    """Who a record is, to tell apart people sharing an e-mail address: family and
+    given names folded (case, accents, spaces); empty when the record has no name."""
+    parts = []
+    for value in (record.nom, record.prenom):
+        text = clean_text(value) or ""
+        bare = "".join(
+            ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+        )
+        parts.append(" ".join(bare.casefold().split()))
+    return "|".join(parts) if parts[0] or parts[1] else ""
