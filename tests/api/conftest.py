@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from atarys import create_app
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
-from atarys.jobs import queue as job_queue
 from atarys.google_contacts import service as engine
+from atarys.jobs import queue as job_queue
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
 GOOGLE_USER = "gtesteur"

@@ -184,6 +184,17 @@ class JobQueue:
 
         Returns the run id and whether it is new.
         """
+        with self.app.app_context():
+            return self._enqueue(account, trigger, dry_run, force, session)
+
+    def _enqueue(
+        self,
+        account: GoogleAccount,
+        trigger: str,
+        dry_run: bool,
+        force: bool,
+        session: Session | None,
+    ) -> tuple[int, bool]:
         own = session is None
         session = session if session is not None else Session(db.engine)
         try:
@@ -242,6 +253,10 @@ class JobQueue:
 
         Returns the ids of the push runs made or moved (one per account).
         """
+        with self.app.app_context():
+            return self._request_push(origin)
+
+    def _request_push(self, origin: str | None) -> list[int]:
         origin_email = (origin or "").strip().lower()
         live = set(live_accounts(self.app))
         delay = _settings(self.app).push_delay_seconds
