@@ -46,6 +46,7 @@ from atarys.google_contacts.service import (
 )
 from atarys.http import ApiError
 from atarys.models import GoogleAccount, SyncRun, utcnow
+from atarys.sync.sides.google import COSTS, DEFAULT_BUDGET
 
 logger = logging.getLogger("atarys.jobs.queue")
 
@@ -110,6 +111,29 @@ def calls_since(session: Session, since: datetime, account_id: int | None = None
     return total
 
 
+def minute_budget_spent(session: Session, account: GoogleAccount, now: datetime) -> bool:
+    """Whether the account's runs of the last minute spent a bucket of ``quota_per_minute``.
+
+    The same buckets and costs as the Google side's own per-run budget (a limit of 0 is no
+    limit); between runs of one account this keeps a queue of its jobs within Google's
+    per-user quota.
+    """
+    limits = {**DEFAULT_BUDGET, **(account.quota_per_minute or {})}
+    spent: dict[str, int] = {}
+    query = select(SyncRun.api_calls).where(
+        SyncRun.account_id == account.id, SyncRun.started_at >= now - timedelta(minutes=1)
+    )
+    for calls in session.scalars(query):
+        if not isinstance(calls, dict):
+            continue
+        for method, count in calls.items():
+            if not isinstance(count, int):
+                continue
+            for bucket, cost in COSTS.get(method, {"critical_read": 1}).items():
+                spent[bucket] = spent.get(bucket, 0) + cost * count
+    return any(limit and spent.get(bucket, 0) >= limit for bucket, limit in limits.items())
+
+
 def day_start(now: datetime) -> datetime:
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
 
@@ -125,17 +149,19 @@ class JobQueue:
         if settings.queue_url:
             from dramatiq.brokers.redis import RedisBroker
 
-            self.broker = RedisBroker(url=settings.queue_url, namespace=settings.queue_namespace)
+            self.broker = RedisBroker(  # type: ignore[no-untyped-call]
+                url=settings.queue_url, namespace=settings.queue_namespace
+            )
         else:
             self.broker = StubBroker()
             self.broker.emit_after("process_boot")
-        self.actor: dramatiq.Actor[[int], None] = dramatiq.actor(
+        self.actor: dramatiq.Actor[[int], None] = dramatiq.Actor(
             self._run_job,
             broker=self.broker,
             actor_name=ACTOR_NAME,
             queue_name=QUEUE_NAME,
-            max_retries=0,
-            time_limit=TIME_LIMIT_MS,
+            priority=0,
+            options={"max_retries": 0, "time_limit": TIME_LIMIT_MS},
         )
         self.worker: dramatiq.Worker | None = None
         self._lock = threading.Lock()
@@ -358,11 +384,7 @@ class JobQueue:
             tomorrow = day_start(now) + timedelta(days=1, seconds=30)
             self._wait(session, row, (tomorrow - now).total_seconds(), DAILY_MESSAGE)
             return
-        per_minute = account.quota_per_minute
-        if (
-            per_minute
-            and calls_since(session, now - timedelta(minutes=1), account.id) >= per_minute
-        ):
+        if minute_budget_spent(session, account, now):
             self._wait(session, row, MINUTE_WAIT_SECONDS, MINUTE_MESSAGE)
             return
         if row.trigger in AUTOMATIC and account.first_sync_pending:
