@@ -18,6 +18,7 @@ from atarys import create_app
 from atarys.emulator import DEFAULT_USER
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
+from atarys.google_contacts import service as engine
 from atarys.jobs import queue as job_queue
 from atarys.jobs.scheduler import SyncScheduler, claim
 from atarys.models import ScheduledJob, SyncRun, utcnow
@@ -295,3 +296,33 @@ def test_shorter_interval_applies_to_the_next_run(gapp: Flask, connected: FlaskC
         assert row.last_started_at is not None
         assert row.next_run_at - row.last_started_at == timedelta(minutes=15)
         db.session.remove()
+
+
+def test_a_job_the_queue_lost_is_sent_again(gapp: Flask, connected: FlaskClient) -> None:
+    """A queued run row whose message never came (Redis restarted empty) runs after the
+    scheduler's next tick finds it overdue; it runs once."""
+    first_sync_applied(gapp)
+    assert connected.put("/api/google-contacts/settings", json={"auto_sync_minutes": 0}).get_json()[
+        "success"
+    ]
+    with gapp.app_context():
+        account = engine.resolve_account(gapp)
+        assert account is not None
+        lost = SyncRun(
+            account_id=account.id,
+            trigger="api-async",
+            status="queued",
+            started_at=utcnow() - timedelta(minutes=10),
+            counts={},
+            api_calls={},
+        )
+        db.session.add(lost)
+        db.session.commit()
+        lost_id = lost.id
+        db.session.remove()
+    scheduler = SyncScheduler(gapp)
+    assert scheduler.tick() == []
+    assert scheduler.tick() == []  # not sent twice: it is due again from now
+    wait_jobs(gapp)
+    runs = _runs(connected)
+    assert [(r["id"], r["status"]) for r in runs] == [(lost_id, "success")]

@@ -59,6 +59,7 @@ TIME_LIMIT_MS = (
 BUSY_DELAY_SECONDS = 3.0
 MINUTE_WAIT_SECONDS = 20.0
 MAX_PUSH_WAIT = 10.0
+LOST_AFTER = timedelta(minutes=5)  # a queued job this late past its due time was lost
 AUTOMATIC = frozenset({"schedule", "poll", "push"})
 
 BUSY_MESSAGE = "En attente : une autre synchronisation de ce compte est en cours, celle-ci suivra."
@@ -361,8 +362,27 @@ class JobQueue:
 
     def _wait(self, session: Session, row: SyncRun, seconds: float, message: str | None) -> None:
         row.error_message = message
+        _mark_due(row, utcnow() + timedelta(seconds=seconds))
         session.commit()
         self.send(row.id, delay=seconds)
+
+    def resend_lost(self, session: Session) -> list[int]:
+        """Send again the queued jobs whose message is overdue by ``LOST_AFTER`` (Redis lost
+        it: restarted without persistence, flushed). A job sent twice runs once: a worker
+        runs only a row still ``queued``, and the engine takes it over only so."""
+        now = utcnow()
+        lost: list[int] = []
+        for row in session.scalars(select(SyncRun).where(SyncRun.status == "queued")):
+            counts = row.counts if isinstance(row.counts, dict) else {}
+            due = _parse(dict(counts.get("job") or {}).get("due_at"), row.started_at)
+            if now - due > LOST_AFTER:
+                _mark_due(row, now)
+                lost.append(row.id)
+        session.commit()
+        for run_id in lost:
+            logger.warning("job %s was lost by the queue: sent again", run_id)
+            self.send(run_id)
+        return lost
 
     def _process(self, run_id: int) -> None:
         session = db.session()
@@ -409,6 +429,15 @@ class JobQueue:
             record_failure(session, run_id, exc)
             return
         logger.info("job %s (%s, %s) done", run_id, trigger, email)
+
+
+def _mark_due(row: SyncRun, due: datetime) -> None:
+    """Record when the job's message is due (``resend_lost`` finds the ones Redis lost)."""
+    counts = dict(row.counts) if isinstance(row.counts, dict) else {}
+    job = dict(counts.get("job") or {})
+    job["due_at"] = _iso(due)
+    counts["job"] = job
+    row.counts = counts
 
 
 def _queued_row(

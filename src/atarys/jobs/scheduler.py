@@ -242,6 +242,7 @@ class SyncScheduler:
         with self.app.app_context():
             try:
                 queue = get_queue(self.app)
+                queue.resend_lost(db.session())
                 for account in self.accounts():
                     email = account.email
                     kinds = intervals(self.app, account)
