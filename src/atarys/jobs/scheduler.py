@@ -150,7 +150,8 @@ def next_run_info(app: Flask) -> dict[str, Any] | None:
     info: dict[str, Any] = {
         "auto_sync_minutes": int(kinds["sync"].total_seconds() // 60) if kinds["sync"] else 0,
         "poll_minutes": int(kinds["poll"].total_seconds() // 60) if kinds["poll"] else 0,
-        "scheduler_running": EXTENSION_KEY in app.extensions,
+        # in this process (embedded), or ``atarys scheduler`` beside a queue (production)
+        "scheduler_running": EXTENSION_KEY in app.extensions or _has_queue(app),
         "at": None,
     }
     due: list[datetime] = []
@@ -164,6 +165,10 @@ def next_run_info(app: Flask) -> dict[str, Any] | None:
             due.append(at)
     info["at"] = min(due).isoformat() if due else None
     return info
+
+
+def _has_queue(app: Flask) -> bool:
+    return bool(_settings(app).queue_url)
 
 
 class SyncScheduler:
