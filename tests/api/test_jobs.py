@@ -263,6 +263,7 @@ def test_origin_account_gets_no_echo_push(gapp: Flask, connected: FlaskClient) -
     with gapp.app_context():
         client_changed.send(1, origin=PHONES[1].upper())
         client_changed.send(2)  # no origin (the clients API): every account
+        client_changed.send(4, origin=PHONES[1])  # a moment later: nothing more to queue
         rows = job_queue.pending_jobs(db.session())
         db.session.remove()
     pushed = sorted(r.account_id for r in rows if r.trigger == "push")
@@ -271,6 +272,7 @@ def test_origin_account_gets_no_echo_push(gapp: Flask, connected: FlaskClient) -
         for row in job_queue.pending_jobs(db.session()):
             db.session.delete(row)
         db.session.commit()
+        time.sleep(job_queue.COALESCE_SECONDS)  # signals closer together coalesce
         client_changed.send(3, origin=PHONES[1])
         rows = job_queue.pending_jobs(db.session())
         db.session.remove()

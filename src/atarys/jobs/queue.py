@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,7 @@ TIME_LIMIT_MS = (
 BUSY_DELAY_SECONDS = 3.0
 MINUTE_WAIT_SECONDS = 20.0
 MAX_PUSH_WAIT = 10.0
+COALESCE_SECONDS = 0.5  # signals of one origin this close together make one push request
 LOST_AFTER = timedelta(minutes=5)  # a queued job this late past its due time was lost
 AUTOMATIC = frozenset({"schedule", "poll", "push"})
 
@@ -166,6 +168,7 @@ class JobQueue:
         )
         self.worker: dramatiq.Worker | None = None
         self._lock = threading.Lock()
+        self._recent: dict[str, float] = {}  # origin → when this process last asked a push
 
     # --- workers ------------------------------------------------------------------------------
 
@@ -335,6 +338,14 @@ class JobQueue:
         if not _settings(self.app).pushes:
             return
         origin = extra.get("origin")
+        key = origin.strip().lower() if isinstance(origin, str) else ""
+        now = time.monotonic()
+        with self._lock:
+            # A run importing 2,000 clients sends 2,000 signals: this process asked for
+            # these pushes a moment ago, their rows are queued, nothing to add.
+            if now - self._recent.get(key, -COALESCE_SECONDS) < COALESCE_SECONDS:
+                return
+            self._recent[key] = now
         try:
             self.request_push(origin if isinstance(origin, str) else None)
         except Exception:  # a client write never fails because its push could not be queued
