@@ -88,6 +88,7 @@ def _app(args: dict[str, Any]) -> Any:
             "testing": True,
             "google_api_endpoint": args["emulator"],
             "poll_minutes": 0,
+            "push_enabled": True,  # client edits queue a push job (off by default in tests)
         }
     )
 

@@ -23,6 +23,7 @@ from atarys.config import Settings
 from atarys.extensions import SQLITE_BUSY_TIMEOUT_S, db, engine_options
 from atarys.google_contacts.routes import bp as google_contacts_bp
 from atarys.http import SafeJSONProvider, ok, register_error_handlers, security_headers
+from atarys.jobs import queue as job_queue
 from atarys.logging_setup import configure_logging
 from atarys.openapi import answers, documented
 from atarys.openapi import bp as openapi_bp
@@ -84,6 +85,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     app.register_blueprint(clients_bp)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(web_bp)
+    job_queue.init_app(app)  # every run is a job; client edits queue debounced pushes
 
     @app.get("/metrics")
     @documented(resp=answers(HTTP_200=None), tags=["exploitation"])

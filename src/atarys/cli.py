@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import click
@@ -29,13 +31,14 @@ from atarys.api.commands import (
     revoke_token_command,
     start_demo_emulator,
 )
-from atarys.app import make_app, upgrade_database
+from atarys.app import make_app, settings_of, upgrade_database
 from atarys.config import Settings
 from atarys.demo import seed_demo_clients
 from atarys.emulator.cli import emulator
 from atarys.extensions import db, session
 from atarys.google_contacts.service import open_service
-from atarys.jobs.scheduler import start_scheduler
+from atarys.jobs.queue import get_queue
+from atarys.jobs.scheduler import SyncScheduler, start_scheduler
 from atarys.openapi import document
 from atarys.sync.core.errors import MassDeletionError, SyncError
 
@@ -110,13 +113,16 @@ def serve(host: str, port: int, demo: bool, data_dir: Path | None, threads: int)
         click.echo(
             f"Connexion de démonstration : utilisateur « demo », mot de passe « {password} »"
         )
-    scheduler = start_scheduler(app)
+    # Embedded mode (no ATARYS_QUEUE_URL): the scheduler and the jobs run in this process.
+    # With a queue, ``atarys scheduler`` and ``atarys worker`` run them (docs/deploy.md).
+    scheduler = start_scheduler(app) if get_queue(app).embedded else None
     click.echo(f"ATARYS sur http://{host}:{port}/")
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="atarys")
     finally:
         if scheduler is not None:
             scheduler.shutdown()
+        get_queue(app).close()
         if emulator_ is not None:
             emulator_.stop()
 
@@ -173,6 +179,71 @@ def sync(dry_run: bool, force: bool, account_email: str | None, yes: bool) -> No
     )
     if data["breaker"]:
         click.echo("Disjoncteur : " + " ".join(data["breaker"]))
+
+
+NO_QUEUE_MESSAGE = (
+    "Aucune file de travaux configurée : sans ATARYS_QUEUE_URL, les synchronisations "
+    "tournent dans « atarys serve ». Pour des processus séparés, définissez "
+    "ATARYS_QUEUE_URL=redis://127.0.0.1:6379/0 (voir docs/deploy.md)."
+)
+
+
+def _until_stopped() -> None:
+    """Block until SIGTERM or SIGINT (systemd's stop, Ctrl+C)."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop.wait(1.0):
+        pass
+
+
+@main.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Jobs (accounts) run at once (default: ATARYS_WORKER_CONCURRENCY).",
+)
+def worker(concurrency: int | None) -> None:
+    """Run sync jobs from the queue (ATARYS_QUEUE_URL) until stopped; run several at will."""
+    app = make_app()
+    queue = get_queue(app)
+    if queue.embedded:
+        raise click.ClickException(NO_QUEUE_MESSAGE)
+    queue.start_worker(concurrency)
+    threads = concurrency or settings_of(app).worker_concurrency
+    click.echo(f"Travailleur ATARYS prêt ({threads} synchronisations à la fois).")
+    try:
+        _until_stopped()
+    finally:
+        click.echo("Arrêt du travailleur : les synchronisations en cours se terminent.")
+        queue.close()
+
+
+@main.command("scheduler")
+def scheduler_command() -> None:
+    """Queue the scheduled syncs of every account (run exactly one of these)."""
+    app = make_app()
+    queue = get_queue(app)
+    if queue.embedded:
+        raise click.ClickException(NO_QUEUE_MESSAGE)
+    scheduler = SyncScheduler(app)
+    click.echo(f"Planificateur ATARYS prêt (toutes les {scheduler.tick_seconds:g} s).")
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        scheduler.shutdown()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        scheduler.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        queue.close()
 
 
 @main.command("openapi")

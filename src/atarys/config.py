@@ -50,7 +50,25 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10 per minute"
     # ... and per user name from all addresses together (a higher ceiling).
     login_user_rate_limit: str = "30 per minute"
-    poll_minutes: int = 5
+    poll_minutes: float = Field(default=5, ge=0)
+    # How often the scheduler looks for due jobs (seconds).
+    scheduler_tick_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # The job queue: a Redis URL (redis://127.0.0.1:6379/0) in production, where the web
+    # processes only enqueue and ``atarys worker`` processes run the jobs; empty: embedded
+    # (jobs run in a thread pool of ``atarys serve``, no extra service).
+    queue_url: str | None = None
+    # Key prefix in Redis: two installations may share one Redis.
+    queue_namespace: str = Field(default="atarys", pattern=r"^[A-Za-z0-9_.:-]{1,50}$")
+    # Jobs (so accounts) run at once by one worker process.
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # Client edits queue a debounced push to the connected accounts (default: on, except
+    # in tests, whose runs would otherwise race the pushes; they turn it on when wanted).
+    push_enabled: bool | None = Field(
+        default=None, validation_alias=AliasChoices("ATARYS_PUSH", "push_enabled")
+    )
+    # People API calls per day for the whole project (every account); 0: no limit. Past it,
+    # jobs wait for the next day (UTC).
+    daily_quota: int = Field(default=0, ge=0)
     # A synchronous ``sync-all`` arriving while another run holds the account waits this
     # long for it to end, then runs (and answers 409 only past it).
     sync_wait_seconds: float = Field(default=60.0, ge=0, le=3600)
@@ -123,6 +141,11 @@ class Settings(BaseSettings):
     def sqlite_file(self) -> Path:
         """The default SQLite database file (used when no database URL is configured)."""
         return (self.data_dir / "atarys.db").resolve()
+
+    @property
+    def pushes(self) -> bool:
+        """Whether client edits queue pushes (``push_enabled``, else on outside tests)."""
+        return self.push_enabled if self.push_enabled is not None else not self.testing
 
     @property
     def https(self) -> bool:

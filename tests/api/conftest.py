@@ -18,6 +18,7 @@ from atarys import create_app
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.google_contacts import service as engine
+from atarys.jobs import queue as job_queue
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
 GOOGLE_USER = "gtesteur"
@@ -41,6 +42,7 @@ def gapp(database_url: str, tmp_path: Path, emulator: RunningEmulator) -> Iterat
         }
     )
     yield application
+    job_queue.shutdown(application)  # stop its worker threads
     with application.app_context():
         db.session.remove()
         db.engine.dispose()

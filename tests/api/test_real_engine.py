@@ -9,7 +9,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys.emulator.server import RunningEmulator
-from atarys.jobs.scheduler import SyncScheduler
 
 
 def _contacts(client: FlaskClient) -> list[dict[str, Any]]:
@@ -139,18 +138,15 @@ def test_edit_is_pushed_to_google_within_seconds(
     """A client created through the API shows up in Google a few seconds later, without a sync
     (once a person has applied the first sync)."""
     assert connected.post("/api/google-contacts/sync-all").status_code == 200
-    scheduler = SyncScheduler(gapp, tick_seconds=3600)
-    scheduler.start()
-    try:
-        started = time.monotonic()
-        connected.post("/api/clients/", json={"nom": "Poussé", "email": "pousse@exemple.fr"})
-        found: list[dict[str, Any]] = []
-        while time.monotonic() - started < 15 and not found:
-            time.sleep(0.2)
-            found = [c for c in _contacts(connected) if c["email"] == "pousse@exemple.fr"]
-        elapsed = time.monotonic() - started
-    finally:
-        scheduler.shutdown()
+    settings = gapp.config["ATARYS_SETTINGS"]
+    gapp.config["ATARYS_SETTINGS"] = settings.with_overrides({"push_enabled": True})
+    started = time.monotonic()
+    connected.post("/api/clients/", json={"nom": "Poussé", "email": "pousse@exemple.fr"})
+    found: list[dict[str, Any]] = []
+    while time.monotonic() - started < 15 and not found:
+        time.sleep(0.2)
+        found = [c for c in _contacts(connected) if c["email"] == "pousse@exemple.fr"]
+    elapsed = time.monotonic() - started
     assert found
     assert found[0]["nom"] == "Poussé"
     assert elapsed < 6

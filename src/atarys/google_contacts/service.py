@@ -327,9 +327,14 @@ def run_sync_all(
     force: bool,
     trigger: str,
     progress: Callable[[int, int], None] | None = None,
+    run_id: int | None = None,
 ) -> dict[str, Any]:
-    """``sync_all`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
+    """``sync_all`` timed and counted in the metrics; returns ``RunResult.to_dict()``.
+
+    ``run_id``: a job's queued run row, which the run takes over (``atarys.jobs``)."""
     return counted_run(
         trigger,
-        lambda: service.sync_all(dry_run=dry_run, force=force, trigger=trigger, progress=progress),
+        lambda: service.sync_all(
+            dry_run=dry_run, force=force, trigger=trigger, progress=progress, run_id=run_id
+        ),
     )

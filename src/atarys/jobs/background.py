@@ -1,12 +1,11 @@
 """Background ``sync-all`` runs (``POST /sync-all`` with ``{"async": true}``): the run row is the job.
 
-``start`` runs ``sync_all`` on a worker thread and answers with the id of its ``sync_runs``
-row as soon as the engine has committed it (status ``running``); the engine then commits
-the row's progress after every batch, and its final status. So ``GET runs/<id>`` answers
-from the database, from any process, and a restart loses nothing but the thread.
+``start`` queues a job (``atarys.jobs.queue``) and answers with the id of its ``sync_runs``
+row, committed ``queued``; a worker's engine makes it ``running`` and commits its progress
+after every batch, and its final status. So ``GET runs/<id>`` answers from the database,
+from any process, and a restart loses nothing.
 
-A run refused before the engine made its row (the account is busy, say) gets a row of its
-own, ``failed``. A failed run keeps the synchronous answer's error envelope
+A failed run keeps the synchronous answer's error envelope
 (``{status, success, message, data, errors?, reason, retry_after}``) in its
 ``counts["error"]``, so every process can show why it failed.
 """
@@ -14,23 +13,19 @@ own, ``failed``. A failed run keeps the synchronous answer's error envelope
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import Flask
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atarys.extensions import db
 from atarys.google_contacts.service import (
     ServiceOpener,
     engine_errors,
     open_service,
-    run_sync_all,
 )
 from atarys.http import ApiError
 from atarys.models import GoogleAccount, SyncRun, utcnow
@@ -199,126 +194,23 @@ def job_message(job: dict[str, Any]) -> str:
     return JOB_MESSAGES.get(status, status)
 
 
-@dataclass(frozen=True)
-class _Options:
-    dry_run: bool
-    force: bool
+def start(
+    app: Flask,
+    *,
+    dry_run: bool,
+    force: bool,
+    opener: ServiceOpener = open_service,
+    account: str | None = None,
+) -> int:
+    """Queue a ``sync_all`` job (``api-async``) for the account; the id of its run row.
 
+    The row is committed ``queued`` before this returns; a worker (``atarys worker``, or the
+    embedded one) makes it ``running``. A job of this account already waiting is returned
+    instead of a second one.
+    """
+    from atarys.jobs.queue import get_queue
 
-class _Start:
-    """What the request thread waits for: the run's id, or why it could not start."""
-
-    def __init__(self) -> None:
-        self.ready = threading.Event()
-        self.run_id: int | None = None
-        self.error: ApiError | None = None
-
-    def found(self, run_id: int) -> None:
-        if self.run_id is None:
-            self.run_id = run_id
-        self.ready.set()
-
-
-def _watch_new_run(session: Session, start: _Start) -> tuple[Any, Any]:
-    """Report the id of the first run row this session commits."""
-    seen: list[int] = []
-
-    def on_persistent(_session: Session, instance: object) -> None:
-        if isinstance(instance, SyncRun) and not seen:
-            seen.append(instance.id)
-
-    def on_commit(_session: Session) -> None:
-        if seen:
-            start.found(seen[0])
-
-    event.listen(session, "pending_to_persistent", on_persistent)
-    event.listen(session, "after_commit", on_commit)
-    return on_persistent, on_commit
-
-
-def _record_failure(
-    session: Session,
-    start: _Start,
-    account_id: int | None,
-    error: dict[str, Any],
-    options: _Options,
-) -> None:
-    """Keep the error on the run's row (made now when the engine had not made one)."""
-    row = session.get(SyncRun, start.run_id) if start.run_id is not None else None
-    if row is None:
-        if account_id is None:
-            return
-        row = SyncRun(
-            account_id=account_id,
-            trigger=TRIGGER,
-            status="failed",
-            dry_run=options.dry_run,
-            forced=options.force,
-            started_at=utcnow(),
-            counts={},
-            api_calls={},
-        )
-        session.add(row)
-    counts = dict(row.counts) if isinstance(row.counts, dict) else {}
-    counts["error"] = error
-    row.counts = counts
-    row.error_message = str(error["message"])
-    if row.status in ("queued", "running"):
-        row.status = "failed"
-    row.finished_at = row.finished_at or utcnow()
-    session.commit()
-    start.found(row.id)
-
-
-def _run(app: Flask, opener: ServiceOpener, options: _Options, start: _Start) -> None:
-    with app.app_context():
-        session = db.session()
-        listeners = _watch_new_run(session, start)
-        account_id: int | None = None
-        try:
-            with engine_errors():
-                service = opener(app)
-                account_id = service.account.id
-                run_sync_all(service, dry_run=options.dry_run, force=options.force, trigger=TRIGGER)
-        except ApiError as exc:
-            session.rollback()
-            if account_id is None and start.run_id is None:
-                start.error = exc  # not even an account: the request answers it
-            else:
-                _record_failure(session, start, account_id, error_of(exc), options)
-        except Exception:  # the worker thread's top level: nothing else would see the error
-            logger.exception("background sync failed")
-            session.rollback()
-            internal = ApiError(
-                500, "Erreur interne pendant la synchronisation.", data={"reason": "internal"}
-            )
-            if account_id is None and start.run_id is None:
-                start.error = internal
-            else:
-                _record_failure(session, start, account_id, error_of(internal), options)
-        finally:
-            event.remove(session, "pending_to_persistent", listeners[0])
-            event.remove(session, "after_commit", listeners[1])
-            start.ready.set()
-            db.session.remove()
-
-
-def start(app: Flask, *, dry_run: bool, force: bool, opener: ServiceOpener = open_service) -> int:
-    """Start a background ``sync_all``; the id of its run row once the row is committed."""
-    begun = _Start()
-    thread = threading.Thread(
-        target=_run,
-        args=(app, opener, _Options(dry_run, force), begun),
-        name="sync-all",
-        daemon=True,
-    )
-    thread.start()
-    if not begun.ready.wait(START_TIMEOUT_SECONDS) or begun.run_id is None:
-        if begun.error is not None:
-            raise begun.error
-        raise ApiError(
-            503,
-            "La synchronisation n'a pas pu démarrer : réessayez dans un instant.",
-            headers={"Retry-After": "10"},
-        )
-    return begun.run_id
+    with engine_errors():
+        service = opener(app) if account is None else open_service(app, account)
+    run_id, _new = get_queue(app).enqueue(service.account, TRIGGER, dry_run=dry_run, force=force)
+    return run_id

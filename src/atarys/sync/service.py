@@ -87,7 +87,7 @@ from atarys.sync.store import Store, new_lock_owner
 logger = logging.getLogger("atarys.sync.service")
 
 PLAN_TTL = timedelta(minutes=30)  # a preview can be applied this long
-AUTOMATIC_TRIGGERS = frozenset({"schedule", "poll"})
+AUTOMATIC_TRIGGERS = frozenset({"schedule", "poll", "push"})
 SWITCH_DAYS = 30  # a decided conflict can be switched to the other value this long
 
 
@@ -310,6 +310,7 @@ class SyncService:
         focus_client: str | None = None,
         focus_contact: str | None = None,
         plan: Plan | None = None,
+        run_id: int | None = None,
     ) -> Outcome:
         settings = plan_settings(self.account)
         google = self.google()
@@ -317,7 +318,9 @@ class SyncService:
         self.store.acquire_lock(owner)
         self._calls_before = summarize_calls(google)
         try:
-            run = self.store.start_run(trigger=trigger, dry_run=dry_run, forced=force)
+            run = self.store.start_run(
+                trigger=trigger, dry_run=dry_run, forced=force, run_id=run_id
+            )
             out = Outcome(run)
             try:
                 google = self._prepare_google(create_group=not dry_run)
@@ -425,8 +428,11 @@ class SyncService:
         force: bool = False,
         trigger: str = "manual",
         progress: Callable[[int, int], None] | None = None,
+        run_id: int | None = None,
     ) -> RunResult:
         """Sync every change both ways (a dry run plans and reports without writing).
+
+        ``run_id``: the queued ``sync_runs`` row of a job, which this run takes over.
 
         A dry run keeps its plan (``plan_id``) so ``apply_plan`` can write exactly it.
         Automatic runs (schedule, poll) refuse an account whose first sync no person has
@@ -434,7 +440,9 @@ class SyncService:
         """
         if not dry_run and trigger in AUTOMATIC_TRIGGERS and self.account.first_sync_pending:
             raise FirstSyncPendingError()
-        out = self._run(trigger=trigger, dry_run=dry_run, force=force, progress=progress)
+        out = self._run(
+            trigger=trigger, dry_run=dry_run, force=force, progress=progress, run_id=run_id
+        )
         result = self._result(out)
         if dry_run:
             result.plan_id, result.plan_expires_at = self._keep_plan(out.plan)

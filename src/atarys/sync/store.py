@@ -452,7 +452,21 @@ class Store:
 
     # --- runs -------------------------------------------------------------------------
 
-    def start_run(self, *, trigger: str, dry_run: bool, forced: bool) -> SyncRun:
+    def start_run(
+        self, *, trigger: str, dry_run: bool, forced: bool, run_id: int | None = None
+    ) -> SyncRun:
+        """A new run row, ``running`` (or, with ``run_id``, the queued row of a job, taken)."""
+        queued = self.session.get(SyncRun, run_id) if run_id is not None else None
+        if queued is not None and queued.account_id == self.account.id:
+            if queued.status != "queued":  # another worker ran this job meanwhile
+                raise AccountBusyError()
+            queued.status = "running"
+            queued.started_at = self.clock()
+            queued.error_message = None
+            queued.counts = {}
+            self.account.last_run_id = queued.id
+            self.session.commit()
+            return queued
         run = SyncRun(
             account_id=self.account.id,
             trigger=trigger,
