@@ -43,6 +43,12 @@ AUTH_PATH = "/o/oauth2/auth"
 APPROVE_PATH = "/o/oauth2/approve"
 TOKEN_PATH = "/token"  # noqa: S105
 REVOKE_PATH = "/revoke"
+# The audiences Google accepts in a service account's assertion.
+GOOGLE_TOKEN_AUDIENCES = (
+    "https://oauth2.googleapis.com/token",
+    "https://www.googleapis.com/oauth2/v4/token",
+    "https://accounts.google.com/o/oauth2/token",
+)
 OAUTH_PATHS = frozenset(
     {
         AUTH_PATH,
@@ -324,7 +330,8 @@ class OAuthServer:
     def _jwt_bearer_grant(self, request: Request) -> Response:
         """A service account's assertion → an access token for its subject (no refresh token)."""
         root = request.host_url.rstrip("/")
-        audiences = [root + TOKEN_PATH, root + "/o/oauth2/token"]
+        # google-auth signs for Google's token endpoint whatever the key's token_uri says
+        audiences = [root + TOKEN_PATH, root + "/o/oauth2/token", *GOOGLE_TOKEN_AUDIENCES]
         assertion = request.form.get("assertion", "")
         if not assertion:
             return _oauth_error("invalid_request", "Missing required parameter: assertion")

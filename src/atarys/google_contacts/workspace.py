@@ -11,6 +11,7 @@ nothing: the first sync waits for a person to apply it.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app
 from pydantic import BaseModel, ConfigDict, Field
@@ -43,8 +44,10 @@ class WorkspaceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    key: dict[str, object] | str = Field(
-        description="Le contenu du fichier de clé JSON du compte de service"
+    # An object or its JSON text; checked field by field by ``google.workspace.parse_key``.
+    key: Any = Field(
+        description="Le contenu du fichier de clé JSON du compte de service (objet ou texte)",
+        json_schema_extra={"type": ["object", "string"]},
     )
     domain: str | None = Field(default=None, max_length=253)
 
