@@ -72,9 +72,9 @@ def test_subject_gets_a_token_acting_on_its_own_contacts(
     with emulator.state.lock:
         assert emulator.state.users[STAFF].live_count == 1
         assert emulator.state.user("demo@example.com").live_count == 0
-    listed = people.people().connections().list(
-        resourceName="people/me", personFields="names"
-    ).execute()
+    listed = (
+        people.people().connections().list(resourceName="people/me", personFields="names").execute()
+    )
     assert [p["names"][0]["givenName"] for p in listed["connections"]] == ["Jeanne"]
 
 
@@ -95,9 +95,7 @@ def test_a_key_the_emulator_did_not_issue_is_refused(
         _creds(key, STAFF).refresh(Request())
 
 
-def test_a_subject_outside_the_domain_is_refused(
-    emulator: RunningEmulator, tmp_path: Path
-) -> None:
+def test_a_subject_outside_the_domain_is_refused(emulator: RunningEmulator, tmp_path: Path) -> None:
     key = _key(emulator, tmp_path, domain="example.com")
     with pytest.raises(RefreshError, match="unauthorized_client"):
         _creds(key, "intrus@autre-domaine.fr").refresh(Request())

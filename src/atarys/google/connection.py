@@ -20,11 +20,11 @@ import google.auth.credentials
 import google.auth.exceptions
 from flask import Flask, current_app, has_app_context
 from google.auth.transport.requests import Request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from atarys.config import Settings
 from atarys.extensions import db
@@ -306,9 +306,7 @@ def _workspace_state(app: Flask, account_email: str, legacy: bool) -> Connection
     try:
         account, _ = workspace_credentials(app, account_email)
     except NotConnectedError as exc:
-        return ConnectionState(
-            account_email, True, False, False, legacy, exc.reason, exc.message
-        )
+        return ConnectionState(account_email, True, False, False, legacy, exc.reason, exc.message)
     except GoogleAuthUnavailableError:
         return ConnectionState(
             account_email,

@@ -143,7 +143,7 @@ def parse_key(raw: Any) -> dict[str, Any]:
     if token_uri:
         parts = urlsplit(token_uri)
         if parts.scheme not in ("https", "http") or not parts.netloc:
-            errors["token_uri"] = "Doit être une adresse web (https://…)."
+            errors["token_uri"] = "Doit être une adresse web (https://…)."  # noqa: S105
     for name in ("private_key_id", "client_id", "project_id"):
         value = raw.get(name)
         if value is not None and not isinstance(value, str):
@@ -152,7 +152,9 @@ def parse_key(raw: Any) -> dict[str, Any]:
         raise WorkspaceKeyError(errors)
     key = {k: v for k, v in raw.items() if isinstance(k, str)}
     try:
-        service_account.Credentials.from_service_account_info(key, scopes=[CONTACTS_SCOPE])
+        service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+            key, scopes=[CONTACTS_SCOPE]
+        )
     except (ValueError, KeyError, TypeError) as exc:
         raise WorkspaceKeyError(
             {"private_key": "Google ne peut pas utiliser cette clé : téléchargez-en une nouvelle."}
@@ -248,9 +250,10 @@ def subject_credentials(
         cached = None if fresh else _cache.get(cache_key)
         if cached is not None and cached.valid:
             return cached
-    creds = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+    base = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
         config.key, scopes=[CONTACTS_SCOPE]
-    ).with_subject(subject)
+    )
+    creds: service_account.Credentials = base.with_subject(subject)
     try:
         creds.refresh(Request())  # type: ignore[no-untyped-call]
     except google.auth.exceptions.RefreshError as exc:

@@ -101,7 +101,8 @@ def _app() -> Flask:
 
 
 def _require_admin() -> None:
-    if "admin" not in current_principal().scopes:
+    principal = current_principal()
+    if principal is None or "admin" not in principal.scopes:
         raise ApiError(
             403,
             "Seul un administrateur peut configurer Google Workspace : demandez-le à "
@@ -241,8 +242,9 @@ def delete_workspace() -> Response:
         else "Aucune clé de compte de service n'était enregistrée."
     )
     return ok(
-        WorkspaceDeletedData(deleted=deleted, staff_disconnected=count if deleted else 0)
-        .model_dump(mode="json"),
+        WorkspaceDeletedData(
+            deleted=deleted, staff_disconnected=count if deleted else 0
+        ).model_dump(mode="json"),
         message,
     )
 
@@ -311,9 +313,7 @@ def add_staff() -> Response:
 
 
 @bp.delete("/users/<path:email>")
-@documented(
-    resp=answers(HTTP_200=envelope(StaffDeletedData, "StaffDeletedAnswer")), tags=TAGS
-)
+@documented(resp=answers(HTTP_200=envelope(StaffDeletedData, "StaffDeletedAnswer")), tags=TAGS)
 def remove_staff(email: str) -> Response:
     """Stop acting for this staff member (the account and its history stay)."""
     _require_admin()

@@ -238,8 +238,10 @@ class TokensModel(StateCore):
         if not certs:
             raise GrantRefusedError(*INVALID_SIGNATURE)
         try:
-            header = jwt.decode_header(assertion)
-            claims = jwt.decode(assertion, certs=certs, verify=True, audience=audiences)
+            header: dict[str, Any] = jwt.decode_header(assertion)  # type: ignore[no-untyped-call]
+            claims: dict[str, Any] = jwt.decode(  # type: ignore[no-untyped-call]
+                assertion, certs=certs, verify=True, audience=audiences
+            )
         except ValueError as exc:
             text = str(exc)
             if "expired" in text or "early" in text:
