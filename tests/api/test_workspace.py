@@ -83,6 +83,15 @@ def test_upload_key_add_staff_then_sync_writes_to_that_phone(
     assert _contacts_of(emulator, STAFF) == ["DUBOIS", "MARTIN"]
     assert _contacts_of(emulator, "demo@example.com") == []
 
+    # Google drops the access token: the next run gets a new one by itself, no consent
+    with emulator.state.lock:
+        emulator.state.access_tokens.clear()
+    made = gclient.post("/api/clients/", json={"nom": "Leroy", "email": "leroy@exemple.fr"})
+    assert made.status_code == 201
+    again = gclient.post("/api/google-contacts/sync-all", json={})
+    assert again.status_code == 200, again.get_json()
+    assert _contacts_of(emulator, STAFF) == ["DUBOIS", "LEROY", "MARTIN"]
+
     # the key never leaves: not in any answer, log, data file in clear, nor the database
     secret_bits = (_pem_body(key), key["private_key_id"])
     answers = [put, added, gclient.get(BASE), gclient.get("/api/google-contacts/status")]

@@ -7,7 +7,11 @@ assertion and post it to the key's ``token_uri``) and the real googleapiclient.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +129,49 @@ def test_the_public_key_survives_a_restart(emulator: RunningEmulator, tmp_path: 
     creds = _creds(key, STAFF)
     creds.refresh(Request())
     assert creds.valid
+
+
+def test_cli_writes_a_key_whose_domain_it_enforces(tmp_path: Path) -> None:
+    """``atarys emulator --write-service-account PATH --domain acme.fr --state FILE``: the key
+    acts for acme.fr only, and the emulator's saved state keeps its public half."""
+    key_path, state_path = tmp_path / "sa.json", tmp_path / "state.json"
+    command = [
+        sys.executable,
+        "-m",
+        "atarys.cli",
+        "emulator",
+        "--port",
+        "0",
+        "--state",
+        str(state_path),
+        "--write-service-account",
+        str(key_path),
+        "--domain",
+        "acme.fr",
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
+    try:
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:
+            if "http://" in line:
+                url = line[line.index("http://") :].strip()
+                break
+        assert url
+        assert stat.S_IMODE(key_path.stat().st_mode) == 0o600
+        key = json.loads(key_path.read_text(encoding="utf-8"))
+        assert key["token_uri"] == url + "token"
+        creds = _creds(key, "conducteur@acme.fr")
+        creds.refresh(Request())
+        assert creds.valid
+        with pytest.raises(RefreshError, match="unauthorized_client"):
+            _creds(key, "demo@example.com").refresh(Request())
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    saved = json.loads(state_path.read_text(encoding="utf-8"))
+    kept = saved["service_accounts"][key["private_key_id"]]
+    assert kept["domain"] == "acme.fr"
+    assert key["private_key"] not in state_path.read_text(encoding="utf-8")

@@ -158,6 +158,11 @@ def refresh_failed(
 ) -> NotConnectedError | GoogleAuthUnavailableError:
     """What a refusal of the token endpoint means; a revoked grant is remembered in the store."""
     text = str(exc)
+    if account and is_workspace_account(app, account):
+        config = workspace_store(app).load()
+        if config is not None:
+            refused = workspace.refusal(config, account, text)
+            return NotConnectedError(refused.message, reason=refused.reason)
     if "invalid_client" in text:
         # the OAuth client itself is refused: reconnecting cannot help, the file must change
         logger.warning("Google refused the OAuth client: the credentials file is wrong")

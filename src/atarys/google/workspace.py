@@ -214,7 +214,8 @@ _cache: dict[tuple[str, str], service_account.Credentials] = {}
 _cache_lock = threading.Lock()
 
 
-def _refused(config: WorkspaceConfig, subject: str, text: str) -> WorkspaceRefusedError:
+def refusal(config: WorkspaceConfig, subject: str, text: str) -> WorkspaceRefusedError:
+    """What Google's refusal ``text`` (a ``RefreshError``) means for ``subject``, in French."""
     if "unauthorized_client" in text:
         client = f" (identifiant client {config.client_id})" if config.client_id else ""
         return WorkspaceRefusedError(
@@ -257,7 +258,7 @@ def subject_credentials(
     try:
         creds.refresh(Request())  # type: ignore[no-untyped-call]
     except google.auth.exceptions.RefreshError as exc:
-        raise _refused(config, subject, str(exc)) from exc
+        raise refusal(config, subject, str(exc)) from exc
     except google.auth.exceptions.TransportError as exc:
         raise WorkspaceUnreachableError(str(exc)) from exc
     with _cache_lock:
