@@ -203,3 +203,25 @@ def test_deleting_the_key_disconnects_the_staff(
     assert not (tmp_path / "data" / "google_workspace.key").exists()
     status = gclient.get("/api/google-contacts/status").get_json()["data"]
     assert status["authenticated"] is False
+
+
+def test_only_an_admin_sets_workspace_up(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    from atarys.api.auth import create_token
+    from atarys.extensions import db
+
+    with gapp.app_context():
+        token = create_token(db.session, "bureau", scopes=("read", "write"))
+        db.session.remove()
+    office = gapp.test_client()
+    office.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    key = _key(emulator, tmp_path)
+    refused = office.put(BASE, json={"key": key})
+    assert refused.status_code == 403
+    assert "administrateur" in refused.get_json()["message"]
+    assert office.get(BASE).get_json()["data"]["configured"] is False  # reading is allowed
+    assert gclient.put(BASE, json={"key": key}).status_code == 200
+    assert office.post(f"{BASE}/users", json={"email": STAFF}).status_code == 403
+    assert office.delete(BASE).status_code == 403
+    assert office.get(BASE).get_json()["data"]["configured"] is True

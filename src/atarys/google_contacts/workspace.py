@@ -234,7 +234,8 @@ def delete_workspace() -> Response:
     _require_admin()
     deleted = workspace_store(_app()).delete()
     count = len(_staff_rows())
-    logger.info("Google Workspace service account key deleted")
+    if deleted:
+        logger.info("Google Workspace service account key deleted")
     message = (
         "Clé du compte de service supprimée : les comptes de l'équipe ne sont plus "
         "synchronisés tant qu'une nouvelle clé n'est pas envoyée."
