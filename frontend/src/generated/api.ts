@@ -1693,7 +1693,9 @@ export interface components {
              * Key
              * @description Le contenu du fichier de clé JSON du compte de service (objet ou texte)
              */
-            key: Record<string, never> | string;
+            key: {
+                [key: string]: unknown;
+            } | string;
         };
     };
     responses: never;

@@ -47,7 +47,9 @@ class WorkspaceIn(BaseModel):
     # An object or its JSON text; checked field by field by ``google.workspace.parse_key``.
     key: Any = Field(
         description="Le contenu du fichier de clé JSON du compte de service (objet ou texte)",
-        json_schema_extra={"type": ["object", "string"]},
+        json_schema_extra={
+            "anyOf": [{"type": "object", "additionalProperties": True}, {"type": "string"}]
+        },
     )
     domain: str | None = Field(default=None, max_length=253)
 
