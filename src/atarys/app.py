@@ -22,6 +22,7 @@ from atarys.clients import bp as clients_bp
 from atarys.config import Settings
 from atarys.extensions import SQLITE_BUSY_TIMEOUT_S, db, engine_options
 from atarys.google_contacts.routes import bp as google_contacts_bp
+from atarys.google_contacts.workspace import bp as google_workspace_bp
 from atarys.http import SafeJSONProvider, ok, register_error_handlers, security_headers
 from atarys.jobs import queue as job_queue
 from atarys.logging_setup import configure_logging
@@ -82,6 +83,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     init_api(app)  # first: it bounds the <int:> URL converter the other blueprints use
     app.before_request(refuse_control_characters)  # after the authentication gate
     app.register_blueprint(google_contacts_bp)
+    app.register_blueprint(google_workspace_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(openapi_bp)
     app.register_blueprint(web_bp)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from atarys.emulator.oauth import write_service_account
 from atarys.emulator.server import start_emulator
 
 logger = logging.getLogger("atarys.emulator.cli")
@@ -42,6 +43,19 @@ logger = logging.getLogger("atarys.emulator.cli")
     help="Redirect URI for the client secrets file (repeatable).",
 )
 @click.option(
+    "--write-service-account",
+    "service_account_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a Google Workspace service account key (domain-wide delegation) "
+    "whose token_uri is this emulator.",
+)
+@click.option(
+    "--domain",
+    default="example.com",
+    show_default=True,
+    help="The Workspace domain the service account may act in.",
+)
+@click.option(
     "--user",
     "users",
     multiple=True,
@@ -56,6 +70,8 @@ def emulator(
     secrets_path: Path | None,
     secrets_kind: str,
     redirect_uris: tuple[str, ...],
+    service_account_path: Path | None,
+    domain: str,
     users: tuple[str, ...],
 ) -> None:
     """Run the Google People API + OAuth2 emulator until interrupted."""
@@ -71,6 +87,11 @@ def emulator(
         if secrets_path is not None:
             written = running.write_client_secrets(secrets_path, secrets_kind, list(redirect_uris))
             click.echo(f"Client secrets écrits dans {written}")
+        if service_account_path is not None:
+            key_file = write_service_account(
+                running.state, service_account_path, running.url, domain=domain
+            )
+            click.echo(f"Clé de compte de service (domaine {domain}) écrite dans {key_file}")
         with running.state.lock:
             counts = {email: user.live_count for email, user in running.state.users.items()}
         click.echo(f"Émulateur Google People API sur {running.url}")

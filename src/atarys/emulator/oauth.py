@@ -5,6 +5,9 @@
   redirects at once (``login_hint`` picks the account).
 - ``POST /token``: ``authorization_code`` (PKCE checked when a challenge was sent)
   and ``refresh_token`` grants; refresh tokens are only given with ``access_type=offline``.
+  ``urn:ietf:params:oauth:grant-type:jwt-bearer``: a service account's signed assertion
+  (Google Workspace's domain-wide delegation), checked against the keys written by
+  ``write_service_account``; the access token acts for the assertion's subject (``sub``).
 - ``POST /revoke``: revokes an access or refresh token.
 
 Client ids written by ``write_client_secrets`` (via ``RunningEmulator``) are
@@ -29,8 +32,10 @@ from atarys.emulator.models import EmulatorState
 from atarys.emulator.models.core import DEFAULT_USER
 from atarys.emulator.models.tokens import (
     AUTH_CODE_TTL_S,
+    JWT_BEARER_GRANT,
     AccessToken,
     AuthCode,
+    GrantRefusedError,
     OAuthClient,
 )
 
@@ -38,6 +43,12 @@ AUTH_PATH = "/o/oauth2/auth"
 APPROVE_PATH = "/o/oauth2/approve"
 TOKEN_PATH = "/token"  # noqa: S105
 REVOKE_PATH = "/revoke"
+# The audiences Google accepts in a service account's assertion.
+GOOGLE_TOKEN_AUDIENCES = (
+    "https://oauth2.googleapis.com/token",
+    "https://www.googleapis.com/oauth2/v4/token",
+    "https://accounts.google.com/o/oauth2/token",
+)
 OAUTH_PATHS = frozenset(
     {
         AUTH_PATH,
@@ -81,6 +92,21 @@ def write_client_secrets(
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(secrets_json, indent=2), encoding="utf-8")
     target.chmod(0o600)  # a client secret, even the emulator's: owner only
+    return target
+
+
+def write_service_account(
+    state: EmulatorState, path: str | Path, base_url: str, *, domain: str = "example.com"
+) -> Path:
+    """Write a service account key (Google's JSON format, mode 0600) whose ``token_uri``
+    is this emulator's, with domain-wide delegation over ``domain``."""
+    with state.lock:
+        key = state.create_service_account(base_url.rstrip("/") + TOKEN_PATH, domain=domain)
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.chmod(0o600)  # a private key: owner only, before it is written
+    target.write_text(json.dumps(key, indent=2), encoding="utf-8")
     return target
 
 
@@ -274,6 +300,8 @@ class OAuthServer:
             if client is not None and client.client_secret != client_secret:
                 return _oauth_error("invalid_client", "Unauthorized", 401)
             grant = form.get("grant_type")
+            if grant == JWT_BEARER_GRANT:
+                return self._jwt_bearer_grant(request)
             if grant == "authorization_code":
                 return self._code_grant(form.get("code", ""), client_id, form)
             if grant == "refresh_token":
@@ -298,6 +326,27 @@ class OAuthServer:
                     }
                 )
             return _oauth_error("unsupported_grant_type", f"Invalid grant_type: {grant}")
+
+    def _jwt_bearer_grant(self, request: Request) -> Response:
+        """A service account's assertion → an access token for its subject (no refresh token)."""
+        root = request.host_url.rstrip("/")
+        # google-auth signs for Google's token endpoint whatever the key's token_uri says
+        audiences = [root + TOKEN_PATH, root + "/o/oauth2/token", *GOOGLE_TOKEN_AUDIENCES]
+        assertion = request.form.get("assertion", "")
+        if not assertion:
+            return _oauth_error("invalid_request", "Missing required parameter: assertion")
+        try:
+            access, scopes = self.state.jwt_bearer_grant(assertion, audiences)
+        except GrantRefusedError as exc:
+            return _oauth_error(exc.error, exc.description)
+        return _token_answer(
+            {
+                "access_token": access,
+                "expires_in": self._expires_in(access),
+                "scope": " ".join(scopes),
+                "token_type": "Bearer",
+            }
+        )
 
     def _expires_in(self, access: str) -> int:
         token: AccessToken = self.state.access_tokens[access]

@@ -4,6 +4,9 @@
 connected account (credentials loaded from the token store, refreshed when needed)
 or raises ``NotConnectedError``. ``connection_state`` tells the status endpoint the
 truth about the token without raising.
+
+A Google Workspace account (``google_accounts.auth_mode == "workspace"``) has no stored
+token: its credentials are the service account's, acting for it (``google/workspace.py``).
 """
 
 from __future__ import annotations
@@ -13,17 +16,22 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+import google.auth.credentials
 import google.auth.exceptions
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 from google.auth.transport.requests import Request
-from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 from googleapiclient.http import HttpRequest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from atarys.config import Settings
+from atarys.extensions import db
+from atarys.google import workspace
 from atarys.google.tokens import StoredToken, TokenStore, TokenStoreError, legacy_token_present
 from atarys.metrics import GOOGLE_API_CALLS, GOOGLE_API_ERRORS, QUOTA_RETRIES
+from atarys.models import GoogleAccount
 
 logger = logging.getLogger("atarys.google")
 
@@ -56,6 +64,71 @@ def token_store(app: Flask) -> TokenStore:
     return TokenStore.for_settings(_settings(app))
 
 
+def workspace_store(app: Flask) -> workspace.WorkspaceStore:
+    """The app's encrypted store of the Google Workspace service account key."""
+    return workspace.WorkspaceStore.for_settings(_settings(app))
+
+
+def _in_session(app: Flask, read: Any) -> Any:
+    """``read(session)`` in the current app context's session, or in a context of its own."""
+    if has_app_context() and current_app._get_current_object() is app:  # type: ignore[attr-defined]
+        return read(db.session())
+    with app.app_context():
+        return read(db.session())
+
+
+def workspace_accounts(app: Flask) -> list[str]:
+    """The e-mails (lower case) of the Workspace accounts, oldest first (none without a key)."""
+    if not workspace_store(app).path.exists():
+        return []
+
+    def read(session: Session) -> list[str]:
+        rows = session.scalars(
+            select(GoogleAccount.email)
+            .where(GoogleAccount.auth_mode == workspace.AUTH_MODE_WORKSPACE)
+            .order_by(GoogleAccount.id)
+        )
+        return [email.strip().lower() for email in rows]
+
+    result: list[str] = _in_session(app, read)
+    return result
+
+
+def is_workspace_account(app: Flask, account_email: str) -> bool:
+    """Whether ``account_email`` acts through the Workspace service account."""
+    key = account_email.strip().lower()
+
+    def read(session: Session) -> bool:
+        mode = session.scalar(
+            select(GoogleAccount.auth_mode).where(func.lower(GoogleAccount.email) == key)
+        )
+        return mode == workspace.AUTH_MODE_WORKSPACE
+
+    result: bool = _in_session(app, read)
+    return result
+
+
+def workspace_credentials(
+    app: Flask, account_email: str
+) -> tuple[str, google.auth.credentials.Credentials]:
+    """The service account's credentials acting for a Workspace account."""
+    config = workspace_store(app).load()
+    if config is None:
+        raise NotConnectedError(
+            "La clé du compte de service Google Workspace manque ou est illisible : un "
+            "administrateur doit l'envoyer de nouveau dans la page Google Contacts.",
+            reason="workspace_key_missing",
+        )
+    try:
+        creds = workspace.subject_credentials(config, account_email)
+    except workspace.WorkspaceRefusedError as exc:
+        logger.warning("Google Workspace refused to act for an account (%s)", exc.reason)
+        raise NotConnectedError(exc.message, reason=exc.reason) from exc
+    except workspace.WorkspaceUnreachableError as exc:
+        raise GoogleAuthUnavailableError(str(exc)) from exc
+    return account_email.strip().lower(), creds
+
+
 def stored_token(app: Flask, account_email: str | None = None) -> StoredToken | None:
     """The stored token of ``account_email``, or of the most recently connected account."""
     store = token_store(app)
@@ -85,6 +158,11 @@ def refresh_failed(
 ) -> NotConnectedError | GoogleAuthUnavailableError:
     """What a refusal of the token endpoint means; a revoked grant is remembered in the store."""
     text = str(exc)
+    if account and is_workspace_account(app, account):
+        config = workspace_store(app).load()
+        if config is not None:
+            refused = workspace.refusal(config, account, text)
+            return NotConnectedError(refused.message, reason=refused.reason)
     if "invalid_client" in text:
         # the OAuth client itself is refused: reconnecting cannot help, the file must change
         logger.warning("Google refused the OAuth client: the credentials file is wrong")
@@ -110,10 +188,19 @@ def refresh_failed(
     return GoogleAuthUnavailableError(text)
 
 
-def credentials_for(app: Flask, account_email: str | None = None) -> tuple[str, Credentials]:
-    """Valid credentials (refreshed and saved when expired) for an account, or ``NotConnectedError``."""
+def credentials_for(
+    app: Flask, account_email: str | None = None
+) -> tuple[str, google.auth.credentials.Credentials]:
+    """Valid credentials (refreshed and saved when expired) for an account, or ``NotConnectedError``.
+
+    A Workspace account gets the service account's credentials acting for it."""
+    if account_email and is_workspace_account(app, account_email):
+        return workspace_credentials(app, account_email)
     token = stored_token(app, account_email)
     if token is None:
+        staff = [] if account_email else workspace_accounts(app)
+        if staff:
+            return workspace_credentials(app, staff[0])
         raise _missing(app)
     if token.revoked:
         raise NotConnectedError(
@@ -155,7 +242,7 @@ class CountingHttpRequest(HttpRequest):
             raise
 
 
-def build_service(credentials: Credentials, api_endpoint: str) -> Any:
+def build_service(credentials: google.auth.credentials.Credentials, api_endpoint: str) -> Any:
     """A People API service on ``api_endpoint`` whose calls are counted."""
     return build(
         "people",
@@ -190,9 +277,14 @@ class ConnectionState:
 def connection_state(app: Flask, account_email: str | None = None) -> ConnectionState:
     """Whether a usable token exists for the account (refreshing it if needed), never raising."""
     settings = _settings(app)
-    token = stored_token(app, account_email)
     legacy = legacy_token_present(settings)
+    if account_email and is_workspace_account(app, account_email):
+        return _workspace_state(app, account_email, legacy)
+    token = stored_token(app, account_email)
     if token is None:
+        staff = [] if account_email else workspace_accounts(app)
+        if staff:
+            return _workspace_state(app, staff[0], legacy)
         err = _missing(app)
         return ConnectionState(None, False, False, False, legacy, err.reason, err.message)
     try:
@@ -204,6 +296,25 @@ def connection_state(app: Flask, account_email: str | None = None) -> Connection
     except GoogleAuthUnavailableError:
         return ConnectionState(
             token.account,
+            True,
+            False,
+            False,
+            legacy,
+            "auth_unreachable",
+            "Serveur d'authentification Google injoignable.",
+        )
+    return ConnectionState(account, True, True, False, legacy, None, None)
+
+
+def _workspace_state(app: Flask, account_email: str, legacy: bool) -> ConnectionState:
+    """The connection state of a Workspace account (a grant asked when no token is cached)."""
+    try:
+        account, _ = workspace_credentials(app, account_email)
+    except NotConnectedError as exc:
+        return ConnectionState(account_email, True, False, False, legacy, exc.reason, exc.message)
+    except GoogleAuthUnavailableError:
+        return ConnectionState(
+            account_email,
             True,
             False,
             False,

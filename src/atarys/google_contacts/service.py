@@ -78,8 +78,10 @@ def ensure_account(session: Session | scoped_session[Any], email: str) -> Google
 
 
 def live_accounts(app: Flask) -> list[str]:
-    """The e-mails (lower case) of the accounts whose stored token is live (not revoked)."""
-    return [t.account.strip().lower() for t in token_store(app).accounts() if not t.revoked]
+    """The e-mails (lower case) of the connected accounts: a live (not revoked) stored token,
+    or a Google Workspace account while the service account key is stored."""
+    live = [t.account.strip().lower() for t in token_store(app).accounts() if not t.revoked]
+    return live + [e for e in connection.workspace_accounts(app) if e not in live]
 
 
 def resolve_account(
@@ -100,9 +102,11 @@ def resolve_account(
 
 
 def is_connected(app: Flask, account: GoogleAccount | None) -> bool:
-    """Whether ``account`` has a live stored token."""
+    """Whether ``account`` has a live stored token (or, Workspace, the service account key)."""
     if account is None:
         return False
+    if account.auth_mode == "workspace":
+        return connection.workspace_store(app).path.exists()
     token = stored_token(app, account.email)
     return token is not None and not token.revoked
 

@@ -34,6 +34,9 @@ class GoogleAccount(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
+    # "oauth": the person's own consent (a stored token); "workspace": the Google Workspace
+    # service account acts for this e-mail (domain-wide delegation, migration 0010).
+    auth_mode: Mapped[str] = mapped_column(String(20), default="oauth", server_default="oauth")
     # Cursors: Google's sync token, and the ATARYS time from which clients are re-read.
     sync_token: Mapped[str | None] = mapped_column(Text, default=None)
     atarys_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)

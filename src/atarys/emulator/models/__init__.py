@@ -80,6 +80,7 @@ class EmulatorState(GroupsModel, FaultsModel, QuotaModel, PersistenceModel):
         self.refresh_tokens = {}
         self.auth_codes = {}
         self.clients = {}
+        self.service_accounts = {}  # kept by ``reset``, like the users
         self.changes = 0
         self.created_since_freeze = 0
         self.secret = secrets.token_hex(8)

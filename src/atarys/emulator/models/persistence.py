@@ -15,7 +15,13 @@ from typing import Any
 
 from atarys.emulator.models.faults import Faults
 from atarys.emulator.models.records import UserState
-from atarys.emulator.models.tokens import AccessToken, OAuthClient, RefreshToken, TokensModel
+from atarys.emulator.models.tokens import (
+    AccessToken,
+    OAuthClient,
+    RefreshToken,
+    ServiceAccount,
+    TokensModel,
+)
 
 
 class PersistenceModel(TokensModel):
@@ -33,6 +39,9 @@ class PersistenceModel(TokensModel):
             "access_tokens": {k: dataclasses.asdict(v) for k, v in self.access_tokens.items()},
             "refresh_tokens": {k: dataclasses.asdict(v) for k, v in self.refresh_tokens.items()},
             "clients": {k: dataclasses.asdict(v) for k, v in self.clients.items()},
+            "service_accounts": {
+                k: dataclasses.asdict(v) for k, v in self.service_accounts.items()
+            },
             "faults": self.faults.to_json(),
         }
 
@@ -46,6 +55,9 @@ class PersistenceModel(TokensModel):
         self.access_tokens = {k: AccessToken(**v) for k, v in data["access_tokens"].items()}
         self.refresh_tokens = {k: RefreshToken(**v) for k, v in data["refresh_tokens"].items()}
         self.clients = {k: OAuthClient(**v) for k, v in data["clients"].items()}
+        self.service_accounts = {
+            k: ServiceAccount(**v) for k, v in (data.get("service_accounts") or {}).items()
+        }
         self.faults = Faults(**data["faults"])
         self.rng = random.Random(f"{self.seed}:{self.seq}")
 
