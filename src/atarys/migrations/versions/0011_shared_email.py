@@ -5,7 +5,7 @@ index on live clients' e-mails becomes a plain one (still used to find them), an
 sync tells people apart by name where an address is shared.
 
 Revision ID: 0011_shared_email
-Revises: 0008_sync2
+Revises: 0010_workspace
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_shared_email"
-down_revision = "0008_sync2"
+down_revision = "0010_workspace"
 branch_labels = None
 depends_on = None
 
