@@ -72,6 +72,7 @@ class AtarysDbSide:
             record=client_record(client) if client.deleted_at is None else Record(),
             updated=client.updated_at,
             deleted=client.deleted_at is not None,
+            tag=client.tag,
             field_times={n: t for n in FIELDS if (t := client.field_time(n)) is not None},
         )
 
