@@ -8,7 +8,6 @@ from atarys.clients import service
 from atarys.clients.schemas import ClientFields, ClientIn
 from atarys.extensions import session
 from atarys.http import ApiError, int_arg, json_body, ok
-from atarys.models import CLIENT_FIELDS
 from atarys.validation import validate
 
 bp = Blueprint("clients", __name__, url_prefix="/api/clients")

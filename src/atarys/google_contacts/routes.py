@@ -305,7 +305,9 @@ def sync_all() -> Response:
             return _sync_every_account([a.email for a in several], options)
     if options.run_async:
         with engine.engine_errors():
-            service = engine.open_service(_app(), _account())  # fail now (503…) rather than in the background
+            service = engine.open_service(
+                _app(), _account()
+            )  # fail now (503…) rather than in the background
         holder = background.holding_run(service.session, service.account)
         if holder is not None:  # another run holds the account: follow that one
             resp = ok(
@@ -366,9 +368,9 @@ def _sync_every_account(emails: list[str], options: s.SyncAllIn) -> Response:
     for email in emails:
         try:
             with engine.engine_errors():
-                data = _sync_one(email, options)
+                one = _sync_one(email, options)
             results.append(
-                {"account": email, "success": True, "message": "Synchronisé", "result": data}
+                {"account": email, "success": True, "message": "Synchronisé", "result": one}
             )
         except ApiError as exc:
             db.session.rollback()
@@ -385,9 +387,7 @@ def _sync_every_account(emails: list[str], options: s.SyncAllIn) -> Response:
             f"en échec : {', '.join(failed)} (voir le détail de chaque compte)"
         )
     elif options.dry_run:
-        message = (
-            f"Simulation terminée pour {len(results)} comptes : aucune modification appliquée"
-        )
+        message = f"Simulation terminée pour {len(results)} comptes : aucune modification appliquée"
     else:
         message = f"Synchronisation complète terminée pour {len(results)} comptes"
     return ok(data, message)

@@ -284,7 +284,9 @@ class Executor:
                 if a.filtered:
                     # edited on the phone since the plan: kept (and linked) for now; the
                     # next run syncs the edit first, then takes the contact off the phone
-                    self._journal(a, A2G, "deferred", message="modifié sur le téléphone entre-temps")
+                    self._journal(
+                        a, A2G, "deferred", message="modifié sur le téléphone entre-temps"
+                    )
                     self._result(a, "deferred")
                     continue
                 # edited in Google since the last sync: the edit wins, the client comes back

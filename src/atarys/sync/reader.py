@@ -26,8 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from atarys.models import SyncLink, SyncPending
-from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.filters import ClientFilter
+from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.planner import LinkState, PairState, RunState, outside_filter
 from atarys.sync.core.records import FIELDS, Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
