@@ -16,17 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("google_accounts") as batch:
-        # null: every client goes to this account's phone
-        batch.add_column(sa.Column("client_filter", sa.JSON(), nullable=True))
-    with op.batch_alter_table("clients") as batch:
-        batch.add_column(sa.Column("tag", sa.String(100), nullable=True))
+    # null: every client goes to this account's phone
+    op.add_column("google_accounts", sa.Column("client_filter", sa.JSON(), nullable=True))
+    op.add_column("clients", sa.Column("tag", sa.String(100), nullable=True))
     op.create_index("ix_clients_tag", "clients", ["tag"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_clients_tag", table_name="clients")
-    with op.batch_alter_table("clients") as batch:
-        batch.drop_column("tag")
-    with op.batch_alter_table("google_accounts") as batch:
-        batch.drop_column("client_filter")
+    # plain ALTER TABLE … DROP COLUMN (SQLite 3.35+): no table copy, indexes kept as they are
+    op.execute("ALTER TABLE clients DROP COLUMN tag")
+    op.execute("ALTER TABLE google_accounts DROP COLUMN client_filter")
