@@ -105,8 +105,10 @@ def test_filters_and_syncing_every_account(
     # list-contacts answers for all, each contact saying whose phone it is on
     listed = gclient.get("/api/google-contacts/list-contacts").get_json()
     whose = sorted((c["account"], c["nom"]) for c in listed["data"])
-    assert whose == [("chantier@example.com", "Abel"), ("demo@example.com", "Abel")] + [
-        ("demo@example.com", "Brun")
+    assert whose == [
+        ("chantier@example.com", "Abel"),
+        ("demo@example.com", "Abel"),
+        ("demo@example.com", "Brun"),
     ]
     one = gclient.get(f"/api/google-contacts/list-contacts?account={SECOND}").get_json()
     assert [c["nom"] for c in one["data"]] == ["Abel"]
@@ -196,3 +198,44 @@ def test_an_admin_disconnects_one_account_and_keeps_its_history(
     status = gclient.get("/api/google-contacts/status").get_json()["data"]
     assert status["account"] == "demo@example.com"
     assert status["authenticated"] is True
+
+
+def test_background_sync_all_starts_one_job_per_account(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    import time
+
+    two_accounts(gclient)
+    with gapp.app_context():
+        db.session.add(Client(nom="Abel", ville="Lyon"))
+        db.session.commit()
+    resp = gclient.post("/api/google-contacts/sync-all", json={"async": True})
+    body = resp.get_json()
+    assert resp.status_code == 202, body
+    assert body["message"] == "Synchronisation de 2 comptes lancée en arrière-plan"
+    jobs = {j["account"]: j for j in body["data"]["jobs"]}
+    assert set(jobs) == {"demo@example.com", SECOND}
+    for email, job in jobs.items():
+        deadline = time.monotonic() + 30
+        while True:
+            data = gclient.get(job["location"]).get_json()["data"]
+            if data["status"] in ("finished", "failed"):
+                break
+            assert time.monotonic() < deadline, f"{email}: still running"
+            time.sleep(0.1)
+        assert data["status"] == "finished", (email, data)
+        assert data["result"]["atarys_to_google"]["created"] == 1
+
+
+def test_clients_carry_a_tag_that_search_finds(gclient: FlaskClient) -> None:
+    created = gclient.post("/api/clients/", json={"nom": "Abel", "tag": "Chantier Vaise"})
+    assert created.status_code == 201, created.get_json()
+    client_id = created.get_json()["data"]["id"]
+    assert created.get_json()["data"]["tag"] == "Chantier Vaise"
+    found = gclient.get("/api/clients/?q=vaise").get_json()["data"]
+    assert [c["id"] for c in found] == [client_id]
+    patched = gclient.patch(f"/api/clients/{client_id}", json={"tag": "bureau"})
+    assert patched.get_json()["data"]["tag"] == "bureau"
+    too_long = gclient.patch(f"/api/clients/{client_id}", json={"tag": "x" * 101})
+    assert too_long.status_code == 422
+    assert too_long.get_json()["errors"] == {"tag": "Trop long : 100 caractères au maximum."}

@@ -304,26 +304,24 @@ def sync_all() -> Response:
         if len(several) > 1:
             return _sync_every_account([a.email for a in several], options)
     if options.run_async:
-        with engine.engine_errors():
-            service = engine.open_service(
-                _app(), _account()
-            )  # fail now (503…) rather than in the background
-        holder = background.holding_run(service.session, service.account)
-        if holder is not None:  # another run holds the account: follow that one
-            resp = ok(
-                background.job_view(service.get_run(holder.id)),
-                "Une synchronisation est déjà en cours : suivez-la ici",
-                202,
-            )
-            resp.headers["Location"] = url_for("google_contacts.get_run", run_id=holder.id)
-            return resp
-        run_id = background.start(_app(), dry_run=options.dry_run, force=options.force)
-        with engine.engine_errors():
-            job = background.job_of(
-                engine.open_service(_app(), _account(), require_google=False).get_run(run_id)
-            )
-        resp = ok(job, "Synchronisation lancée en arrière-plan", 202)
-        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=run_id)
+        asked = _account()
+        several = [] if asked is not None else engine.connected_accounts(_app())
+        targets: list[str | None] = [a.email for a in several] if len(several) > 1 else [asked]
+        jobs = [_start_job(email, options) for email in targets]
+        first = jobs[0]
+        job: dict[str, Any] = dict(first["job"])
+        if len(jobs) > 1:
+            job["jobs"] = [
+                {"account": j["account"], "run_id": j["job"]["run_id"], "location": j["location"]}
+                for j in jobs
+            ]
+        message = (
+            first["message"]
+            if len(jobs) == 1
+            else f"Synchronisation de {len(jobs)} comptes lancée en arrière-plan"
+        )
+        resp = ok(job, message, 202)
+        resp.headers["Location"] = first["location"]
         return resp
     with engine.engine_errors():
         data = background.when_free(
@@ -342,6 +340,38 @@ def sync_all() -> Response:
         else "Synchronisation complète terminée"
     )
     return ok(data, message)
+
+
+def _start_job(email: str | None, options: s.SyncAllIn) -> dict[str, Any]:
+    """Start (or join) one account's background run: its job, message and address."""
+    with engine.engine_errors():
+        service = engine.open_service(_app(), email)  # fail now (503…) rather than later
+    account = service.account.email
+    where = f"?{urlencode({'account': email})}" if email else ""
+    holder = background.holding_run(service.session, service.account)
+    if holder is not None:  # another run holds the account: follow that one
+        return {
+            "account": account,
+            "job": background.job_view(service.get_run(holder.id)),
+            "message": "Une synchronisation est déjà en cours : suivez-la ici",
+            "location": url_for("google_contacts.get_run", run_id=holder.id) + where,
+        }
+    run_id = background.start(
+        _app(),
+        dry_run=options.dry_run,
+        force=options.force,
+        opener=lambda app: engine.open_service(app, email),
+    )
+    with engine.engine_errors():
+        job = background.job_of(
+            engine.open_service(_app(), email, require_google=False).get_run(run_id)
+        )
+    return {
+        "account": account,
+        "job": job,
+        "message": "Synchronisation lancée en arrière-plan",
+        "location": url_for("google_contacts.get_run", run_id=run_id) + where,
+    }
 
 
 def _sync_one(email: str, options: s.SyncAllIn) -> dict[str, Any]:
