@@ -277,3 +277,37 @@ def test_changing_a_filter_takes_effect_at_the_next_run(
     session.commit()
     lyon.sync()
     assert set(lyon.contacts()) == {"Abel", "Brun", "Caron", "Durand"}
+
+
+def test_a_filter_does_not_make_an_incremental_run_read_every_client(
+    session: Session, phones: dict[str, Phone]
+) -> None:
+    from sqlalchemy import event
+
+    _seed(session)
+    for n in range(30):
+        add_client(session, nom=f"Paris{n:02d}", ville="Paris")
+    lyon = phones["lyon"]
+    lyon.sync()  # the first run reads every client once and remembers the filter's verdicts
+    assert set(lyon.contacts()) == {"Abel", "Caron"}
+    loaded: list[int] = []
+
+    def count(target: Client, _context: Any) -> None:
+        loaded.append(target.id)
+
+    account_id = lyon.account.id
+    session.expunge_all()  # nothing cached in the session: every row read is a load
+    event.listen(Client, "load", count)
+    try:
+        account = session.get(GoogleAccount, account_id)
+        assert account is not None
+        lyon.account = account
+        lyon.sync()
+        assert loaded == []  # no change: no client read, whatever the filter keeps out
+        add_client(session, nom="Zola", ville="Lyon")
+        loaded.clear()
+        lyon.sync()
+        assert len(loaded) <= 2  # the new client (and nothing of the 31 kept out)
+    finally:
+        event.remove(Client, "load", count)
+    assert "Zola" in lyon.contacts()
