@@ -203,6 +203,7 @@ def test_an_admin_disconnects_one_account_and_keeps_its_history(
 def test_background_sync_all_starts_one_job_per_account(
     gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
 ) -> None:
+    import threading
     import time
 
     two_accounts(gclient)
@@ -225,6 +226,9 @@ def test_background_sync_all_starts_one_job_per_account(
             time.sleep(0.1)
         assert data["status"] == "finished", (email, data)
         assert data["result"]["atarys_to_google"]["created"] == 1
+    for thread in threading.enumerate():  # their sessions closed before the app goes away
+        if thread.name == "sync-all":
+            thread.join(10)
 
 
 def test_clients_carry_a_tag_that_search_finds(gclient: FlaskClient) -> None:
