@@ -311,3 +311,22 @@ def test_a_filter_does_not_make_an_incremental_run_read_every_client(
     finally:
         event.remove(Client, "load", count)
     assert "Zola" in lyon.contacts()
+
+
+def test_a_contact_typed_with_the_email_of_a_client_kept_out_is_not_a_second_client(
+    session: Session, phones: dict[str, Phone]
+) -> None:
+    _seed(session)
+    add_client(session, nom="Faure", ville="Marseille", email="faure@example.com")
+    lyon = phones["lyon"]
+    lyon.sync()
+    assert "Faure" not in lyon.contacts()
+    new_contact(
+        lyon.people,
+        names=[{"familyName": "Faure"}],
+        emailAddresses=[{"value": "faure@example.com"}],
+    )
+    result = lyon.sync()
+    assert result["errors"] == []
+    session.expire_all()
+    assert [c.nom for c in _clients(session).values()].count("Faure") == 1
