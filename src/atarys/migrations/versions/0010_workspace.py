@@ -1,7 +1,7 @@
 """Google Workspace mode: ``google_accounts.auth_mode`` ("oauth" | "workspace").
 
 Revision ID: 0010_workspace
-Revises: 0008_sync2
+Revises: 0009_accounts
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_workspace"
-down_revision = "0008_sync2"
+down_revision = "0009_accounts"
 branch_labels = None
 depends_on = None
 
