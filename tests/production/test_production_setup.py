@@ -270,50 +270,38 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
 
 
 def connect_phone(setup: Setup, email: str) -> None:
-    """Connect a phone's Google account: ``POST auth`` → the emulator's consent page (the
-    account typed in, « Autoriser » pressed) → the app's callback, all over HTTP.
-
-    TODO(accounts): ``POST /auth {"login_hint": email}`` asks for a consent even when an
-    account is connected; until then the tokens already stored are set aside meanwhile.
-    """
-    tokens = Path(setup.env["ATARYS_DATA_DIR"]) / "google_tokens"
-    aside = tokens.parent / "tokens-aside"
-    aside.mkdir(exist_ok=True)
-    kept = list(tokens.iterdir()) if tokens.exists() else []
-    for path in kept:
-        path.rename(aside / path.name)
-    try:
-        body = setup.api("POST", "/api/google-contacts/auth").json()
-        url = body["data"]["authorization_url"]
-        page = requests.get(url, allow_redirects=False, timeout=10)
-        assert page.status_code == 200, page.text
-        form = {
-            html.unescape(name): html.unescape(value)
-            for name, value in re.findall(
-                r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
-            )
-        }
-        form.update(decision="allow", login_hint=email)
-        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert action is not None
-        parts = urlsplit(url)
-        answer = requests.post(
-            f"{parts.scheme}://{parts.netloc}{action.group(1)}",
-            data=form,
-            allow_redirects=False,
-            timeout=10,
+    """Connect a phone's Google account: ``POST auth {"login_hint": e-mail}`` → the
+    emulator's consent page (opened on that account, « Autoriser » pressed) → the app's
+    callback, all over HTTP."""
+    body = setup.api("POST", "/api/google-contacts/auth", json={"login_hint": email}).json()
+    url = body["data"]["authorization_url"]
+    page = requests.get(url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    form = {
+        html.unescape(name): html.unescape(value)
+        for name, value in re.findall(
+            r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
         )
-        assert answer.status_code == 302, answer.text
-        back = setup.api(
-            "GET",
-            urlsplit(answer.headers["Location"]).path
-            + "?"
-            + urlsplit(answer.headers["Location"]).query,
-        )
-        assert back.headers["Location"].endswith("google=connected"), back.headers
-    finally:
-        for path in kept:
-            (aside / path.name).rename(path)
+    }
+    assert form.get("login_hint") == email  # the page is opened on that account
+    form.update(decision="allow")
+    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
+    assert action is not None
+    parts = urlsplit(url)
+    answer = requests.post(
+        f"{parts.scheme}://{parts.netloc}{action.group(1)}",
+        data=form,
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert answer.status_code == 302, answer.text
+    back = setup.api(
+        "GET",
+        urlsplit(answer.headers["Location"]).path
+        + "?"
+        + urlsplit(answer.headers["Location"]).query,
+    )
+    assert back.headers["Location"].endswith("google=connected"), back.headers
 
 
 def _runs(setup: Setup) -> list[dict[str, Any]]:
@@ -332,25 +320,23 @@ def _runs(setup: Setup) -> list[dict[str, Any]]:
         engine.dispose()
 
 
-def _apply_first_sync(setup: Setup, email: str) -> None:
-    """A person applies the phone's first sync (the account's consent to write).
-
-    TODO(accounts): ``POST /sync-all?account=<e-mail>`` with ``{"async": true}`` for every
-    phone; until the route takes ``?account=``, the other phones' first sync is marked
-    applied here and the scheduler's queued runs do it.
-    """
-    engine = sa.create_engine(setup.database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text(
-                    "UPDATE google_accounts SET first_sync_pending = false, import_scope = 'all' "
-                    "WHERE lower(email) = :email"
-                ),
-                {"email": email},
-            )
-    finally:
-        engine.dispose()
+def _apply_first_sync(setup: Setup, email: str) -> int:
+    """A person applies the phone's first sync (the account's consent to write): every
+    contact comes in, as a job a worker runs; the run's id."""
+    account = next(
+        a
+        for a in setup.api("GET", "/api/google-contacts/accounts").json()["data"]["accounts"]
+        if a["email"] == email
+    )
+    settings = setup.api(
+        "PUT", f"/api/google-contacts/accounts/{account['id']}", json={"import_scope": "all"}
+    )
+    assert settings.status_code == 200, settings.text
+    resp = setup.api(
+        "POST", "/api/google-contacts/sync-all", params={"account": email}, json={"async": True}
+    )
+    assert resp.status_code == 202, resp.text
+    return int(resp.json()["data"]["run_id"])
 
 
 def test_three_phones_through_the_production_setup(setup: Setup) -> None:
@@ -365,20 +351,9 @@ def test_three_phones_through_the_production_setup(setup: Setup) -> None:
     for email in PHONES:
         connect_phone(setup, email)
 
-    # The office's phone: its first sync through HTTP, as a job a worker runs.
-    resp = setup.api("POST", "/api/google-contacts/sync-all", json={"async": True})
-    assert resp.status_code == 202, resp.text
-    job = resp.json()["data"]
-    assert job["status"] in ("queued", "running")
-    run_id = job["run_id"]
-
-    def finished() -> bool:
-        data = setup.api("GET", f"/api/google-contacts/runs/{run_id}").json()["data"]
-        return bool(data["status"] == "finished")
-
-    _until(finished, 30, f"the first sync (run {run_id})")
+    # Each phone's first sync, applied by a person through HTTP: jobs the workers run.
     for email in PHONES:
-        _apply_first_sync(setup, email)  # the scheduler then queues their runs
+        _apply_first_sync(setup, email)
 
     wanted = {f"Maçon{i:02d}" for i in range(CLIENTS)}
     first_sync = _until(
