@@ -52,7 +52,7 @@ from atarys.sync.core.errors import (
 from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import import_note, replan
-from atarys.sync.core.records import Record, normalize_record
+from atarys.sync.core.records import Record, diff, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.sides.google import ContactsRejectedError
@@ -129,6 +129,11 @@ def _payload(changes: Changes) -> dict[str, dict[str, str | None]]:
     return {k: {"before": c.before, "after": c.after} for k, c in changes.items()}
 
 
+def _created(record: Record) -> dict[str, dict[str, str | None]]:
+    """The journal's changes of a creation (every field set), without pydantic objects."""
+    return {k: {"before": b, "after": a} for k, (b, a) in diff(None, record).items()}
+
+
 class Executor:
     """Writes a plan to ATARYS and Google and moves the links (see the module docstring)."""
 
@@ -159,6 +164,10 @@ class Executor:
         # re-planned and written but reported as changed since the preview
         self.strict = strict
         self.results = Results()
+        # clients whose link this run inserted in bulk (no ORM object: a first sync makes
+        # one per client); their later moves go out in one statement per batch
+        self.fresh: set[str] = set()
+        self._moves: list[tuple[int, str, str | None, Record, datetime | None]] = []
         self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
 
@@ -171,10 +180,14 @@ class Executor:
         verb: str,
         *,
         changes: Changes | None = None,
+        payload: dict[str, dict[str, str | None]] | None = None,
         message: str | None = None,
         client_id: str | None = None,
         resource_name: str | None = None,
     ) -> None:
+        """Journal one write; ``payload``: the changes as journaled, when already built."""
+        if payload is None:
+            payload = _payload(changes or {})
         counts = self.results.counts(direction)
         cid = client_id if client_id is not None else action.client_id
         rn = resource_name if resource_name is not None else action.resource_name
@@ -189,7 +202,7 @@ class Executor:
             action=verb,
             client_id=int(cid) if cid and cid.isdigit() else None,
             resource_name=rn,
-            changes=_payload(changes or {}),
+            changes=payload,
             message=message,
             name=action.name or None,
         )
@@ -200,7 +213,7 @@ class Executor:
             verb,
             cid,
             rn,
-            ",".join(sorted(changes or {})) or "-",
+            ",".join(sorted(payload)) or "-",
             f" error={message}" if verb == "error" and message else "",
         )
 
@@ -261,6 +274,9 @@ class Executor:
         return self.results
 
     def _commit(self, n: int) -> None:
+        if self._moves:
+            moves, self._moves = self._moves, []
+            self.store.move_links(moves)
         self.store.flush_items()
         self.session.flush()
         self.progress(n)
@@ -463,6 +479,7 @@ class Executor:
                         done.append((a, self.atarys.create([NewItem(a.record)])[0]))
                     except WriteRejectedError as exc:
                         self._set_aside(a, exc)
+            new_links: list[tuple[int, str, str | None, Record, datetime | None]] = []
             for a, item in done:
                 assert a.resource_name is not None
                 link = self.links.pop(a.client_id or "", None)
@@ -474,16 +491,17 @@ class Executor:
                         etag=a.google_etag,
                         client_version=item.updated,
                     )
+                    self.links[item.id] = link
                 else:
-                    link = self.store.add_link(
-                        int(item.id), a.resource_name, a.google_etag, a.record, item.updated
+                    new_links.append(
+                        (int(item.id), a.resource_name, a.google_etag, a.record, item.updated)
                     )
-                self.links[item.id] = link
+                    self.fresh.add(item.id)
                 self._journal(
                     a,
                     G2A,
                     "created",
-                    changes=a.to_atarys,
+                    payload=_created(a.record),
                     client_id=item.id,
                     message=import_note(a.comment),
                 )
@@ -508,7 +526,7 @@ class Executor:
                         write_hint=True,
                     )
                 )
-            self.session.flush()
+            self.store.add_links(new_links)
             self._commit(len(chunk))
         return follow
 
@@ -611,6 +629,7 @@ class Executor:
                 except WriteRejectedError:
                     done += one_by_one(pending)
                     pending = []
+            new_links: list[tuple[int, str, str | None, Record, datetime | None]] = []
             for a, item in done:
                 assert a.client_id is not None
                 snapshot = normalize_record(item.record, self.region)
@@ -626,11 +645,12 @@ class Executor:
                 else:
                     # not kept in self.links: nothing later in the run writes this pair, and
                     # a first sync would hold every new link in memory
-                    self.store.add_link(
-                        int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated
+                    new_links.append(
+                        (int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated)
                     )
-                self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
+                self._journal(a, A2G, "created", payload=_created(a.record), resource_name=item.id)
                 self._result(a, "done", client_id=a.client_id, resource_name=item.id)
+            self.store.add_links(new_links)
             self._commit(len(chunk))
 
     # --- creates in doubt and our own extra copies (issue 12 item 6) ----------------------
@@ -718,7 +738,9 @@ class Executor:
                     continue
                 record = normalize_record(item.record, self.region)
                 a = a.model_copy(update={"record": record, "atarys_etag": item.etag})
-            out.append((a.model_copy(update={"atarys_updated": item.updated}), item.record))
+            if a.atarys_updated != item.updated:
+                a = a.model_copy(update={"atarys_updated": item.updated})
+            out.append((a, item.record))
         return out
 
     # --- updates and links ------------------------------------------------------------
@@ -907,7 +929,23 @@ class Executor:
         assert a.client_id is not None
         assert a.resource_name is not None
         link = self.links.get(a.client_id)
-        if link is None:
+        if link is None and a.client_id in self.fresh:
+            if not a.conflicts:
+                # a link this run inserted in bulk: moved in bulk with its batch
+                self._moves.append(
+                    (int(a.client_id), a.resource_name, a.google_etag, a.merged, a.atarys_updated)
+                )
+            else:
+                # a conflict is kept against the link row: load it (rare: an edit mid-run)
+                self.store.move_links(self._moves)
+                self._moves = []
+                link = self.store.link_for_client(int(a.client_id))
+                assert link is not None
+                self.links[a.client_id] = link
+                self.fresh.discard(a.client_id)
+        if link is None and a.client_id in self.fresh:
+            pass
+        elif link is None:
             link = self.store.add_link(
                 int(a.client_id), a.resource_name, a.google_etag, a.merged, a.atarys_updated
             )
