@@ -73,9 +73,9 @@ def _primary_index(entries: list[dict[str, Any]]) -> int | None:
 
 
 def _primary(person: Person, key: str) -> dict[str, Any]:
-    entries = _own(person, key)
+    entries = [e for e in person.get(key) or [] if isinstance(e, dict) and is_contact_entry(e)]
     i = _primary_index(entries)
-    return {} if i is None else entries[i]
+    return {} if i is None else dict(entries[i])
 
 
 def _text(entry: dict[str, Any], key: str) -> str | None:
@@ -96,13 +96,21 @@ FIELD_LABELS = {
 }
 
 
-def _raw_record(person: Person) -> tuple[dict[str, str | None], list[str]]:
+def _primaries(person: Person) -> dict[str, dict[str, Any]]:
+    """The primary own entry of each mapped Person field (read once per person)."""
+    return {key: _primary(person, key) for key in _ENTRY_FIELDS}
+
+
+def _raw_record(
+    person: Person, primaries: dict[str, dict[str, Any]] | None = None
+) -> tuple[dict[str, str | None], list[str]]:
     """The mapped values of a Person's own entries (raw) and the best name's origin."""
-    name = _primary(person, "names")
-    email = _primary(person, "emailAddresses")
-    phone = _primary(person, "phoneNumbers")
-    address = _primary(person, "addresses")
-    org = _primary(person, "organizations")
+    first = primaries if primaries is not None else _primaries(person)
+    name = first["names"]
+    email = first["emailAddresses"]
+    phone = first["phoneNumbers"]
+    address = first["addresses"]
+    org = first["organizations"]
     street = _text(address, "streetAddress")
     city = _text(address, "city")
     postal = _text(address, "postalCode")
@@ -149,12 +157,13 @@ def person_record(person: Person, region: str = "FR") -> tuple[Record, tuple[str
     characters removed, over-long values cut, an invalid e-mail or an unreadable phone
     left out, a missing family name replaced by the best name available.
     """
-    values, notes = _raw_record(person)
+    primaries = _primaries(person)
+    values, notes = _raw_record(person, primaries)
     for n in FIELDS:
         value = values[n]
         if value is None:
             continue
-        raw = (_primary(person, PERSON_FIELD_OF[n]) or {}).get(_RAW_KEY.get(n, ""))
+        raw = primaries[PERSON_FIELD_OF[n]].get(_RAW_KEY.get(n, ""))
         if isinstance(raw, str) and strip_controls(raw) != raw:
             notes.append(f"{FIELD_LABELS[n]} : caractères de contrôle retirés")
         text = clean_text(value)

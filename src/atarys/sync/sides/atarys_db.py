@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +49,17 @@ def values_etag(
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+@lru_cache(maxsize=4096)
+def _time(raw: str) -> datetime:
+    """A field time (clients written together share one: parsed, and held, once)."""
+    return datetime.fromisoformat(raw)
+
+
+def _field_times(raw: Mapping[str, str] | None) -> dict[str, datetime]:
+    """``Client.field_time`` of every field, as the ``Item`` carries them."""
+    return {n: _time(t) for n in FIELDS if (t := (raw or {}).get(n))}
+
+
 def _column_value(name: str, value: str | None) -> str | None:
     if value is None:
         return "" if name == "nom" else None  # nom is NOT NULL: empty means "no family name"
@@ -82,7 +94,7 @@ class AtarysDbSide:
             record=client_record(client) if client.deleted_at is None else Record(),
             updated=client.updated_at,
             deleted=client.deleted_at is not None,
-            field_times={n: t for n in FIELDS if (t := client.field_time(n)) is not None},
+            field_times=_field_times(client.field_times),
         )
 
     def list_changes(self, cursor: str | None, *, account_id: int | None = None) -> Listing:
