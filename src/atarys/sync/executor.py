@@ -14,9 +14,10 @@ committed with the links it moves, so a crash costs at most the batch in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, islice
 from typing import Literal, TypeVar
 
 from sqlalchemy.orm import Session
@@ -125,6 +126,13 @@ def chunks(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``chunks`` of an iterable, taken as they come (nothing built ahead)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def _payload(changes: Changes) -> dict[str, dict[str, str | None]]:
     return {k: {"before": c.before, "after": c.after} for k, c in changes.items()}
 
@@ -167,6 +175,9 @@ class Executor:
         # clients whose link this run inserted in bulk (no ORM object: a first sync makes
         # one per client); their later moves go out in one statement per batch
         self.fresh: set[str] = set()
+        # clients whose clientData write follows their creation: its success is the
+        # creation's (already a result), not kept again for each of them
+        self._follow: set[str] = set()
         self._moves: list[tuple[int, str, str | None, Record, datetime | None]] = []
         self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
@@ -270,8 +281,29 @@ class Executor:
         self._restore_clients(restores_a)
         hints = self._create_clients(creates_a)
         self._create_contacts(creates_g)
-        self._write_pairs(writes + hints)
+        self._write_pairs(chain(writes, (self._write_hint(*h) for h in hints)))
         return self.results
+
+    def _write_hint(
+        self, a: CreateClient, client_id: str, etag: str, updated: datetime | None
+    ) -> Update:
+        """The write that puts a new client's id in its contact's clientData."""
+        self._follow.add(client_id)
+        return Update(
+            client_id=client_id,
+            resource_name=a.resource_name,
+            name=a.name,
+            comment="write clientData",
+            atarys_etag=etag,
+            atarys_updated=updated,
+            google_etag=a.google_etag,
+            snapshot=a.record,
+            atarys=a.record,
+            google=a.contact if a.contact is not None else a.record,
+            merged=a.record,
+            google_changes=changes_between(a.contact, a.record) if a.contact is not None else {},
+            write_hint=True,
+        )
 
     def _commit(self, n: int) -> None:
         if self._moves:
@@ -463,9 +495,12 @@ class Executor:
 
     # --- creations --------------------------------------------------------------------
 
-    def _create_clients(self, actions: list[CreateClient]) -> list[Update | Link]:
-        """New clients from contacts; returns the clientData writes that must follow."""
-        follow: list[Update | Link] = []
+    def _create_clients(
+        self, actions: list[CreateClient]
+    ) -> list[tuple[CreateClient, str, str, datetime | None]]:
+        """New clients from contacts; returns the clientData writes that must follow
+        (the action, the new client's id, etag and version)."""
+        follow: list[tuple[CreateClient, str, str, datetime | None]] = []
         for chunk in chunks(actions, self.atarys.create_batch):
             if self.strict:
                 chunk = self._unchanged_contacts(chunk)
@@ -506,26 +541,9 @@ class Executor:
                     message=import_note(a.comment),
                 )
                 self._result(a, "done", client_id=item.id, resource_name=a.resource_name)
-                # the contact still needs our client id in its clientData
-                follow.append(
-                    Update(
-                        client_id=item.id,
-                        resource_name=a.resource_name,
-                        name=a.name,
-                        comment="write clientData",
-                        atarys_etag=item.etag,
-                        atarys_updated=item.updated,
-                        google_etag=a.google_etag,
-                        snapshot=a.record,
-                        atarys=a.record,
-                        google=a.contact if a.contact is not None else a.record,
-                        merged=a.record,
-                        google_changes=changes_between(a.contact, a.record)
-                        if a.contact is not None
-                        else {},
-                        write_hint=True,
-                    )
-                )
+                # the contact still needs our client id in its clientData (the write is
+                # built when its batch comes: a first sync makes one per contact)
+                follow.append((a, item.id, item.etag, item.updated))
             self.store.add_links(new_links)
             self._commit(len(chunk))
         return follow
@@ -745,8 +763,8 @@ class Executor:
 
     # --- updates and links ------------------------------------------------------------
 
-    def _write_pairs(self, actions: list[Update | Link]) -> None:
-        for chunk in chunks(actions, self.google.update_batch):
+    def _write_pairs(self, actions: Iterable[Update | Link]) -> None:
+        for chunk in batches(actions, self.google.update_batch):
             chunk = self._check_atarys(chunk)
             if self.strict:
                 chunk = self._check_google(chunk)
@@ -971,6 +989,8 @@ class Executor:
         for c in a.conflicts:
             self.store.record_conflict(self.run, link, int(a.client_id), a.resource_name, c)
             self.results.conflicts.append(c)
+        if a.client_id in self._follow and a.comment == "write clientData":
+            return
         self._result(a, "done", client_id=a.client_id, resource_name=a.resource_name)
 
 

@@ -58,7 +58,6 @@ class Reader:
         self.google = google
         self.region = region
         self.links: dict[str, SyncLink] = {}  # client id → link row
-        self.google_listing: Listing | None = None
         self.extra_copies: list[ExtraCopy] = []
         self.retried: list[SyncPending] = []  # retry-list rows read again in this run
         self._full: Listing | None = None
@@ -280,7 +279,6 @@ class Reader:
         account = self.store.account
         watermark = account.atarys_watermark.isoformat() if account.atarys_watermark else None
         g_listing = self.google.list_changes(account.sync_token)
-        self.google_listing = g_listing
         a_listing = self.atarys.list_changes(watermark, account_id=account.id)
         a_items = {i.id: i for i in a_listing.items}
         g_items = {i.id: i for i in g_listing.items if not i.deleted}
