@@ -9,7 +9,6 @@ replaced whole by Google, which is why the untouched entries are sent back as th
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from atarys.normalize import (
@@ -309,6 +308,14 @@ def _changed(current: Record, target: Record, region: str) -> set[str]:
     }
 
 
+def _family_name(person: Person, region: str) -> str | None:
+    """``person_to_record(person).nom``, read from the family name when there is one."""
+    family = _text(_primary(person, "names"), "familyName")
+    if clean_text(family) is not None:
+        return family
+    return person_to_record(person, region).nom
+
+
 def apply_record(
     person: Person, target: Record, client_id: str | None, region: str = "FR"
 ) -> tuple[Person, list[str]]:
@@ -318,7 +325,9 @@ def apply_record(
     fields to send (empty: nothing to write). ``client_id`` (when given) is written into
     ``clientData``. The result keeps ``etag`` and ``resourceName`` for a conditional update.
     """
-    body: Person = copy.deepcopy(person)
+    # a shallow copy is enough: every edit below replaces a top-level field with new
+    # lists of copied entries, never changing the given person's entries in place
+    body: Person = dict(person)
     for key in _ENTRY_FIELDS:
         if key in body:
             # profile entries are not the contact's: Google ignores them on write
@@ -349,7 +358,7 @@ def apply_record(
         org = {"name": pick("entreprise"), "title": pick("fonction")}
         _edit_primary(body, "organizations", org)
     if target.nom is not None and normalize_value(
-        "nom", person_to_record(body, region).nom, region
+        "nom", _family_name(body, region), region
     ) != normalize_value("nom", target.nom, region):
         # the contact had no family name (its nom was read from another name): write it
         _edit_primary(body, "names", {"familyName": target.nom}, drop=_OUTPUT_ONLY_NAME_KEYS)
