@@ -28,7 +28,7 @@ from typing import Any
 from atarys.models import SyncLink, SyncPending
 from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.planner import LinkState, PairState, RunState
-from atarys.sync.core.records import FIELDS, Record, normalize_record
+from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.store import Store
@@ -269,7 +269,9 @@ class Reader:
 
     def _emails(self, items: Iterable[Item]) -> dict[str, LinkState]:
         emails = {
-            e for it in items if (e := normalize_record(it.record, self.region).email) is not None
+            e
+            for it in items
+            if (e := normalize_value("email", it.record.email, self.region)) is not None
         }
         found = self.store.links_by_client_email(emails)
         return {email: link_state(link) for email, link in found.items()}

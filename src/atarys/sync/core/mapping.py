@@ -317,7 +317,12 @@ def _family_name(person: Person, region: str) -> str | None:
 
 
 def apply_record(
-    person: Person, target: Record, client_id: str | None, region: str = "FR"
+    person: Person,
+    target: Record,
+    client_id: str | None,
+    region: str = "FR",
+    *,
+    current: Record | None = None,
 ) -> tuple[Person, list[str]]:
     """``person`` with ``target`` written into its mapped entries, and the update mask.
 
@@ -332,7 +337,8 @@ def apply_record(
         if key in body:
             # profile entries are not the contact's: Google ignores them on write
             body[key] = _own(body, key)
-    current = person_to_record(person, region)
+    if current is None:  # else: the caller read it already (``person_to_record(person)``)
+        current = person_to_record(person, region)
     changed = _changed(current, target, region)
     mask: set[str] = {PERSON_FIELD_OF[n] for n in changed}
 

@@ -119,7 +119,11 @@ class AtarysDbSide:
                     Client.deleted_at.is_(None),
                 )
                 query = query.where(~synced.exists())
-        items = [self._item(c) for c in self.session.scalars(query)]
+        # streamed: a first sync reads every client, and 25,000 ORM objects at once weigh
+        # more than their items
+        items = [
+            self._item(c) for c in self.session.scalars(query.execution_options(yield_per=1000))
+        ]
         return Listing(items, now.isoformat(), full=cursor is None, expected=None)
 
     def ids(self) -> set[str]:

@@ -221,7 +221,8 @@ class PersonCache:
     contact of the account, and 25,000 persons as Python dicts would weigh ~200 MB."""
 
     def __init__(self) -> None:
-        self._raw: dict[str, tuple[str, str]] = {}
+        # resourceName → (etag, the person as JSON, its mapped fields as read)
+        self._raw: dict[str, tuple[str, str, Record]] = {}
 
     def __contains__(self, resource_name: object) -> bool:
         return resource_name in self._raw
@@ -229,8 +230,13 @@ class PersonCache:
     def __len__(self) -> int:
         return len(self._raw)
 
-    def put(self, resource_name: str, etag: str, person: Person) -> None:
-        self._raw[resource_name] = (etag, _dumps(person))
+    def put(self, resource_name: str, etag: str, person: Person, record: Record) -> None:
+        self._raw[resource_name] = (etag, _dumps(person), record)
+
+    def record(self, resource_name: str) -> Record | None:
+        """``person_to_record`` of the kept person (read once, with the listing)."""
+        found = self._raw.get(resource_name)
+        return found[2] if found is not None else None
 
     def etag(self, resource_name: str) -> str | None:
         found = self._raw.get(resource_name)
@@ -371,12 +377,12 @@ class GoogleSide:
                 deleted=True,
                 previous_ids=tuple(previous_resource_names(person)),
             )
-        if keep:
-            self.cache.put(rn, etag, person)
         in_scope = self.import_scope != "group" or (
             self.group is not None and self.group in group_names(person)
         )
         record, notes = person_record(person, self.region)
+        if keep:
+            self.cache.put(rn, etag, person, record)
         return Item(
             id=rn,
             etag=etag,
@@ -571,7 +577,9 @@ class GoogleSide:
         for c in changes:
             person = self.cache.get(c.id)
             assert person is not None
-            body, fields = apply_record(person, c.record, c.hint, self.region)
+            body, fields = apply_record(
+                person, c.record, c.hint, self.region, current=self.cache.record(c.id)
+            )
             if fields:
                 bodies[c.id] = body
                 mask.update(fields)
