@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,7 @@ def start_emulator(work: Path) -> tuple[subprocess.Popen[bytes], str]:
         env={**os.environ, "ATARYS_LOG_DIR": str(work / "logs")},
     )
     url = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
+    for _ in range(600):  # a busy machine may take a while to import it
         try:
             requests.get(f"{url}_emulator/health", timeout=1)
             return proc, url
@@ -375,6 +375,20 @@ def chart(rows: list[Row], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def render_saved(paths: list[Path], out: Path) -> None:
+    """One doc from the rows of several runs (e.g. one per backend, run side by side)."""
+    rows: list[Row] = []
+    started = time.time()
+    for path in paths:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        started = min(started, float(saved["started"]))
+        rows += [Row(**r) for r in saved["rows"]]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "benchmarks.md").write_text(render(rows, None, started, False), encoding="utf-8")
+    chart(rows, out / "benchmarks.png")
+    print(f"written {out / 'benchmarks.md'} and .png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, SQLite only (CI)")
@@ -384,7 +398,19 @@ def main() -> None:
     parser.add_argument(
         "--scenarios", default=None, help="comma-separated subset of " + ",".join(SCENARIOS)
     )
+    parser.add_argument("--no-naive", action="store_true", help="leave the naive baseline out")
+    parser.add_argument(
+        "--save-rows", type=Path, default=None, help="also keep the rows measured (JSON)"
+    )
+    parser.add_argument(
+        "--render-from",
+        default=None,
+        help="comma-separated --save-rows files: write the doc from them, measuring nothing",
+    )
     opts = parser.parse_args()
+    if opts.render_from:
+        render_saved([Path(p) for p in opts.render_from.split(",")], opts.out or ROOT / "docs")
+        return
     chosen = opts.scenarios.split(",") if opts.scenarios else list(SCENARIOS)
     sizes = opts.sizes or ([200] if opts.quick else [1000, 5000, 25000])
     backends = (opts.backends or ("sqlite" if opts.quick else "sqlite,postgresql")).split(",")
@@ -405,7 +431,11 @@ def main() -> None:
                 for n in sizes:
                     for scenario in chosen:
                         rows.append(run_one(Row(backend, n, scenario, "engine", 0), base))
-                        if scenario in NAIVE_SCENARIOS and n <= naive_max[backend]:
+                        if (
+                            scenario in NAIVE_SCENARIOS
+                            and n <= naive_max[backend]
+                            and not opts.no_naive
+                        ):
                             rows.append(run_one(Row(backend, n, scenario, "naive", 0), base))
                 # What a real network does: 50 ms per request.
                 n = 200  # the naive baseline at 50 ms a request: ~30 s per scenario
@@ -431,6 +461,9 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+    if opts.save_rows:
+        saved = {"started": started, "rows": [asdict(r) for r in rows]}
+        opts.save_rows.write_text(json.dumps(saved, default=str), encoding="utf-8")
     out = opts.out or (ROOT / "bench" / "out" if opts.quick else ROOT / "docs")
     out.mkdir(parents=True, exist_ok=True)
     name = "benchmarks"
