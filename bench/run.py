@@ -269,7 +269,13 @@ def previous(rows: list[Row]) -> list[str]:
     return out
 
 
-def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick: bool) -> str:
+def render(
+    rows: list[Row],
+    paced: dict[str, Any] | None,
+    started: float,
+    quick: bool,
+    note: str | None = None,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -278,6 +284,7 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
         f"{versions()}), {'quick mode' if quick else 'full'}, {time.time() - started:.0f} s in all. "
         "Reproduce with `make bench` (`make bench-quick` for the CI subset).",
         "",
+        *([note, ""] if note else []),
         "API calls are counted by the emulator. CPU time and peak RSS are the sync process's own "
         "(the emulator runs in another process). *Paced* is the time the run's quota-bucket costs "
         f"need under {PACED_LIMITS} requests per minute (the engine's default client-side budget).",
@@ -375,7 +382,7 @@ def chart(rows: list[Row], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def render_saved(paths: list[Path], out: Path) -> None:
+def render_saved(paths: list[Path], out: Path, note: str | None = None) -> None:
     """One doc from the rows of several runs (e.g. one per backend, run side by side)."""
     rows: list[Row] = []
     started = time.time()
@@ -384,7 +391,8 @@ def render_saved(paths: list[Path], out: Path) -> None:
         started = min(started, float(saved["started"]))
         rows += [Row(**r) for r in saved["rows"]]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "benchmarks.md").write_text(render(rows, None, started, False), encoding="utf-8")
+    text = render(rows, None, started, False, note)
+    (out / "benchmarks.md").write_text(text, encoding="utf-8")
     chart(rows, out / "benchmarks.png")
     print(f"written {out / 'benchmarks.md'} and .png")
 
@@ -407,9 +415,11 @@ def main() -> None:
         default=None,
         help="comma-separated --save-rows files: write the doc from them, measuring nothing",
     )
+    parser.add_argument("--note", default=None, help="a paragraph for the doc's head")
     opts = parser.parse_args()
     if opts.render_from:
-        render_saved([Path(p) for p in opts.render_from.split(",")], opts.out or ROOT / "docs")
+        paths = [Path(p) for p in opts.render_from.split(",")]
+        render_saved(paths, opts.out or ROOT / "docs", opts.note)
         return
     chosen = opts.scenarios.split(",") if opts.scenarios else list(SCENARIOS)
     sizes = opts.sizes or ([200] if opts.quick else [1000, 5000, 25000])
