@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,7 @@ def start_emulator(work: Path) -> tuple[subprocess.Popen[bytes], str]:
         env={**os.environ, "ATARYS_LOG_DIR": str(work / "logs")},
     )
     url = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
+    for _ in range(600):  # a busy machine may take a while to import it
         try:
             requests.get(f"{url}_emulator/health", timeout=1)
             return proc, url
@@ -225,7 +225,57 @@ def scaling(rows: list[Row]) -> list[str]:
     return out
 
 
-def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick: bool) -> str:
+# The same scenarios at 25,000 in the run of 2026-11-28 23:36 UTC (before the bulk first
+# sync): (DB, scenario) → (CPU s, peak RSS MB). The api_edit figure then also counted the
+# harness's setup (API user's password hash, scheduler start) and polling.
+PREVIOUS = {
+    ("sqlite", "first_to_google"): (20.82, 503),
+    ("sqlite", "first_from_google"): (40.19, 483),
+    ("sqlite", "overlap_50"): (31.53, 517),
+    ("sqlite", "steady_no_change"): (0.10, 125),
+    ("sqlite", "one_percent"): (0.81, 125),
+    ("sqlite", "api_edit"): (0.27, 138),
+    ("postgresql", "first_to_google"): (23.43, 511),
+    ("postgresql", "first_from_google"): (54.85, 488),
+    ("postgresql", "overlap_50"): (44.43, 522),
+    ("postgresql", "steady_no_change"): (0.16, 125),
+    ("postgresql", "one_percent"): (0.95, 130),
+    ("postgresql", "api_edit"): (0.40, 146),
+}
+
+
+def previous(rows: list[Row]) -> list[str]:
+    """This run's engine figures at 25,000 beside the previous run's."""
+    found = [
+        r
+        for r in rows
+        if r.algorithm == "engine" and r.n == 25000 and (r.backend, r.scenario) in PREVIOUS
+    ]
+    if not found:
+        return []
+    out = [
+        "",
+        "## At 25,000: this run against the run of 2026-11-28 (before the bulk first sync)",
+        "",
+        "| DB | scenario | CPU s before | CPU s now | peak RSS MB before | peak RSS MB now |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for r in found:
+        cpu, rss = PREVIOUS[(r.backend, r.scenario)]
+        out.append(
+            f"| {r.backend} | {SCENARIOS[r.scenario]} | {cpu:.2f} | {r.result['cpu_s']:.2f} | "
+            f"{rss} | {r.result['peak_rss_mb']:.0f} |"
+        )
+    return out
+
+
+def render(
+    rows: list[Row],
+    paced: dict[str, Any] | None,
+    started: float,
+    quick: bool,
+    note: str | None = None,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -234,6 +284,7 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
         f"{versions()}), {'quick mode' if quick else 'full'}, {time.time() - started:.0f} s in all. "
         "Reproduce with `make bench` (`make bench-quick` for the CI subset).",
         "",
+        *([note, ""] if note else []),
         "API calls are counted by the emulator. CPU time and peak RSS are the sync process's own "
         "(the emulator runs in another process). *Paced* is the time the run's quota-bucket costs "
         f"need under {PACED_LIMITS} requests per minute (the engine's default client-side budget).",
@@ -273,7 +324,10 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
             "## One client edited through the API: time until Google has it",
             "",
             "`PATCH /api/clients/<id>` through the real app with its scheduler; the push is "
-            "debounced (2 s after the last edit by default, `ATARYS_PUSH_DELAY_SECONDS`).",
+            "debounced (2 s after the last edit by default, `ATARYS_PUSH_DELAY_SECONDS`). "
+            "Its CPU runs from the request to Google having the change, in a server already "
+            "running (Google token, account, API user and scheduler made before the clock "
+            "starts); the harness's own polling of the emulator is left out.",
             "",
             "| DB | N | API answer ms | in Google after s | API calls |",
             "|---|---:|---:|---:|---:|",
@@ -292,6 +346,7 @@ def render(rows: list[Row], paced: dict[str, Any] | None, started: float, quick:
             f"minute: {paced['calls']} calls, measured {paced['measured_s']:.1f} s, predicted from the "
             f"call counts {paced['predicted_s']:.0f} s.",
         ]
+    lines += previous(rows)
     lines += ["", "![benchmarks](benchmarks.png)", ""]
     return "\n".join(lines)
 
@@ -327,6 +382,21 @@ def chart(rows: list[Row], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
+def render_saved(paths: list[Path], out: Path, note: str | None = None) -> None:
+    """One doc from the rows of several runs (e.g. one per backend, run side by side)."""
+    rows: list[Row] = []
+    started = time.time()
+    for path in paths:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        started = min(started, float(saved["started"]))
+        rows += [Row(**r) for r in saved["rows"]]
+    out.mkdir(parents=True, exist_ok=True)
+    text = render(rows, None, started, False, note)
+    (out / "benchmarks.md").write_text(text, encoding="utf-8")
+    chart(rows, out / "benchmarks.png")
+    print(f"written {out / 'benchmarks.md'} and .png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, SQLite only (CI)")
@@ -340,7 +410,21 @@ def main() -> None:
         "--accounts", type=int, default=20, help="multi_account: phones (Google accounts)"
     )
     parser.add_argument("--clients", type=int, default=2000, help="multi_account: clients")
+    parser.add_argument("--no-naive", action="store_true", help="leave the naive baseline out")
+    parser.add_argument(
+        "--save-rows", type=Path, default=None, help="also keep the rows measured (JSON)"
+    )
+    parser.add_argument(
+        "--render-from",
+        default=None,
+        help="comma-separated --save-rows files: write the doc from them, measuring nothing",
+    )
+    parser.add_argument("--note", default=None, help="a paragraph for the doc's head")
     opts = parser.parse_args()
+    if opts.render_from:
+        paths = [Path(p) for p in opts.render_from.split(",")]
+        render_saved(paths, opts.out or ROOT / "docs", opts.note)
+        return
     chosen = opts.scenarios.split(",") if opts.scenarios else list(SCENARIOS)
     # Several phones on the job queue (PostgreSQL + Redis, real worker processes): its own
     # harness, run by ``make bench`` and on demand, never by the quick mode (CI).
@@ -370,7 +454,11 @@ def main() -> None:
                 for n in sizes:
                     for scenario in chosen:
                         rows.append(run_one(Row(backend, n, scenario, "engine", 0), base))
-                        if scenario in NAIVE_SCENARIOS and n <= naive_max[backend]:
+                        if (
+                            scenario in NAIVE_SCENARIOS
+                            and n <= naive_max[backend]
+                            and not opts.no_naive
+                        ):
                             rows.append(run_one(Row(backend, n, scenario, "naive", 0), base))
                 # What a real network does: 50 ms per request.
                 n = 200  # the naive baseline at 50 ms a request: ~30 s per scenario
@@ -396,6 +484,9 @@ def main() -> None:
         finally:
             proc.terminate()
             proc.wait(10)
+    if opts.save_rows:
+        saved = {"started": started, "rows": [asdict(r) for r in rows]}
+        opts.save_rows.write_text(json.dumps(saved, default=str), encoding="utf-8")
     out = opts.out or (ROOT / "bench" / "out" if opts.quick else ROOT / "docs")
     out.mkdir(parents=True, exist_ok=True)
     name = "benchmarks"

@@ -61,13 +61,23 @@ def normalize_phone(value: str | None, region: str = "FR") -> str | None:
     text = clean_text(value)
     if text is None:
         return None
+    e164, error = _e164(text, region)
+    if error is not None:
+        raise InvalidValueError(error)
+    return e164
+
+
+@lru_cache(maxsize=100_000)
+def _e164(text: str, region: str) -> tuple[str | None, str | None]:
+    """(E.164, None) or (None, the French error) of a cleaned number: parsed once per
+    value, however many checks (validation, matching key, search key) ask."""
     try:
         number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidValueError("Numéro de téléphone illisible.") from exc
+    except phonenumbers.NumberParseException:
+        return None, "Numéro de téléphone illisible."
     if not phonenumbers.is_possible_number(number):
-        raise InvalidValueError("Numéro de téléphone invalide pour ce pays.")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return None, "Numéro de téléphone invalide pour ce pays."
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
 @lru_cache(maxsize=100_000)
@@ -92,9 +102,35 @@ def strip_controls(value: str) -> str:
     return _CONTROLS.sub("", value)
 
 
+# The plain addresses nearly every contact has (ASCII, dot-atom local part of common
+# characters, hyphenated labels, an alphabetic TLD): accepted by email-validator too (a
+# test compares them), checked here in a microsecond instead of ~250 µs, which a first
+# sync of 25,000 contacts pays per address. Anything else goes to email-validator.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_USE = frozenset(("arpa", "invalid", "local", "localhost", "onion", "test"))
+
+
+def _plain_email(text: str) -> bool:
+    if len(text) > 254 or not _PLAIN_EMAIL.fullmatch(text):
+        return False
+    local, _, domain = text.rpartition("@")
+    labels = domain.lower().split(".")
+    return (
+        len(local) <= 64
+        and len(domain) <= 253
+        and all(len(label) <= 63 for label in labels)
+        and labels[-1] not in _SPECIAL_USE
+    )
+
+
 @lru_cache(maxsize=100_000)
 def valid_email(value: str | None) -> bool:
     """Whether the clients API would accept ``value`` as an e-mail (same rules, cached)."""
+    text = clean_text(value)
+    if text is not None and _plain_email(text):
+        return True
     try:
         normalize_email(value)
     except InvalidValueError:

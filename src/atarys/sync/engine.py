@@ -75,7 +75,9 @@ class Outcome:
 
     @property
     def planned(self) -> list[dict[str, object]]:
-        return self.plan.items()
+        """The plan's items as a person reads them: shown for a dry run only (an applied
+        first sync would build one dict per client for nobody)."""
+        return self.plan.items() if self.run.dry_run else []
 
 
 class Engine:

@@ -14,9 +14,10 @@ committed with the links it moves, so a crash costs at most the batch in flight.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain, islice
 from typing import Literal, TypeVar
 
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ from atarys.sync.core.errors import (
 from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import import_note, replan
-from atarys.sync.core.records import Record, normalize_record
+from atarys.sync.core.records import Record, diff, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.sides.google import ContactsRejectedError
@@ -125,8 +126,20 @@ def chunks(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``chunks`` of an iterable, taken as they come (nothing built ahead)."""
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
 def _payload(changes: Changes) -> dict[str, dict[str, str | None]]:
     return {k: {"before": c.before, "after": c.after} for k, c in changes.items()}
+
+
+def _created(record: Record) -> dict[str, dict[str, str | None]]:
+    """The journal's changes of a creation (every field set), without pydantic objects."""
+    return {k: {"before": b, "after": a} for k, (b, a) in diff(None, record).items()}
 
 
 class Executor:
@@ -159,6 +172,13 @@ class Executor:
         # re-planned and written but reported as changed since the preview
         self.strict = strict
         self.results = Results()
+        # clients whose link this run inserted in bulk (no ORM object: a first sync makes
+        # one per client); their later moves go out in one statement per batch
+        self.fresh: set[str] = set()
+        # clients whose clientData write follows their creation: its success is the
+        # creation's (already a result), not kept again for each of them
+        self._follow: set[str] = set()
+        self._moves: list[tuple[int, str, str | None, Record, datetime | None]] = []
         self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
 
@@ -171,10 +191,14 @@ class Executor:
         verb: str,
         *,
         changes: Changes | None = None,
+        payload: dict[str, dict[str, str | None]] | None = None,
         message: str | None = None,
         client_id: str | None = None,
         resource_name: str | None = None,
     ) -> None:
+        """Journal one write; ``payload``: the changes as journaled, when already built."""
+        if payload is None:
+            payload = _payload(changes or {})
         counts = self.results.counts(direction)
         cid = client_id if client_id is not None else action.client_id
         rn = resource_name if resource_name is not None else action.resource_name
@@ -189,7 +213,7 @@ class Executor:
             action=verb,
             client_id=int(cid) if cid and cid.isdigit() else None,
             resource_name=rn,
-            changes=_payload(changes or {}),
+            changes=payload,
             message=message,
             name=action.name or None,
         )
@@ -200,7 +224,7 @@ class Executor:
             verb,
             cid,
             rn,
-            ",".join(sorted(changes or {})) or "-",
+            ",".join(sorted(payload)) or "-",
             f" error={message}" if verb == "error" and message else "",
         )
 
@@ -257,10 +281,34 @@ class Executor:
         self._restore_clients(restores_a)
         hints = self._create_clients(creates_a)
         self._create_contacts(creates_g)
-        self._write_pairs(writes + hints)
+        self._write_pairs(chain(writes, (self._write_hint(*h) for h in hints)))
         return self.results
 
+    def _write_hint(
+        self, a: CreateClient, client_id: str, etag: str, updated: datetime | None
+    ) -> Update:
+        """The write that puts a new client's id in its contact's clientData."""
+        self._follow.add(client_id)
+        return Update(
+            client_id=client_id,
+            resource_name=a.resource_name,
+            name=a.name,
+            comment="write clientData",
+            atarys_etag=etag,
+            atarys_updated=updated,
+            google_etag=a.google_etag,
+            snapshot=a.record,
+            atarys=a.record,
+            google=a.contact if a.contact is not None else a.record,
+            merged=a.record,
+            google_changes=changes_between(a.contact, a.record) if a.contact is not None else {},
+            write_hint=True,
+        )
+
     def _commit(self, n: int) -> None:
+        if self._moves:
+            moves, self._moves = self._moves, []
+            self.store.move_links(moves)
         self.store.flush_items()
         self.session.flush()
         self.progress(n)
@@ -457,9 +505,12 @@ class Executor:
 
     # --- creations --------------------------------------------------------------------
 
-    def _create_clients(self, actions: list[CreateClient]) -> list[Update | Link]:
-        """New clients from contacts; returns the clientData writes that must follow."""
-        follow: list[Update | Link] = []
+    def _create_clients(
+        self, actions: list[CreateClient]
+    ) -> list[tuple[CreateClient, str, str, datetime | None]]:
+        """New clients from contacts; returns the clientData writes that must follow
+        (the action, the new client's id, etag and version)."""
+        follow: list[tuple[CreateClient, str, str, datetime | None]] = []
         for chunk in chunks(actions, self.atarys.create_batch):
             if self.strict:
                 chunk = self._unchanged_contacts(chunk)
@@ -473,6 +524,7 @@ class Executor:
                         done.append((a, self.atarys.create([NewItem(a.record)])[0]))
                     except WriteRejectedError as exc:
                         self._set_aside(a, exc)
+            new_links: list[tuple[int, str, str | None, Record, datetime | None]] = []
             for a, item in done:
                 assert a.resource_name is not None
                 link = self.links.pop(a.client_id or "", None)
@@ -484,41 +536,25 @@ class Executor:
                         etag=a.google_etag,
                         client_version=item.updated,
                     )
+                    self.links[item.id] = link
                 else:
-                    link = self.store.add_link(
-                        int(item.id), a.resource_name, a.google_etag, a.record, item.updated
+                    new_links.append(
+                        (int(item.id), a.resource_name, a.google_etag, a.record, item.updated)
                     )
-                self.links[item.id] = link
+                    self.fresh.add(item.id)
                 self._journal(
                     a,
                     G2A,
                     "created",
-                    changes=a.to_atarys,
+                    payload=_created(a.record),
                     client_id=item.id,
                     message=import_note(a.comment),
                 )
                 self._result(a, "done", client_id=item.id, resource_name=a.resource_name)
-                # the contact still needs our client id in its clientData
-                follow.append(
-                    Update(
-                        client_id=item.id,
-                        resource_name=a.resource_name,
-                        name=a.name,
-                        comment="write clientData",
-                        atarys_etag=item.etag,
-                        atarys_updated=item.updated,
-                        google_etag=a.google_etag,
-                        snapshot=a.record,
-                        atarys=a.record,
-                        google=a.contact if a.contact is not None else a.record,
-                        merged=a.record,
-                        google_changes=changes_between(a.contact, a.record)
-                        if a.contact is not None
-                        else {},
-                        write_hint=True,
-                    )
-                )
-            self.session.flush()
+                # the contact still needs our client id in its clientData (the write is
+                # built when its batch comes: a first sync makes one per contact)
+                follow.append((a, item.id, item.etag, item.updated))
+            self.store.add_links(new_links)
             self._commit(len(chunk))
         return follow
 
@@ -621,6 +657,7 @@ class Executor:
                 except WriteRejectedError:
                     done += one_by_one(pending)
                     pending = []
+            new_links: list[tuple[int, str, str | None, Record, datetime | None]] = []
             for a, item in done:
                 assert a.client_id is not None
                 snapshot = normalize_record(item.record, self.region)
@@ -636,11 +673,12 @@ class Executor:
                 else:
                     # not kept in self.links: nothing later in the run writes this pair, and
                     # a first sync would hold every new link in memory
-                    self.store.add_link(
-                        int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated
+                    new_links.append(
+                        (int(a.client_id), item.id, item.etag, snapshot, a.atarys_updated)
                     )
-                self._journal(a, A2G, "created", changes=a.to_google, resource_name=item.id)
+                self._journal(a, A2G, "created", payload=_created(a.record), resource_name=item.id)
                 self._result(a, "done", client_id=a.client_id, resource_name=item.id)
+            self.store.add_links(new_links)
             self._commit(len(chunk))
 
     # --- creates in doubt and our own extra copies (issue 12 item 6) ----------------------
@@ -728,13 +766,15 @@ class Executor:
                     continue
                 record = normalize_record(item.record, self.region)
                 a = a.model_copy(update={"record": record, "atarys_etag": item.etag})
-            out.append((a.model_copy(update={"atarys_updated": item.updated}), item.record))
+            if a.atarys_updated != item.updated:
+                a = a.model_copy(update={"atarys_updated": item.updated})
+            out.append((a, item.record))
         return out
 
     # --- updates and links ------------------------------------------------------------
 
-    def _write_pairs(self, actions: list[Update | Link]) -> None:
-        for chunk in chunks(actions, self.google.update_batch):
+    def _write_pairs(self, actions: Iterable[Update | Link]) -> None:
+        for chunk in batches(actions, self.google.update_batch):
             chunk = self._check_atarys(chunk)
             if self.strict:
                 chunk = self._check_google(chunk)
@@ -917,7 +957,23 @@ class Executor:
         assert a.client_id is not None
         assert a.resource_name is not None
         link = self.links.get(a.client_id)
-        if link is None:
+        if link is None and a.client_id in self.fresh:
+            if not a.conflicts:
+                # a link this run inserted in bulk: moved in bulk with its batch
+                self._moves.append(
+                    (int(a.client_id), a.resource_name, a.google_etag, a.merged, a.atarys_updated)
+                )
+            else:
+                # a conflict is kept against the link row: load it (rare: an edit mid-run)
+                self.store.move_links(self._moves)
+                self._moves = []
+                link = self.store.link_for_client(int(a.client_id))
+                assert link is not None
+                self.links[a.client_id] = link
+                self.fresh.discard(a.client_id)
+        if link is None and a.client_id in self.fresh:
+            pass
+        elif link is None:
             link = self.store.add_link(
                 int(a.client_id), a.resource_name, a.google_etag, a.merged, a.atarys_updated
             )
@@ -943,6 +999,8 @@ class Executor:
         for c in a.conflicts:
             self.store.record_conflict(self.run, link, int(a.client_id), a.resource_name, c)
             self.results.conflicts.append(c)
+        if a.client_id in self._follow and a.comment == "write clientData":
+            return
         self._result(a, "done", client_id=a.client_id, resource_name=a.resource_name)
 
 

@@ -29,7 +29,7 @@ from atarys.models import SyncLink, SyncPending
 from atarys.sync.core.filters import ClientFilter
 from atarys.sync.core.items import Item, Listing
 from atarys.sync.core.planner import LinkState, PairState, RunState, outside_filter
-from atarys.sync.core.records import FIELDS, Record, normalize_record
+from atarys.sync.core.records import FIELDS, Record, normalize_record, normalize_value
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.store import FILTER_REASON, Store
@@ -67,7 +67,6 @@ class Reader:
         self.google = google
         self.region = region
         self.links: dict[str, SyncLink] = {}  # client id → link row
-        self.google_listing: Listing | None = None
         self.extra_copies: list[ExtraCopy] = []
         self.retried: list[SyncPending] = []  # retry-list rows read again in this run
         self._full: Listing | None = None
@@ -279,7 +278,9 @@ class Reader:
 
     def _emails(self, items: Iterable[Item]) -> dict[str, LinkState]:
         emails = {
-            e for it in items if (e := normalize_record(it.record, self.region).email) is not None
+            e
+            for it in items
+            if (e := normalize_value("email", it.record.email, self.region)) is not None
         }
         found = self.store.links_by_client_email(emails)
         return {email: link_state(link) for email, link in found.items()}
@@ -328,7 +329,6 @@ class Reader:
         account = self.store.account
         watermark = account.atarys_watermark.isoformat() if account.atarys_watermark else None
         g_listing = self.google.list_changes(account.sync_token)
-        self.google_listing = g_listing
         a_listing = self.atarys.list_changes(watermark, account_id=account.id)
         a_items = {i.id: i for i in a_listing.items}
         g_items = {i.id: i for i in g_listing.items if not i.deleted}

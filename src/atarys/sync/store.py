@@ -14,9 +14,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -448,6 +448,70 @@ class Store:
         )
         self.session.add(link)
         return link
+
+    def add_links(
+        self, links: Iterable[tuple[int, str, str | None, Record, datetime | None]]
+    ) -> None:
+        """New links in one statement, no ORM object: (client id, contact, etag,
+        snapshot, client version). A first sync makes one per client."""
+        now = self.clock()
+        rows = [
+            {
+                "account_id": self.account.id,
+                "client_id": client_id,
+                "resource_name": resource_name,
+                "etag": etag,
+                "snapshot": snapshot.as_dict(),
+                "client_version": version,
+                "created_at": now,
+                "updated_at": now,
+                "synced_at": now,
+            }
+            for client_id, resource_name, etag, snapshot, version in links
+        ]
+        if rows:
+            self.session.execute(insert(SyncLink), rows)
+
+    def move_links(
+        self, moves: Iterable[tuple[int, str, str | None, Record, datetime | None]]
+    ) -> None:
+        """Links made earlier in this run move on, in one statement: (client id, contact,
+        etag, snapshot, client version), keyed on the client."""
+        now = self.clock()
+        rows = [
+            {
+                "b_client_id": client_id,
+                "resource_name": resource_name,
+                "etag": etag,
+                "snapshot": snapshot.as_dict(),
+                "client_version": version,
+                "updated_at": now,
+                "synced_at": now,
+            }
+            for client_id, resource_name, etag, snapshot, version in moves
+        ]
+        if not rows:
+            return
+        table = cast(Table, SyncLink.__table__)
+        statement = (
+            update(table)
+            .where(
+                table.c.account_id == self.account.id,
+                table.c.client_id == bindparam("b_client_id"),
+            )
+            .values(
+                resource_name=bindparam("resource_name"),
+                etag=func.coalesce(bindparam("etag"), table.c.etag),
+                snapshot=bindparam("snapshot", type_=table.c.snapshot.type),
+                client_version=func.coalesce(
+                    bindparam("client_version", type_=table.c.client_version.type),
+                    table.c.client_version,
+                ),
+                updated_at=bindparam("updated_at"),
+                synced_at=bindparam("synced_at"),
+            )
+        )
+        self.session.connection().execute(statement, rows)
 
     def set_link(
         self,

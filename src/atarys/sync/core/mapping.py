@@ -18,7 +18,6 @@ it. Contacts without the record read the primary entry, as before.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from typing import Any
@@ -150,13 +149,17 @@ def _bound_index(
     return None if i is None else entries.index(fresh[i])
 
 
-def _primary(person: Person, key: str, region: str = "FR") -> dict[str, Any]:
-    entries = _own(person, key)
+def _primary(
+    person: Person, key: str, region: str = "FR", binding: Binding | None = None
+) -> dict[str, Any]:
+    """The own entry a client field maps to (bound, else primary), as a copy."""
+    entries = [e for e in person.get(key) or [] if isinstance(e, dict) and is_contact_entry(e)]
     if key in _BOUND_FIELDS:
-        i = _bound_index(entries, key, _binding(person), region)
+        found = binding if binding is not None else _binding(person)
+        i = _bound_index(entries, key, found, region)
     else:
         i = _primary_index(entries)
-    return {} if i is None else entries[i]
+    return {} if i is None else dict(entries[i])
 
 
 def _text(entry: dict[str, Any], key: str) -> str | None:
@@ -177,13 +180,22 @@ FIELD_LABELS = {
 }
 
 
-def _raw_record(person: Person, region: str = "FR") -> tuple[dict[str, str | None], list[str]]:
+def _primaries(person: Person, region: str = "FR") -> dict[str, dict[str, Any]]:
+    """The own entry each mapped Person field maps to (read once per person)."""
+    binding = _binding(person)
+    return {key: _primary(person, key, region, binding) for key in _ENTRY_FIELDS}
+
+
+def _raw_record(
+    person: Person, primaries: dict[str, dict[str, Any]] | None = None, region: str = "FR"
+) -> tuple[dict[str, str | None], list[str]]:
     """The mapped values of a Person's own (bound) entries (raw) and the best name's origin."""
-    name = _primary(person, "names")
-    email = _primary(person, "emailAddresses", region)
-    phone = _primary(person, "phoneNumbers", region)
-    address = _primary(person, "addresses", region)
-    org = _primary(person, "organizations", region)
+    first = primaries if primaries is not None else _primaries(person, region)
+    name = first["names"]
+    email = first["emailAddresses"]
+    phone = first["phoneNumbers"]
+    address = first["addresses"]
+    org = first["organizations"]
     street = _text(address, "streetAddress")
     city = _text(address, "city")
     postal = _text(address, "postalCode")
@@ -230,12 +242,13 @@ def person_record(person: Person, region: str = "FR") -> tuple[Record, tuple[str
     characters removed, over-long values cut, an invalid e-mail or an unreadable phone
     left out, a missing family name replaced by the best name available.
     """
-    values, notes = _raw_record(person, region)
+    primaries = _primaries(person, region)
+    values, notes = _raw_record(person, primaries)
     for n in FIELDS:
         value = values[n]
         if value is None:
             continue
-        raw = (_primary(person, PERSON_FIELD_OF[n], region) or {}).get(_RAW_KEY.get(n, ""))
+        raw = primaries[PERSON_FIELD_OF[n]].get(_RAW_KEY.get(n, ""))
         if isinstance(raw, str) and strip_controls(raw) != raw:
             notes.append(f"{FIELD_LABELS[n]} : caractères de contrôle retirés")
         text = clean_text(value)
@@ -417,8 +430,21 @@ def _changed(current: Record, target: Record, region: str) -> set[str]:
     }
 
 
+def _family_name(person: Person, region: str) -> str | None:
+    """``person_to_record(person).nom``, read from the family name when there is one."""
+    family = _text(_primary(person, "names"), "familyName")
+    if clean_text(family) is not None:
+        return family
+    return person_to_record(person, region).nom
+
+
 def apply_record(
-    person: Person, target: Record, client_id: str | None, region: str = "FR"
+    person: Person,
+    target: Record,
+    client_id: str | None,
+    region: str = "FR",
+    *,
+    current: Record | None = None,
 ) -> tuple[Person, list[str]]:
     """``person`` with ``target`` written into its mapped entries, and the update mask.
 
@@ -426,12 +452,15 @@ def apply_record(
     fields to send (empty: nothing to write). ``client_id`` (when given) is written into
     ``clientData``. The result keeps ``etag`` and ``resourceName`` for a conditional update.
     """
-    body: Person = copy.deepcopy(person)
+    # a shallow copy is enough: every edit below replaces a top-level field with new
+    # lists of copied entries, never changing the given person's entries in place
+    body: Person = dict(person)
     for key in _ENTRY_FIELDS:
         if key in body:
             # profile entries are not the contact's: Google ignores them on write
             body[key] = _own(body, key)
-    current = person_to_record(person, region)
+    if current is None:  # else: the caller read it already (``person_to_record(person)``)
+        current = person_to_record(person, region)
     changed = _changed(current, target, region)
     mask: set[str] = {PERSON_FIELD_OF[n] for n in changed}
 
@@ -466,7 +495,7 @@ def apply_record(
     if "organizations" in mask:
         edit("organizations", {"name": pick("entreprise"), "title": pick("fonction")})
     if target.nom is not None and normalize_value(
-        "nom", person_to_record(body, region).nom, region
+        "nom", _family_name(body, region), region
     ) != normalize_value("nom", target.nom, region):
         # the contact had no family name (its nom was read from another name): write it
         _edit_primary(body, "names", {"familyName": target.nom}, drop=_OUTPUT_ONLY_NAME_KEYS)

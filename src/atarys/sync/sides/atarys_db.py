@@ -10,14 +10,16 @@ so clock skew and same-timestamp races cost nothing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atarys.models import Client, SyncExclusion, SyncLink, utcnow
+from atarys.models.client import fold, search_key_of
 from atarys.sync.core.errors import StaleItemError, WriteRejectedError
 from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
 from atarys.sync.sides.base import Change, Item, Listing, NewItem
@@ -31,11 +33,31 @@ def client_record(client: Client) -> Record:
 
 
 def client_etag(client: Client) -> str:
+    return values_etag(
+        {n: getattr(client, n) for n in FIELDS}, client.updated_at, client.deleted_at
+    )
+
+
+def values_etag(
+    values: Mapping[str, str | None], updated: datetime | None, deleted: datetime | None
+) -> str:
+    """The etag of a client row from its column values (``client_etag`` of its object)."""
     text = "|".join(
-        [str(getattr(client, n) or "") for n in FIELDS]
-        + [client.updated_at.isoformat() if client.updated_at else "", str(client.deleted_at)]
+        [str(values.get(n) or "") for n in FIELDS]
+        + [updated.isoformat() if updated else "", str(deleted)]
     )
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+@lru_cache(maxsize=4096)
+def _time(raw: str) -> datetime:
+    """A field time (clients written together share one: parsed, and held, once)."""
+    return datetime.fromisoformat(raw)
+
+
+def _field_times(raw: Mapping[str, str] | None) -> dict[str, datetime]:
+    """``Client.field_time`` of every field, as the ``Item`` carries them."""
+    return {n: _time(t) for n in FIELDS if (t := (raw or {}).get(n))}
 
 
 def _column_value(name: str, value: str | None) -> str | None:
@@ -73,7 +95,7 @@ class AtarysDbSide:
             updated=client.updated_at,
             deleted=client.deleted_at is not None,
             tag=client.tag,
-            field_times={n: t for n in FIELDS if (t := client.field_time(n)) is not None},
+            field_times=_field_times(client.field_times),
         )
 
     def list_changes(self, cursor: str | None, *, account_id: int | None = None) -> Listing:
@@ -107,7 +129,11 @@ class AtarysDbSide:
                     Client.deleted_at.is_(None),
                 )
                 query = query.where(~synced.exists(), ~kept_out.exists())
-        items = [self._item(c) for c in self.session.scalars(query)]
+        # streamed: a first sync reads every client, and 25,000 ORM objects at once weigh
+        # more than their items
+        items = [
+            self._item(c) for c in self.session.scalars(query.execution_options(yield_per=1000))
+        ]
         return Listing(items, now.isoformat(), full=cursor is None, expected=None)
 
     def ids(self) -> set[str]:
@@ -131,22 +157,54 @@ class AtarysDbSide:
         return {i: self._item(c) for i, c in self._load(ids).items()}
 
     def create(self, items: Sequence[NewItem]) -> list[Item]:
-        clients = []
-        with self.session.no_autoflush:
-            for new in items:
-                values = {n: _column_value(n, new.record.get(n)) for n in FIELDS}
-                clients.append(Client(**values))
+        """Insert new clients in one statement (a first sync creates thousands).
+
+        The row is what the ORM hooks of ``Client`` would make (field times, folded
+        search and sort keys), built here once per client without an ORM object.
+        """
+        if not items:
+            return []
+        now = self.clock()
+        stamp = now.isoformat()
+        rows: list[dict[str, object]] = []
+        columns: list[dict[str, str | None]] = []
+        for new in items:
+            values = {n: _column_value(n, new.record.get(n)) for n in FIELDS}
+            columns.append(values)
+            rows.append(
+                {
+                    **values,
+                    "created_at": now,
+                    "updated_at": now,
+                    "deleted_at": None,
+                    "field_times": {n: stamp for n in FIELDS if values[n]},
+                    "search_key": search_key_of(values),
+                    "sort_nom": fold(values["nom"])[:100],
+                    "sort_prenom": fold(values["prenom"])[:100],
+                }
+            )
+        statement = insert(Client).returning(Client.id, sort_by_parameter_order=True)
         savepoint = self.session.begin_nested()
-        self.session.add_all(clients)
         try:
-            self.session.flush()
+            ids = list(self.session.connection().scalars(statement, rows))
         except IntegrityError as exc:
             savepoint.rollback()
             raise WriteRejectedError(
                 [str(i) for i in range(len(items))], "adresse e-mail déjà utilisée"
             ) from exc
         savepoint.commit()
-        return [self._item(c) for c in clients]
+        out: list[Item] = []
+        for client_id, values in zip(ids, columns, strict=True):
+            out.append(
+                Item(
+                    id=str(client_id),
+                    etag=values_etag(values, now, None),
+                    record=Record(**{n: (values[n] or None) for n in FIELDS}),
+                    updated=now,
+                    field_times={n: now for n in FIELDS if values[n]},
+                )
+            )
+        return out
 
     def update(self, changes: Sequence[Change]) -> list[Item]:
         loaded = self._load([c.id for c in changes])

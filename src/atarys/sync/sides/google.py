@@ -215,6 +215,47 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, (TransportError, httplib2.HttpLib2Error, ConnectionError, TimeoutError))
 
 
+class PersonCache:
+    """Raw persons read in this run, kept for a later update (``apply_record`` sends
+    back every entry of a field it touches), as compact JSON: a first sync reads every
+    contact of the account, and 25,000 persons as Python dicts would weigh ~200 MB."""
+
+    def __init__(self) -> None:
+        # resourceName → (etag, the person as JSON, its mapped fields as read)
+        self._raw: dict[str, tuple[str, str, Record]] = {}
+
+    def __contains__(self, resource_name: object) -> bool:
+        return resource_name in self._raw
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def put(self, resource_name: str, etag: str, person: Person, record: Record) -> None:
+        self._raw[resource_name] = (etag, _dumps(person), record)
+
+    def record(self, resource_name: str) -> Record | None:
+        """``person_to_record`` of the kept person (read once, with the listing)."""
+        found = self._raw.get(resource_name)
+        return found[2] if found is not None else None
+
+    def etag(self, resource_name: str) -> str | None:
+        found = self._raw.get(resource_name)
+        return found[0] if found is not None else None
+
+    def get(self, resource_name: str) -> Person | None:
+        found = self._raw.get(resource_name)
+        if found is None:
+            return None
+        person = json.loads(found[1])
+        return person if isinstance(person, dict) else None
+
+    def pop(self, resource_name: str) -> None:
+        self._raw.pop(resource_name, None)
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+
+
 class GoogleSide:
     """Contacts of one Google account; ids are resourceNames."""
 
@@ -256,7 +297,7 @@ class GoogleSide:
         )
         self.counter = CallCounter()
         self.retries = 0
-        self.cache: dict[str, Person] = {}
+        self.cache = PersonCache()
 
     # --- calls ------------------------------------------------------------------------
 
@@ -328,7 +369,7 @@ class GoogleSide:
         rn = str(person.get("resourceName", ""))
         etag = str(person.get("etag", ""))
         if is_deleted(person):
-            self.cache.pop(rn, None)
+            self.cache.pop(rn)
             return Item(
                 rn,
                 etag,
@@ -336,12 +377,12 @@ class GoogleSide:
                 deleted=True,
                 previous_ids=tuple(previous_resource_names(person)),
             )
-        if keep:
-            self.cache[rn] = person
         in_scope = self.import_scope != "group" or (
             self.group is not None and self.group in group_names(person)
         )
         record, notes = person_record(person, self.region)
+        if keep:
+            self.cache.put(rn, etag, person, record)
         return Item(
             id=rn,
             etag=etag,
@@ -519,29 +560,32 @@ class GoogleSide:
         return [self._item(p, keep=False) for p in created if isinstance(p, dict)]
 
     def update(self, changes: Sequence[Change]) -> list[Item]:
-        missing = [
-            c.id
-            for c in changes
-            if c.id not in self.cache
-            or (c.etag is not None and self.cache[c.id].get("etag") != c.etag)
-        ]
+        def unknown(c: Change) -> bool:
+            return c.id not in self.cache or (
+                c.etag is not None and self.cache.etag(c.id) != c.etag
+            )
+
+        missing = [c.id for c in changes if unknown(c)]
         if missing:
             self.get(missing)
-        stale = [
-            c.id
-            for c in changes
-            if c.id not in self.cache
-            or (c.etag is not None and self.cache[c.id].get("etag") != c.etag)
-        ]
+        stale = [c.id for c in changes if unknown(c)]
         if stale:
             raise StaleItemError(stale)
         bodies: dict[str, Person] = {}
         mask: set[str] = set()
+        current: dict[str, Person] = {}
         for c in changes:
-            body, fields = apply_record(self.cache[c.id], c.record, c.hint, self.region)
+            person = self.cache.get(c.id)
+            assert person is not None
+            body, fields = apply_record(
+                person, c.record, c.hint, self.region, current=self.cache.record(c.id)
+            )
             if fields:
                 bodies[c.id] = body
                 mask.update(fields)
+            else:
+                current[c.id] = person
+        written: dict[str, Item] = {}
         if bodies:
             ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]
             request_body = {
@@ -566,35 +610,40 @@ class GoogleSide:
                     ]
                     if stale:
                         for rn in stale:
-                            self.cache.pop(rn, None)
+                            self.cache.pop(rn)
                         raise StaleItemError(stale) from exc
                     raise ContactsRejectedError({k: m for k, (_, m) in rejected.items()}) from exc
                 if exc.status == 400 and (
                     "etag" in exc.detail.lower() or exc.reason == "FAILED_PRECONDITION"
                 ):
                     for rn in bodies:
-                        self.cache.pop(rn, None)
+                        self.cache.pop(rn)
                     raise StaleItemError(list(bodies)) from exc
                 if exc.status == 404:
                     for rn in bodies:
-                        self.cache.pop(rn, None)
+                        self.cache.pop(rn)
                     raise StaleItemError(list(bodies)) from exc
                 if exc.status == 400:
                     raise WriteRejectedError(list(bodies), exc.detail) from exc
                 raise
             for rn, r in (resp.get("updateResult") or {}).items():
                 person = r.get("person") if isinstance(r, dict) else None
+                # the contact as written; not kept (a first sync updates every contact
+                # once: keeping each would hold the whole account): read again if needed
+                self.cache.pop(rn)
                 if isinstance(person, dict):
-                    self._item(person)
-                else:
-                    self.cache.pop(rn, None)
+                    written[rn] = self._item(person, keep=False)
         out = []
         for c in changes:
-            if c.id not in self.cache:
-                self.get([c.id])
-            if c.id not in self.cache:
-                raise StaleItemError([c.id])
-            out.append(self._item(self.cache[c.id]))
+            if c.id in written:
+                out.append(written[c.id])
+            elif c.id in current:
+                out.append(self._item(current[c.id]))
+            else:
+                found = self.get([c.id])
+                if c.id not in found:
+                    raise StaleItemError([c.id])
+                out.append(found[c.id])
         return out
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -614,7 +663,7 @@ class GoogleSide:
             elif present:
                 raise
         for rn in ids:
-            self.cache.pop(rn, None)
+            self.cache.pop(rn)
 
     # --- full copies (the trash) ------------------------------------------------------
 
