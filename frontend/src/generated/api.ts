@@ -331,6 +331,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/google-contacts/retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Items that failed: the synchronisation moved on and tries them again, with backoff. */
+        get: operations["get__api_google-contacts_retries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/google-contacts/runs": {
         parameters: {
             query?: never;
@@ -1094,6 +1111,63 @@ export interface components {
              * @default null
              */
             value: string | null;
+        };
+        /** RetriesAnswer */
+        RetriesAnswer: {
+            /** Data */
+            data: components["schemas"]["RetryData"][];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * RetryData
+         * @description An item that failed and that the next synchronisations try again (with backoff).
+         */
+        RetryData: {
+            /** Attempts */
+            attempts: number;
+            /**
+             * Client Id
+             * @default null
+             */
+            client_id: number | null;
+            /**
+             * First Failed At
+             * @default null
+             */
+            first_failed_at: string | null;
+            /**
+             * Google Id
+             * @default null
+             */
+            google_id: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Last Failed At
+             * @default null
+             */
+            last_failed_at: string | null;
+            /**
+             * Message
+             * @default null
+             */
+            message: string | null;
+            /**
+             * Name
+             * @default null
+             */
+            name: string | null;
+            /**
+             * Next Attempt At
+             * @default null
+             */
+            next_attempt_at: string | null;
         };
         /** RunAnswer */
         RunAnswer: {
@@ -2729,6 +2803,98 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplyAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "get__api_google-contacts_retries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetriesAnswer"];
                 };
             };
             /** @description Bad Request */

@@ -276,7 +276,7 @@ def sync_all() -> Response:
             return resp
         run_id = background.start(_app(), dry_run=options.dry_run, force=options.force)
         with engine.engine_errors():
-            job = background.job_of(
+            job = background.job_view(  # the run started, or the one that beat it to the lock
                 engine.open_service(_app(), require_google=False).get_run(run_id)
             )
         resp = ok(job, "Synchronisation lancée en arrière-plan", 202)

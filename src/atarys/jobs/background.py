@@ -282,7 +282,18 @@ def _run(app: Flask, opener: ServiceOpener, options: _Options, start: _Start) ->
                 run_sync_all(service, dry_run=options.dry_run, force=options.force, trigger=TRIGGER)
         except ApiError as exc:
             session.rollback()
-            if account_id is None and start.run_id is None:
+            holder = None
+            if (
+                account_id is not None
+                and start.run_id is None
+                and error_of(exc)["reason"] == "busy"
+            ):
+                # Lost the race to a run that took the account a moment ago (a double
+                # click, two tabs): the caller follows that one, no failed run is recorded.
+                holder = holding_run(session, service.account)
+            if holder is not None:
+                start.found(holder.id)
+            elif account_id is None and start.run_id is None:
                 start.error = exc  # not even an account: the request answers it
             else:
                 _record_failure(session, start, account_id, error_of(exc), options)
