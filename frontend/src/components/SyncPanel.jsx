@@ -152,7 +152,7 @@ export function RunSummary({ items }) {
   );
 }
 
-export default function SyncPanel({ connected = true, onRunFinished, pollInterval = 800, watchInterval = 4000 }) {
+export default function SyncPanel({ connected = true, onRunFinished, onRunStarted, pollInterval = 800, watchInterval = 4000 }) {
   const [phase, setPhase] = useState("idle"); // idle | starting | running | done | error
   const [run, setRun] = useState(null);
   const [items, setItems] = useState(null);
@@ -265,6 +265,11 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       // The next look will tell.
     }
   };
+
+  // A run starts being followed: the other cards (connection, history) tell it too.
+  useEffect(() => {
+    if (phase === "running" && onRunStarted) onRunStarted();
+  }, [phase]); // eslint-disable-line react-hooks/exhaustive-deps
 
   useEffect(() => {
     if (!connected) return undefined;

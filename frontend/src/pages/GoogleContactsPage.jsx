@@ -134,7 +134,7 @@ export default function GoogleContactsPage() {
             </button>
           </AppliedNotice>
         )}
-        {firstSync ? <FirstSyncPanel onApplied={firstApplyDone} /> : <SyncPanel connected={connected} onRunFinished={refresh} />}
+        {firstSync ? <FirstSyncPanel onApplied={firstApplyDone} /> : <SyncPanel connected={connected} onRunFinished={refresh} onRunStarted={refresh} />}
         <ConflictsPanel refreshKey={refreshKey} onResolved={refresh} />
         <DuplicatesPanel refreshKey={refreshKey} />
         <RunsHistory refreshKey={refreshKey} onChanged={refresh} />
