@@ -159,7 +159,7 @@ def test_second_click_while_busy_gets_that_runs_result(
     for tab in (page, other):
         result = tab.get_by_test_id("sync-result")
         result.wait_for(timeout=SYNC_TIMEOUT_MS)
-        assert "Depuis Google :" in result.inner_text(), (n, result.inner_text())
+        assert "Depuis Google :" in result.inner_text(), result.inner_text()
         text = tab.locator("#synchronisation").inner_text()
         assert "collègue" not in text, text
         assert "déjà en cours" not in text, text
