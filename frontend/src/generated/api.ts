@@ -127,6 +127,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/google-contacts/accounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every Google account linked to ATARYS: state, last and next run, error, settings, filter. */
+        get: operations["get__api_google-contacts_accounts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/google-contacts/accounts/{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Change one account's settings and which clients go to its phone (``client_filter``). */
+        put: operations["put__api_google-contacts_accounts_{account_id}"];
+        post?: never;
+        /** Disconnect one account (its access revoked at Google); its history is kept. */
+        delete: operations["delete__api_google-contacts_accounts_{account_id}"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/google-contacts/auth": {
         parameters: {
             query?: never;
@@ -136,7 +171,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Authenticated when a stored token works; else a consent URL (web flow, never blocking). */
+        /**
+         * Authenticated when a stored token works; else a consent URL (web flow, never blocking).
+         * @description ``login_hint``: the e-mail of the Google account to connect (another staff member's): Google's consent page opens on it.
+         */
         post: operations["post__api_google-contacts_auth"];
         delete?: never;
         options?: never;
@@ -591,6 +629,110 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccountAnswer */
+        AccountAnswer: {
+            data: components["schemas"]["AccountData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * AccountData
+         * @description One Google account linked to ATARYS (a staff member's phone).
+         */
+        AccountData: {
+            /** Client Filter */
+            client_filter: {
+                [key: string]: string;
+            } | null;
+            /** Connected */
+            connected: boolean;
+            /** Email */
+            email: string;
+            /** First Sync Pending */
+            first_sync_pending: boolean;
+            /** Id */
+            id: number;
+            /** Last Error */
+            last_error: string | null;
+            last_run: components["schemas"]["LastRun"] | null;
+            /** Linked Count */
+            linked_count: number;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "oauth" | "workspace";
+            /** Next Run */
+            next_run: string | null;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "connected" | "disconnected" | "first_sync_pending";
+        };
+        /** AccountDisconnectAnswer */
+        AccountDisconnectAnswer: {
+            data: components["schemas"]["DisconnectData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * AccountIn
+         * @description ``PUT accounts/<id>``: settings to change and the client filter (``null``: all clients;
+         *     absent: unchanged).
+         */
+        AccountIn: {
+            /** @default null */
+            atarys_deletions: components["schemas"]["DeletionSetting"] | null;
+            /**
+             * Auto Sync Minutes
+             * @default null
+             */
+            auto_sync_minutes: number | null;
+            /** @default null */
+            client_filter: components["schemas"]["ClientFilterIn"] | null;
+            /** @default null */
+            conflict_policy: components["schemas"]["ConflictPolicy"] | null;
+            /** @default null */
+            google_deletions: components["schemas"]["DeletionSetting"] | null;
+            /** @default null */
+            import_scope: components["schemas"]["ImportScope"] | null;
+            /**
+             * Phone Region
+             * @default null
+             */
+            phone_region: string | null;
+        };
+        /** AccountsAnswer */
+        AccountsAnswer: {
+            data: components["schemas"]["AccountsData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /** AccountsData */
+        AccountsData: {
+            /** Accounts */
+            accounts: components["schemas"]["AccountData"][];
+        };
         /**
          * Answer
          * @description Any answer of the API: the envelope, whatever ``data`` holds.
@@ -673,6 +815,46 @@ export interface components {
             /** Service Available */
             service_available: boolean;
         };
+        /**
+         * AuthIn
+         * @description ``POST auth``: the Google account to connect (pre-filled on Google's consent page).
+         */
+        AuthIn: {
+            /**
+             * Login Hint
+             * @default null
+             */
+            login_hint: string | null;
+        };
+        /**
+         * ClientFilterIn
+         * @description Which clients go to an account's phone: every given criterion must match.
+         *
+         *     ``ville``, ``entreprise``, ``tag``: equal, ignoring case and accents; ``code_postal``:
+         *     a prefix ("69" takes every postal code starting with 69).
+         */
+        ClientFilterIn: {
+            /**
+             * Code Postal
+             * @default null
+             */
+            code_postal: string | null;
+            /**
+             * Entreprise
+             * @default null
+             */
+            entreprise: string | null;
+            /**
+             * Tag
+             * @default null
+             */
+            tag: string | null;
+            /**
+             * Ville
+             * @default null
+             */
+            ville: string | null;
+        };
         /** ConflictAnswer */
         ConflictAnswer: {
             data: components["schemas"]["ConflictData"];
@@ -712,6 +894,12 @@ export interface components {
          * @description A Google contact in the seed's list shape (ATARYS field names).
          */
         ContactSummary: {
+            /**
+             * Account
+             * @description whose phone (several accounts and no ?account=)
+             * @default null
+             */
+            account: string | null;
             /** Adresse */
             adresse: string | null;
             /** Code Postal */
@@ -994,6 +1182,19 @@ export interface components {
          * @enum {string}
          */
         JobStatus: "queued" | "running" | "finished" | "failed";
+        /** LastRun */
+        LastRun: {
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
+        };
         /** LinkState */
         LinkState: {
             /** Client Id */
@@ -1396,6 +1597,11 @@ export interface components {
         StatusData: {
             /** Account */
             account: string | null;
+            /**
+             * Accounts
+             * @description every linked Google account (staff phones)
+             */
+            accounts?: components["schemas"]["AccountData"][];
             /** Authenticated */
             authenticated: boolean;
             /** Credentials File Exists */
@@ -1749,7 +1955,7 @@ export interface operations {
             };
         };
     };
-    "post__api_google-contacts_auth": {
+    "get__api_google-contacts_accounts": {
         parameters: {
             query?: never;
             header?: never;
@@ -1757,6 +1963,294 @@ export interface operations {
             cookie?: never;
         };
         requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountsAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "put__api_google-contacts_accounts_{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccountIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "delete__api_google-contacts_accounts_{account_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                account_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountDisconnectAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description L'enveloppe {success, message, data} ; message en français */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Answer"];
+                };
+            };
+        };
+    };
+    "post__api_google-contacts_auth": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthIn"];
+            };
+        };
         responses: {
             /** @description OK */
             200: {
@@ -4385,6 +4879,8 @@ type ReadonlyArray<T> = [
 ] extends [
     unknown[]
 ] ? Readonly<Exclude<T, undefined>> : Readonly<Exclude<T, undefined>[]>;
+export const accountDataModeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountData"]["mode"]> = ["oauth", "workspace"];
+export const accountDataStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AccountData"]["state"]> = ["connected", "disconnected", "first_sync_pending"];
 export const conflictPolicyValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ConflictPolicy"]> = ["newest", "atarys", "google", "manual"];
 export const deletionSettingValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DeletionSetting"]> = ["propagate", "unlink"];
 export const duplicateRecordSideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DuplicateRecord"]["side"]> = ["atarys", "google"];

@@ -8,7 +8,6 @@ from atarys.clients import service
 from atarys.clients.schemas import ClientFields, ClientIn
 from atarys.extensions import session
 from atarys.http import ApiError, int_arg, json_body, ok
-from atarys.models import CLIENT_FIELDS
 from atarys.validation import validate
 
 bp = Blueprint("clients", __name__, url_prefix="/api/clients")
@@ -79,7 +78,9 @@ def replace_client(client_id: int) -> Response:
 def patch_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     payload = json_body()
-    values = validate(ClientFields, payload).model_dump(include=set(payload) & set(CLIENT_FIELDS))
+    values = validate(ClientFields, payload).model_dump(
+        include=set(payload) & set(service.EDITABLE_FIELDS)
+    )
     if "nom" in values and not values["nom"]:
         raise ApiError(422, "Données invalides.", errors={"nom": "Ce champ est obligatoire."})
     changed = service.update_client(session(), client, values)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from atarys.models.client import CLIENT_FIELDS
+from atarys.models.client import CLIENT_FIELDS, TAG_LENGTH
 from atarys.normalize import InvalidValueError, clean_text, normalize_email, normalize_phone
 
 OptText = Annotated[str | None, Field(default=None)]
@@ -34,6 +34,8 @@ class ClientFields(BaseModel):
     code_postal: OptText
     entreprise: OptText
     fonction: OptText
+    # a free-text label (not synced to Google), used by the accounts' client filters
+    tag: OptText
 
     @field_validator("*", mode="before")
     @classmethod
@@ -43,7 +45,7 @@ class ClientFields(BaseModel):
         if not isinstance(value, str):
             raise InvalidValueError("Doit être une chaîne de caractères.")
         cleaned = clean_text(value)
-        limit = CLIENT_FIELDS[str(info.field_name)]
+        limit = CLIENT_FIELDS.get(str(info.field_name), TAG_LENGTH)
         if cleaned is not None and len(cleaned) > limit:
             raise InvalidValueError(f"Trop long : {limit} caractères au maximum.")
         return cleaned

@@ -24,6 +24,8 @@ from atarys.models.client import fold
 _signals = Namespace()
 client_changed = _signals.signal("client-changed")
 
+# the fields a person writes: the synced ones, and the tag (ATARYS only)
+EDITABLE_FIELDS = (*CLIENT_FIELDS, "tag")
 SORTABLE = ("id", "nom", "prenom", "email", "ville", "entreprise", "created_at", "updated_at")
 DUPLICATE_EMAIL = "Un client avec cette adresse e-mail existe déjà."
 TRASH_DAYS = 30
@@ -82,7 +84,7 @@ def search_terms(q: str) -> list[str]:
 
 
 def list_clients(session: Session, *, q: str | None, sort: str, page: int, per_page: int) -> Page:
-    """Live clients matching ``q`` (nom, prénom, e-mail, entreprise, ville, fonction,
+    """Live clients matching ``q`` (nom, prénom, e-mail, entreprise, ville, fonction, tag,
     téléphone; case and accents ignored), sorted (``nom``: by name then first name, accents
     sorted as their base letter)."""
     query = _live()
@@ -185,7 +187,7 @@ def _commit(session: Session) -> None:
 def create_client(session: Session, values: dict[str, Any]) -> Client:
     """Insert a client from validated ``values``."""
     _check_email_free(session, values.get("email"), None)
-    client = Client(**{k: values.get(k) for k in CLIENT_FIELDS})
+    client = Client(**{k: values.get(k) for k in EDITABLE_FIELDS})
     session.add(client)
     _commit(session)
     client_changed.send(client.id)

@@ -26,7 +26,9 @@ from atarys.sync.core.records import Record, normalize_record
 from atarys.sync.sides.atarys_db import client_record
 
 
-def client_link_states(app: Flask, client_ids: list[int]) -> list[dict[str, Any]]:
+def client_link_states(
+    app: Flask, client_ids: list[int], email: str | None = None
+) -> list[dict[str, Any]]:
     """The sync state of each of these clients, for the clients page's badges.
 
     One entry per existing (not deleted) client, in the order asked:
@@ -46,7 +48,7 @@ def client_link_states(app: Flask, client_ids: list[int]) -> list[dict[str, Any]
             select(Client).where(Client.id.in_(wanted), Client.deleted_at.is_(None))
         )
     }
-    account = resolve_account(app, session)
+    account = resolve_account(app, session, email)
     connected = is_connected(app, account)
     links: dict[int, SyncLink] = {}
     conflicted: set[int] = set()

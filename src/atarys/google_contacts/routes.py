@@ -40,12 +40,14 @@ from atarys.google.connection import (
     token_store,
 )
 from atarys.google.tokens import StoredToken, TokenStoreError
+from atarys.google_contacts import accounts as acc
+from atarys.google_contacts import hub  # noqa: F401  (ATARYS is the hub: forwards the sync's writes)
 from atarys.google_contacts import schemas as s
 from atarys.google_contacts import service as engine
 from atarys.google_contacts.queries import client_link_states
 from atarys.http import ApiError, external_url, int_arg, ok, optional_json_body
 from atarys.jobs import background, scheduler
-from atarys.models import Client, OAuthState, SyncDuplicate, SyncRun, utcnow
+from atarys.models import Client, GoogleAccount, OAuthState, SyncDuplicate, SyncRun, utcnow
 from atarys.openapi import answers, documented, envelope
 from atarys.sync.core.records import FIELDS, Record, display_name
 from atarys.validation import validate
@@ -92,6 +94,33 @@ def _redirect_uri(client: oauth.ClientSecrets) -> str:
     return own
 
 
+def _account() -> str | None:
+    """``?account=<e-mail>``: the account an endpoint acts for (404 when unknown)."""
+    raw = request.args.get("account")
+    if raw is None or not raw.strip():
+        return None
+    email = raw.strip().lower()
+    if len(email) > 320 or engine.find_account(db.session, email) is None:
+        raise ApiError(
+            404,
+            f"Aucun compte Google « {email[:320]} » n'est relié à ATARYS : vérifiez "
+            "l'adresse, ou connectez ce compte depuis la page des téléphones de l'équipe.",
+            errors={"account": "Compte Google inconnu."},
+        )
+    return email
+
+
+def _require_admin() -> None:
+    """Managing another person's account needs the ``admin`` right (a login session has it)."""
+    principal = current_principal()
+    if principal is not None and "admin" not in principal.scopes:
+        raise ApiError(
+            403,
+            "Seul un administrateur peut modifier ou déconnecter un compte Google : "
+            "demandez un jeton avec le droit « administration » à l'administrateur.",
+        )
+
+
 # --- seed: auth ----------------------------------------------------------------------------------
 
 
@@ -100,11 +129,17 @@ MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds
 
 
 @bp.post("/auth")
-@documented(resp=answers(HTTP_200=envelope(s.AuthData, "AuthAnswer")), tags=TAGS)
+@documented(json=s.AuthIn, resp=answers(HTTP_200=envelope(s.AuthData, "AuthAnswer")), tags=TAGS)
 def auth() -> Response:
-    """Authenticated when a stored token works; else a consent URL (web flow, never blocking)."""
+    """Authenticated when a stored token works; else a consent URL (web flow, never blocking).
+
+    ``login_hint``: the e-mail of the Google account to connect (another staff member's):
+    Google's consent page opens on it.
+    """
+    body = validate(s.AuthIn, optional_json_body())
+    hint = body.login_hint.strip().lower() if body.login_hint else None
     client = _client_secrets()
-    state = connection_state(_app())
+    state = connection_state(_app(), hint)
     if state.authenticated:
         return ok(
             {"authenticated": True, "service_available": True, "account": state.account},
@@ -127,6 +162,8 @@ def auth() -> Response:
     url = oauth.authorization_url(
         client, redirect_uri=redirect_uri, state=raw_state, code_verifier=verifier
     )
+    if hint is not None:
+        url += ("&" if "?" in url else "?") + urlencode({"login_hint": hint})
     message = (
         "L'accès Google a été révoqué : autorisez à nouveau ATARYS"
         if state.revoked
@@ -215,7 +252,7 @@ def oauth2callback() -> Response:
 @documented(resp=answers(HTTP_200=envelope(s.SyncToGoogleData, "SyncToGoogleAnswer")), tags=TAGS)
 def sync_to_google(client_id: int) -> Response:
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         item = service.sync_client_to_google(client_id)
     action = item.action or "unchanged"
     return ok(
@@ -238,7 +275,7 @@ def sync_from_google(google_id: str) -> Response:
         )
     resource_name = f"people/{match.group(1)}"
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         item = service.sync_contact_from_google(resource_name)
     action = item.action or "unchanged"
     return ok(
@@ -262,30 +299,34 @@ def sync_from_google(google_id: str) -> Response:
 )
 def sync_all() -> Response:
     options = validate(s.SyncAllIn, optional_json_body())
+    if _account() is None and not options.run_async:
+        several = engine.connected_accounts(_app())
+        if len(several) > 1:
+            return _sync_every_account([a.email for a in several], options)
     if options.run_async:
-        with engine.engine_errors():
-            service = engine.open_service(_app())  # fail now (503…) rather than in the background
-        holder = background.holding_run(service.session, service.account)
-        if holder is not None:  # another run holds the account: follow that one
-            resp = ok(
-                background.job_view(service.get_run(holder.id)),
-                "Une synchronisation est déjà en cours : suivez-la ici",
-                202,
-            )
-            resp.headers["Location"] = url_for("google_contacts.get_run", run_id=holder.id)
-            return resp
-        run_id = background.start(_app(), dry_run=options.dry_run, force=options.force)
-        with engine.engine_errors():
-            job = background.job_view(  # the run started, or the one that beat it to the lock
-                engine.open_service(_app(), require_google=False).get_run(run_id)
-            )
-        resp = ok(job, "Synchronisation lancée en arrière-plan", 202)
-        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=run_id)
+        asked = _account()
+        several = [] if asked is not None else engine.connected_accounts(_app())
+        targets: list[str | None] = [a.email for a in several] if len(several) > 1 else [asked]
+        jobs = [_start_job(email, options) for email in targets]
+        first = jobs[0]
+        job: dict[str, Any] = dict(first["job"])
+        if len(jobs) > 1:
+            job["jobs"] = [
+                {"account": j["account"], "run_id": j["job"]["run_id"], "location": j["location"]}
+                for j in jobs
+            ]
+        message = (
+            first["message"]
+            if len(jobs) == 1
+            else f"Synchronisation de {len(jobs)} comptes lancée en arrière-plan"
+        )
+        resp = ok(job, message, 202)
+        resp.headers["Location"] = first["location"]
         return resp
     with engine.engine_errors():
         data = background.when_free(
             lambda: engine.run_sync_all(
-                engine.open_service(_app()),
+                engine.open_service(_app(), _account()),
                 dry_run=options.dry_run,
                 force=options.force,
                 trigger="api",
@@ -301,6 +342,87 @@ def sync_all() -> Response:
     return ok(data, message)
 
 
+def _start_job(email: str | None, options: s.SyncAllIn) -> dict[str, Any]:
+    """Start (or join) one account's background run: its job, message and address."""
+    with engine.engine_errors():
+        service = engine.open_service(_app(), email)  # fail now (503…) rather than later
+    account = service.account.email
+    where = f"?{urlencode({'account': email})}" if email else ""
+    holder = background.holding_run(service.session, service.account)
+    if holder is not None:  # another run holds the account: follow that one
+        return {
+            "account": account,
+            "job": background.job_view(service.get_run(holder.id)),
+            "message": "Une synchronisation est déjà en cours : suivez-la ici",
+            "location": url_for("google_contacts.get_run", run_id=holder.id) + where,
+        }
+    run_id = background.start(
+        _app(),
+        dry_run=options.dry_run,
+        force=options.force,
+        opener=lambda app: engine.open_service(app, email),
+    )
+    with engine.engine_errors():
+        job = background.job_view(  # the run started, or the one that beat it to the lock
+            engine.open_service(_app(), email, require_google=False).get_run(run_id)
+        )
+    return {
+        "account": account,
+        "job": job,
+        "message": "Synchronisation lancée en arrière-plan",
+        "location": url_for("google_contacts.get_run", run_id=run_id) + where,
+    }
+
+
+def _sync_one(email: str, options: s.SyncAllIn) -> dict[str, Any]:
+    """One account's synchronous ``sync-all`` (waiting while another run holds it)."""
+    return background.when_free(
+        lambda: engine.run_sync_all(
+            engine.open_service(_app(), email),
+            dry_run=options.dry_run,
+            force=options.force,
+            trigger="api",
+        ),
+        timeout=_settings().sync_wait_seconds,
+        on_busy=db.session.rollback,
+    )
+
+
+def _sync_every_account(emails: list[str], options: s.SyncAllIn) -> Response:
+    """``sync-all`` with several connected accounts and no ``?account=``: each in turn.
+
+    One account's failure (quota, revoked access…) does not stop the others; the answer
+    gives each account's result (or French error) by e-mail.
+    """
+    results: list[dict[str, Any]] = []
+    for email in emails:
+        try:
+            with engine.engine_errors():
+                one = _sync_one(email, options)
+            results.append(
+                {"account": email, "success": True, "message": "Synchronisé", "result": one}
+            )
+        except ApiError as exc:
+            db.session.rollback()
+            results.append(
+                {"account": email, "success": False, "message": exc.message, "result": None}
+            )
+    failed = [r["account"] for r in results if not r["success"]]
+    first = next((r["result"] for r in results if r["result"] is not None), None)
+    data: dict[str, Any] = dict(first or {})
+    data["accounts"] = results
+    if failed:
+        message = (
+            f"Synchronisation de {len(results) - len(failed)} compte(s) sur {len(results)} ; "
+            f"en échec : {', '.join(failed)} (voir le détail de chaque compte)"
+        )
+    elif options.dry_run:
+        message = f"Simulation terminée pour {len(results)} comptes : aucune modification appliquée"
+    else:
+        message = f"Synchronisation complète terminée pour {len(results)} comptes"
+    return ok(data, message)
+
+
 @bp.post("/plans/<plan_id>/apply")
 @documented(
     json=s.ApplyIn,
@@ -311,7 +433,7 @@ def apply_plan(plan_id: str) -> Response:
     """Apply a previewed plan exactly as it was shown (once, within 30 minutes)."""
     options = validate(s.ApplyIn, optional_json_body())
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         data = engine.run_apply(service, plan_id, force=options.force)
     changed = len(data.get("changed_since_preview") or [])
     message = (
@@ -333,7 +455,7 @@ def undo_run(run_id: int) -> Response:
     """Undo a run (``dry_run``: preview it as a plan to apply with ``plans/<id>/apply``)."""
     options = validate(s.UndoIn, optional_json_body())
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         data = engine.counted_run("undo", lambda: service.undo_run(run_id, dry_run=options.dry_run))
     kept = len(data.get("skipped") or [])
     if options.dry_run:
@@ -361,7 +483,7 @@ def merge_duplicate(duplicate_id: int) -> Response:
             422, "Données invalides.", errors={"values": f"Champ inconnu : {', '.join(unknown)}."}
         )
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         data = engine.counted_run(
             "merge",
             lambda: service.merge_duplicate(
@@ -379,7 +501,7 @@ def merge_duplicate(duplicate_id: int) -> Response:
 def trash() -> Response:
     """Google contacts the sync deleted in the last 30 days, each restorable whole."""
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
+        service = engine.open_service(_app(), _account(), require_google=False)
         rows = [row.to_dict() for row in service.list_trash()]
     return ok(rows, f"{len(rows)} contact(s) dans la corbeille")
 
@@ -389,7 +511,7 @@ def trash() -> Response:
 def restore_contact(trash_id: int) -> Response:
     """Create the contact again in Google from its kept copy, and link it back."""
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         item = service.restore_contact(trash_id)
     return ok(item.to_dict(), "Contact restauré dans Google Contacts")
 
@@ -404,7 +526,7 @@ LAST_RUN_PAGES = 5
 def _last_run() -> dict[str, Any] | None:
     """The newest run that wrote (or tried to): dry runs (previews) are skipped."""
     try:
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         if service is None:
             return None
         for page in range(LAST_RUN_PAGES):
@@ -425,8 +547,18 @@ def _last_run() -> dict[str, Any] | None:
 
 def _first_sync_pending() -> bool:
     """Connected, but no person has applied the first sync yet (nothing was written)."""
-    account = engine.resolve_account(_app())
+    account = engine.resolve_account(_app(), None, _status_account())
     return bool(account is not None and account.first_sync_pending)
+
+
+def _status_account() -> str | None:
+    """The account ``status`` and ``list-contacts`` describe: the one asked, else (several
+    connected) the first connected one, else the seed's rule."""
+    asked = _account()
+    if asked is not None:
+        return asked
+    connected = engine.connected_accounts(_app())
+    return connected[0].email if len(connected) > 1 else None
 
 
 def _probe(endpoint: str) -> bool:
@@ -446,7 +578,8 @@ def status() -> Response:
     """The truth about the connection: files, token, Google reachable, last and next run."""
     settings = _settings()
     credentials_exists = settings.google_credentials_file.exists()
-    state = connection_state(_app())
+    email = _status_account()
+    state = connection_state(_app(), email)
     reachable: bool | None = None
     usable = False
     if state.authenticated:
@@ -456,14 +589,14 @@ def status() -> Response:
             reachable = usable = True
         except RefreshError as exc:
             refresh_failed(_app(), str(state.account), exc)
-            state = connection_state(_app())
+            state = connection_state(_app(), email)
         except HttpError as exc:
             code = int(getattr(exc.resp, "status", 0) or 0)
             reachable = 0 < code < 500 and code != 429
         except (OSError, GoogleAuthUnavailableError):
             reachable = False
         except NotConnectedError:
-            state = connection_state(_app())
+            state = connection_state(_app(), email)
     elif credentials_exists:
         reachable = _probe(settings.google_api_endpoint)
     service_available = bool(state.authenticated and usable)
@@ -481,6 +614,7 @@ def status() -> Response:
         "last_run": _last_run() if state.account else None,
         "next_run": scheduler.next_run_info(_app()),
         "first_sync_pending": _first_sync_pending(),
+        "accounts": acc.list_accounts(_app(), db.session),
     }
     if service_available:
         message = "✅ Service Google Contacts disponible"
@@ -542,8 +676,55 @@ def list_contacts() -> Response:
     page_token = request.args.get("page_token") or None
     if page_token is not None and len(page_token) > 2000:
         raise ApiError(422, "Paramètre invalide.", errors={"page_token": "Trop long."})
+    asked = _account()
+    several = [] if asked is not None else engine.connected_accounts(_app())
+    if len(several) <= 1:
+        contacts, total, next_token = _contacts_page(asked, page_size, page_token)
+        return ok(
+            contacts,
+            f"{total} contacts trouvés dans Google",
+            pagination={
+                "page_size": page_size,
+                "page_token": page_token,
+                "next_page_token": next_token,
+                "total_items": total,
+                "count": len(contacts),
+            },
+        )
+    # several connected accounts: a page of each, every contact saying whose phone it is on
+    everyone: list[dict[str, Any]] = []
+    per_account: list[dict[str, Any]] = []
+    tokens: dict[str, str | None] = {}
+    for index, account in enumerate(several):
+        contacts, total, next_token = _contacts_page(
+            account.email, page_size, page_token if index == 0 else None
+        )
+        everyone += [{**c, "account": account.email} for c in contacts]
+        tokens[account.email] = next_token
+        per_account.append({"account": account.email, "total_items": total, "count": len(contacts)})
+    total_all = sum(int(a["total_items"]) for a in per_account)
+    return ok(
+        everyone,
+        f"{total_all} contacts trouvés dans Google sur {len(several)} comptes",
+        pagination={
+            "page_size": page_size,
+            "page_token": page_token,
+            # the first account's next page (the seed's field); each account's: ?account=
+            "next_page_token": tokens[several[0].email],
+            "next_page_tokens": tokens,
+            "total_items": total_all,
+            "count": len(everyone),
+            "accounts": per_account,
+        },
+    )
+
+
+def _contacts_page(
+    email: str | None, page_size: int, page_token: str | None
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """One page of an account's contacts: the contacts, the total, the next page's token."""
     with engine.engine_errors():
-        service = people_service(_app())
+        service = people_service(_app(), email)
     try:
         answer = (
             service.people()
@@ -582,17 +763,8 @@ def list_contacts() -> Response:
     contacts = [contact_summary(p) for p in answer.get("connections") or []]
     total = answer.get("totalItems", answer.get("totalPeople"))
     total = total if isinstance(total, int) else len(contacts)
-    return ok(
-        contacts,
-        f"{total} contacts trouvés dans Google",
-        pagination={
-            "page_size": page_size,
-            "page_token": page_token,
-            "next_page_token": answer.get("nextPageToken"),
-            "total_items": total,
-            "count": len(contacts),
-        },
-    )
+    next_token = answer.get("nextPageToken")
+    return contacts, total, str(next_token) if next_token else None
 
 
 SETUP_STEPS: list[dict[str, Any]] = [
@@ -689,7 +861,7 @@ def list_runs() -> Response:
     items: list[dict[str, Any]] = []
     total = 0
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         if service is not None:
             rows, total = _runs_page(service.account.id, limit, offset, dry_run)
             items = [run.to_dict() for run in rows]
@@ -710,7 +882,7 @@ def get_run(run_id: str) -> Response:
     if not run_id.isascii() or not run_id.isdigit() or int(run_id) > MAX_ID:
         raise ApiError(404, "Synchronisation introuvable.")
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         if service is None:
             raise ApiError(404, "Synchronisation introuvable.")
         detail = service.get_run(int(run_id))
@@ -731,7 +903,7 @@ def list_conflicts() -> Response:
     if wanted not in ("open", "resolved"):
         raise ApiError(422, "Paramètre invalide.", errors={"status": "« open » ou « resolved »."})
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         conflicts = [c.to_dict() for c in service.list_conflicts(wanted)] if service else []
     if wanted == "open":
         return ok(conflicts, f"{len(conflicts)} conflit(s) à résoudre")
@@ -751,7 +923,7 @@ def resolve_conflict(conflict_id: int) -> Response:
             422, "Données invalides.", errors={"value": "Obligatoire quand choice vaut « value »."}
         )
     with engine.engine_errors():
-        service = engine.open_service(_app())
+        service = engine.open_service(_app(), _account())
         result = service.resolve_conflict(conflict_id, choice=body.choice, value=body.value)
     return ok(result.to_dict(), "Conflit résolu")
 
@@ -767,7 +939,7 @@ def list_duplicates() -> Response:
     limit = int_arg("limit", s.MAX_DUPLICATES_LIMIT, 1, s.MAX_DUPLICATES_LIMIT)
     offset = int_arg("offset", 0, 0, s.MAX_RUNS_OFFSET)
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         rows = service.list_duplicates() if service else []
     page = rows[offset : offset + limit]
     duplicates = [d.to_dict() for d in page]
@@ -784,7 +956,7 @@ def list_duplicates() -> Response:
 def dismiss_duplicate(duplicate_id: int) -> Response:
     """« Ce ne sont pas des doublons » : the group is never proposed again (same records)."""
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
     row = db.session.get(SyncDuplicate, duplicate_id) if service is not None else None
     if row is None or service is None or row.account_id != service.account.id:
         raise ApiError(404, "Ce doublon n'existe plus : rechargez la page.")
@@ -826,7 +998,7 @@ def links() -> Response:
     """Each asked client's sync state (badges of the clients page): linked, pending, conflict…"""
     ids = _client_ids_arg()
     with engine.engine_errors():
-        states = client_link_states(_app(), ids)
+        states = client_link_states(_app(), ids, _account())
     return ok(states, f"État de synchronisation de {len(states)} client(s)")
 
 
@@ -835,7 +1007,7 @@ def links() -> Response:
 def resume_link(client_id: int) -> Response:
     """Turn a client's sync back on (excluded since its contact was deleted in Google)."""
     with engine.engine_errors():
-        service = engine.open_service(_app(), require_google=False)
+        service = engine.open_service(_app(), _account(), require_google=False)
         resumed = service.resume_client(client_id)
     message = (
         "Synchronisation du client réactivée : la prochaine synchronisation recrée son contact"
@@ -852,7 +1024,7 @@ def resume_link(client_id: int) -> Response:
 @documented(resp=answers(HTTP_200=envelope(s.SettingsData, "SettingsAnswer")), tags=TAGS)
 def get_settings() -> Response:
     with engine.engine_errors():
-        data = engine.account_settings(_app())
+        data = engine.account_settings(_app(), _account())
     return ok(data, "Paramètres de synchronisation")
 
 
@@ -868,7 +1040,7 @@ def put_settings() -> Response:
     if "phone_region" in values:
         values["phone_region"] = values["phone_region"].upper()
     with engine.engine_errors():
-        data = engine.update_account_settings(_app(), values)
+        data = engine.update_account_settings(_app(), values, _account())
     if "auto_sync_minutes" in values and data.get("account"):
         scheduler.interval_changed(db.session, str(data["account"]), values["auto_sync_minutes"])
     return ok(data, "Paramètres enregistrés")
@@ -878,7 +1050,7 @@ def put_settings() -> Response:
 @documented(resp=answers(HTTP_200=envelope(s.DisconnectData, "DisconnectAnswer")), tags=TAGS)
 def disconnect() -> Response:
     """Revoke the token at the OAuth2 server (best effort) and delete it."""
-    token = stored_token(_app())
+    token = stored_token(_app(), _account())
     if token is None:
         return ok({"disconnected": False, "revoked": False}, "Aucun compte Google connecté")
     client: oauth.ClientSecrets | None
@@ -976,7 +1148,7 @@ def _add_records(duplicates: list[dict[str, Any]]) -> None:
 def list_retries() -> Response:
     """Items that failed: the synchronisation moved on and tries them again, with backoff."""
     with engine.engine_errors():
-        service = engine.open_reader(_app())
+        service = engine.open_reader(_app(), _account())
         rows = [r.to_dict() for r in service.store.retries()] if service else []
     message = (
         f"{len(rows)} élément(s) en échec, réessayé(s) automatiquement"
@@ -984,3 +1156,71 @@ def list_retries() -> Response:
         else "Aucun élément en échec"
     )
     return ok(rows, message)
+
+
+# --- several accounts (staff phones) ------------------------------------------------------------
+
+
+def _account_by_id(account_id: int) -> GoogleAccount:
+    row = db.session.get(GoogleAccount, account_id) if 1 <= account_id <= MAX_ID else None
+    if row is None:
+        raise ApiError(
+            404,
+            "Ce compte Google n'est pas relié à ATARYS : rechargez la liste des téléphones.",
+        )
+    return row
+
+
+@bp.get("/accounts")
+@documented(resp=answers(HTTP_200=envelope(s.AccountsData, "AccountsAnswer")), tags=TAGS)
+def list_accounts() -> Response:
+    """Every Google account linked to ATARYS: state, last and next run, error, settings, filter."""
+    rows = acc.list_accounts(_app(), db.session)
+    connected = sum(1 for r in rows if r["connected"])
+    return ok(
+        {"accounts": rows},
+        f"{len(rows)} compte(s) Google relié(s), dont {connected} connecté(s)",
+    )
+
+
+@bp.put("/accounts/<int:account_id>")
+@documented(
+    json=s.AccountIn,
+    resp=answers(HTTP_200=envelope(s.AccountData, "AccountAnswer")),
+    tags=TAGS,
+)
+def update_account(account_id: int) -> Response:
+    """Change one account's settings and which clients go to its phone (``client_filter``)."""
+    _require_admin()
+    account = _account_by_id(account_id)
+    body = validate(s.AccountIn, optional_json_body())
+    values = body.model_dump(exclude_none=True, exclude={"client_filter"}, mode="json")
+    if "phone_region" in values:
+        values["phone_region"] = values["phone_region"].upper()
+    given = "client_filter" in body.model_fields_set
+    wanted = body.client_filter.model_dump(exclude_none=True) if body.client_filter else None
+    changed = acc.update_account(
+        db.session, account, values, client_filter=wanted, filter_given=given
+    )
+    if "auto_sync_minutes" in values:
+        scheduler.interval_changed(db.session, account.email, values["auto_sync_minutes"])
+    message = "Paramètres du compte enregistrés"
+    if changed:
+        message += (
+            " : la prochaine synchronisation de ce téléphone applique le nouveau filtre "
+            "(les clients hors filtre en sont retirés, gardés dans ATARYS)"
+        )
+    return ok(acc.account_view(_app(), db.session, account), message)
+
+
+@bp.delete("/accounts/<int:account_id>")
+@documented(resp=answers(HTTP_200=envelope(s.DisconnectData, "AccountDisconnectAnswer")), tags=TAGS)
+def delete_account(account_id: int) -> Response:
+    """Disconnect one account (its access revoked at Google); its history is kept."""
+    _require_admin()
+    account = _account_by_id(account_id)
+    data = acc.disconnect_account(_app(), account)
+    if not data["disconnected"]:
+        return ok(data, f"Le compte {account.email} n'était pas connecté")
+    logger.info("Google account disconnected by an administrator")
+    return ok(data, f"Compte {account.email} déconnecté : son historique est conservé")

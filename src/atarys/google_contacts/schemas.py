@@ -115,6 +115,9 @@ class StatusData(BaseModel):
     first_sync_pending: bool = Field(
         default=False, description="connected, but no person has applied the first sync yet"
     )
+    accounts: list[AccountData] = Field(
+        default_factory=list, description="every linked Google account (staff phones)"
+    )
 
 
 class ContactSummary(BaseModel):
@@ -131,6 +134,9 @@ class ContactSummary(BaseModel):
     entreprise: str | None
     fonction: str | None
     etag: str | None
+    account: str | None = Field(
+        default=None, description="whose phone (several accounts and no ?account=)"
+    )
 
 
 class SetupStep(BaseModel):
@@ -336,3 +342,79 @@ class RetryData(BaseModel):
     first_failed_at: str | None = None
     last_failed_at: str | None = None
     next_attempt_at: str | None = None
+
+
+# --- several accounts ---------------------------------------------------------------------------
+
+
+class AuthIn(BaseModel):
+    """``POST auth``: the Google account to connect (pre-filled on Google's consent page)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    login_hint: str | None = Field(
+        default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    )
+
+
+class ClientFilterIn(BaseModel):
+    """Which clients go to an account's phone: every given criterion must match.
+
+    ``ville``, ``entreprise``, ``tag``: equal, ignoring case and accents; ``code_postal``:
+    a prefix ("69" takes every postal code starting with 69).
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ville: str | None = Field(default=None, max_length=100)
+    code_postal: str | None = Field(default=None, max_length=10, pattern=r"^[0-9A-Za-z ]*$")
+    entreprise: str | None = Field(default=None, max_length=200)
+    tag: str | None = Field(default=None, max_length=100)
+
+
+class AccountIn(SettingsIn):
+    """``PUT accounts/<id>``: settings to change and the client filter (``null``: all clients;
+    absent: unchanged)."""
+
+    client_filter: ClientFilterIn | None = None
+
+
+class LastRun(BaseModel):
+    id: int
+    status: str
+    started_at: str | None
+    finished_at: str | None
+    message: str | None
+
+
+class AccountData(BaseModel):
+    """One Google account linked to ATARYS (a staff member's phone)."""
+
+    id: int
+    email: str
+    mode: Literal["oauth", "workspace"]
+    state: Literal["connected", "disconnected", "first_sync_pending"]
+    connected: bool
+    first_sync_pending: bool
+    last_run: LastRun | None
+    next_run: str | None
+    last_error: str | None
+    settings: dict[str, Any]
+    client_filter: dict[str, str] | None
+    linked_count: int
+
+
+class AccountsData(BaseModel):
+    accounts: list[AccountData]
+
+
+class AccountRunData(BaseModel):
+    """One account's part of a ``sync-all`` over every connected account."""
+
+    account: str
+    success: bool
+    message: str
+    result: dict[str, Any] | None = None
+
+
+StatusData.model_rebuild()

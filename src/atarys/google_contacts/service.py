@@ -136,17 +136,34 @@ def open_service(
     )
 
 
-def open_reader(app: Flask) -> SyncService | None:
+def open_reader(app: Flask, email: str | None = None) -> SyncService | None:
     """A service for reading history (runs, conflicts, duplicates), or ``None`` without account."""
     try:
-        return open_service(app, require_google=False)
+        return open_service(app, email, require_google=False)
     except NotConnectedError:
         return None
 
 
-def account_settings(app: Flask) -> dict[str, Any]:
+def find_account(session: Session | scoped_session[Any], email: str) -> GoogleAccount | None:
+    """The account row of ``email`` (case-insensitive), never created."""
+    key = email.strip().lower()
+    return session.scalars(select(GoogleAccount).where(GoogleAccount.email == key)).first()
+
+
+def connected_accounts(app: Flask) -> list[GoogleAccount]:
+    """The accounts whose stored token is live, oldest first (rows made for live tokens)."""
+    session = db_session()
+    live = live_accounts(app)
+    for email in live:
+        if find_account(session, email) is None:
+            ensure_account(session, email)
+    rows = session.scalars(select(GoogleAccount).order_by(GoogleAccount.id))
+    return [a for a in rows if a.email.strip().lower() in live]
+
+
+def account_settings(app: Flask, email: str | None = None) -> dict[str, Any]:
     """The account's sync settings (``NotConnectedError`` when there is none)."""
-    account = resolve_account(app)
+    account = resolve_account(app, None, email)
     if account is None:
         raise NotConnectedError()
     return {"account": account.email, **account.settings_dict()}
@@ -162,10 +179,12 @@ SETTING_KEYS = (
 )
 
 
-def update_account_settings(app: Flask, values: dict[str, Any]) -> dict[str, Any]:
+def update_account_settings(
+    app: Flask, values: dict[str, Any], email: str | None = None
+) -> dict[str, Any]:
     """Change some settings of the account and return them all."""
     session = db_session()
-    account = resolve_account(app, session)
+    account = resolve_account(app, session, email)
     if account is None:
         raise NotConnectedError()
     for key, value in values.items():

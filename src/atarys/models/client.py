@@ -27,7 +27,8 @@ CLIENT_FIELDS: dict[str, int] = FIELD_LENGTHS
 # and sort on, kept up to date by the ORM hooks below on every insert and update, whoever
 # writes (the client service, the sync's ATARYS side). Queries fold their text the same way.
 
-SEARCHED_FIELDS = ("nom", "prenom", "email", "entreprise", "ville", "fonction")
+SEARCHED_FIELDS = ("nom", "prenom", "email", "entreprise", "ville", "fonction", "tag")
+TAG_LENGTH = 100
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ø": "o", "Ø": "o"})
 _SPACES = re.compile(r"\s+")
 
@@ -81,6 +82,8 @@ class Client(Base):
     code_postal: Mapped[str | None] = mapped_column(String(10))
     entreprise: Mapped[str | None] = mapped_column(String(200))
     fonction: Mapped[str | None] = mapped_column(String(100))
+    # A free-text label the office gives (not synced to Google): accounts' filters use it.
+    tag: Mapped[str | None] = mapped_column(String(TAG_LENGTH), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
@@ -105,6 +108,7 @@ class Client(Base):
         Index("ix_clients_nom_prenom", "nom", "prenom"),
         Index("ix_clients_entreprise", "entreprise"),
         Index("ix_clients_ville", "ville"),
+        Index("ix_clients_tag", "tag"),
         Index("ix_clients_sort_name", "sort_nom", "sort_prenom"),
     )
 
@@ -115,6 +119,7 @@ class Client(Base):
     def refresh_keys(self) -> None:
         """Recompute the folded search and sort keys from the fields."""
         values = {name: getattr(self, name) for name in CLIENT_FIELDS}
+        values["tag"] = self.tag
         self.search_key = search_key_of(values)
         self.sort_nom = fold(self.nom)[:100]
         self.sort_prenom = fold(self.prenom)[:100]
@@ -124,6 +129,7 @@ class Client(Base):
         data: dict[str, Any] = {"id": self.id}
         for name in CLIENT_FIELDS:
             data[name] = getattr(self, name)
+        data["tag"] = self.tag
         data["created_at"] = self.created_at.isoformat()
         data["updated_at"] = self.updated_at.isoformat()
         data["deleted_at"] = self.deleted_at.isoformat() if self.deleted_at else None

@@ -48,6 +48,9 @@ class GoogleAccount(Base):
     breaker_ratio: Mapped[float] = mapped_column(Float, default=0.2)
     breaker_min: Mapped[int] = mapped_column(Integer, default=10)
     quota_per_minute: Mapped[dict[str, int] | None] = mapped_column(JSON, default=None)
+    # Which clients go to this account's phone: {ville?, code_postal?, entreprise?, tag?},
+    # every given criterion must match (``atarys.sync.core.filters``); null: all clients.
+    client_filter: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
     # Runs and the lock (a conditional UPDATE takes it; a stale heartbeat frees it).
     last_run_id: Mapped[int | None] = mapped_column(Integer, default=None)
     last_success_run_id: Mapped[int | None] = mapped_column(Integer, default=None)

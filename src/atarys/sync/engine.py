@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from atarys.models import SyncRun
 from atarys.sync.core.actions import A2G, G2A, Conflict, Duplicate, Plan
 from atarys.sync.core.errors import MassDeletionError, SyncError
+from atarys.sync.core.filters import ClientFilter
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import plan_run
 from atarys.sync.core.records import display_name, normalize_record
@@ -116,7 +117,13 @@ class Engine:
     ) -> Reader:
         """Read and plan (steps 1 and 2); the plan lands in ``out.plan``."""
         self.session.commit()  # no transaction held across the listing's network calls
-        reader = Reader(self.store, self.atarys, self.google, self.settings.phone_region)
+        reader = Reader(
+            self.store,
+            self.atarys,
+            self.google,
+            self.settings.phone_region,
+            ClientFilter.of(self.store.account.client_filter),
+        )
         if focus_client is not None:
             state = reader.read_client(focus_client)
         elif focus_contact is not None:

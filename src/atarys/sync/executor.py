@@ -56,7 +56,7 @@ from atarys.sync.core.records import Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.sides.google import ContactsRejectedError
-from atarys.sync.store import Store
+from atarys.sync.store import FILTER_REASON, Store
 
 logger = logging.getLogger("atarys.sync.executor")
 
@@ -281,6 +281,14 @@ class Executor:
                 if self.strict:
                     self._changed(a, A2G)
                     continue
+                if a.filtered:
+                    # edited on the phone since the plan: kept (and linked) for now; the
+                    # next run syncs the edit first, then takes the contact off the phone
+                    self._journal(
+                        a, A2G, "deferred", message="modifié sur le téléphone entre-temps"
+                    )
+                    self._result(a, "deferred")
+                    continue
                 # edited in Google since the last sync: the edit wins, the client comes back
                 again = self._replan_deleted(a, atarys=None, google=item)
                 if isinstance(again, CreateClient):
@@ -304,6 +312,8 @@ class Executor:
                 self._drop_link(a.client_id)
                 if a.exclude_client and a.client_id:
                     self.store.exclude(a.client_id, "annulation d'une synchronisation")
+                if a.filtered and a.client_id:
+                    self.store.exclude(a.client_id, FILTER_REASON)
                 self._journal(a, A2G, "deleted", changes=a.to_google)
                 self._result(a, "done")
             self._commit(len(chunk))

@@ -26,12 +26,13 @@ from datetime import datetime
 from typing import Any
 
 from atarys.models import SyncLink, SyncPending
+from atarys.sync.core.filters import ClientFilter
 from atarys.sync.core.items import Item, Listing
-from atarys.sync.core.planner import LinkState, PairState, RunState
+from atarys.sync.core.planner import LinkState, PairState, RunState, outside_filter
 from atarys.sync.core.records import FIELDS, Record, normalize_record
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
-from atarys.sync.store import Store
+from atarys.sync.store import FILTER_REASON, Store
 
 
 def link_state(link: SyncLink) -> LinkState:
@@ -52,8 +53,16 @@ class ExtraCopy:
 class Reader:
     """Reads one run's ``RunState``; ``links`` keeps the rows the executor will write."""
 
-    def __init__(self, store: Store, atarys: AtarysDbSide, google: Side, region: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        atarys: AtarysDbSide,
+        google: Side,
+        region: str,
+        client_filter: ClientFilter | None = None,
+    ) -> None:
         self.store = store
+        self.client_filter = client_filter
         self.atarys = atarys
         self.google = google
         self.region = region
@@ -275,6 +284,38 @@ class Reader:
         found = self.store.links_by_client_email(emails)
         return {email: link_state(link) for email, link in found.items()}
 
+    # --- the account's client filter ----------------------------------------------------
+
+    def _refilter(self, items: dict[str, Item]) -> None:
+        """Clients read in this run that match the filter again lose their exclusion."""
+        if self.client_filter is None:
+            return
+        live = {i: it for i, it in items.items() if not it.deleted}
+        was_out = self.store.filter_excluded(live)
+        back = [i for i in sorted(was_out) if not outside_filter(live[i], self.client_filter)]
+        if back:
+            self.store.clear_filter_exclusions(back)
+
+    def _keep_out(self, clients: Iterable[Item]) -> None:
+        """Remember the unlinked clients the filter keeps off this phone: an incremental
+        run does not read them again until they change (or the filter does)."""
+        for item in clients:
+            if outside_filter(item, self.client_filter):
+                self.store.exclude(item.id, FILTER_REASON)
+
+    def _filtered_by_email(self, contacts: Iterable[Item], known: set[str]) -> list[Item]:
+        """Clients kept off this phone by the filter that carry a new contact's e-mail:
+        matched (linked), never imported a second time."""
+        if self.client_filter is None:
+            return []
+        ids: set[str] = set()
+        for contact in contacts:
+            email = normalize_record(contact.record, self.region).email
+            if email:
+                ids |= set(self.store.unlinked_client_ids_by_email(email))
+        wanted = sorted(self.store.filter_excluded(ids - known))
+        return list(self.atarys.get(wanted).values()) if wanted else []
+
     def read_all(self) -> RunState:
         """Everything changed since the cursors, both ways."""
         account = self.store.account
@@ -343,6 +384,7 @@ class Reader:
         pairs = self._pairs(links, a_items, g_items, g_gone=g_gone)
         linked_rns = {link.resource_name for link in links}
         linked_cids = {str(link.client_id) for link in links}
+        self._refilter(a_items)
         unlinked = [i for i in self.store.unlinked_client_ids() if i not in linked_cids]
         missing = [i for i in unlinked if i not in a_items]
         if missing:
@@ -354,6 +396,8 @@ class Reader:
             for rn, it in sorted(g_items.items())
             if rn not in linked_rns and not it.deleted and rn not in excluded
         ]
+        self._keep_out(clients)
+        clients += self._filtered_by_email(contacts, {c.id for c in clients} | linked_cids)
         clients = self._held(clients, contacts, full=g_listing.full)
         for item in self._found_in_full:  # a lost create found in a full listing
             if item.id not in g_items and item.id not in linked_rns:
@@ -378,6 +422,7 @@ class Reader:
             expected=g_listing.expected,
             google_cursor=g_listing.cursor,
             atarys_cursor=a_listing.cursor,
+            client_filter=self.client_filter,
         )
 
     def read_client(self, client_id: str) -> RunState:
@@ -397,7 +442,10 @@ class Reader:
                     g_items = self.google.get([rn])
             g_gone = {rn} - set(g_items)
             pairs = self._pairs([link], a_items, g_items, g_gone=g_gone)
-            return RunState(pairs=pairs, linked=1, focus_client=client_id)
+            return RunState(
+                pairs=pairs, linked=1, focus_client=client_id, client_filter=self.client_filter
+            )
+        self._refilter(a_items)
         clients = [
             i for i in a_items.values() if not i.deleted and not self.store.excluded(int(i.id))
         ]
@@ -407,12 +455,14 @@ class Reader:
             contacts = self._by_hint(self._full_listing(), client_id)[:1]
             self._found_in_full = []
             clients = self._held(clients, contacts, full=True)
+        self._keep_out(clients)
         return RunState(
             clients=clients,
             contacts=contacts,
             linked_emails=self._emails([*clients, *contacts]),
             linked=self.store.link_count(),
             focus_client=client_id,
+            client_filter=self.client_filter,
         )
 
     def read_contact(self, resource_name: str) -> RunState:
@@ -423,7 +473,12 @@ class Reader:
             a_items = self.atarys.get_any([str(link.client_id)])
             g_gone = {resource_name} - set(g_items)
             pairs = self._pairs([link], a_items, g_items, g_gone=g_gone)
-            return RunState(pairs=pairs, linked=1, focus_contact=resource_name)
+            return RunState(
+                pairs=pairs,
+                linked=1,
+                focus_contact=resource_name,
+                client_filter=self.client_filter,
+            )
         contacts = [i for i in g_items.values() if not i.deleted]
         ids: set[str] = set()
         for contact in contacts:
@@ -442,4 +497,5 @@ class Reader:
             linked_client_ids=frozenset(linked_cids),
             linked=self.store.link_count(),
             focus_contact=resource_name,
+            client_filter=self.client_filter,
         )

@@ -82,6 +82,7 @@ from atarys.sync.reader import link_state
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Change, Side
 from atarys.sync.sides.google import GoogleSide
+from atarys.sync.signals import clients_written
 from atarys.sync.store import Store, new_lock_owner
 
 logger = logging.getLogger("atarys.sync.service")
@@ -301,6 +302,46 @@ class SyncService:
     # --- runs -------------------------------------------------------------------------
 
     def _run(
+        self,
+        *,
+        trigger: str,
+        dry_run: bool,
+        force: bool,
+        progress: Callable[[int, int], None] | None,
+        focus_client: str | None = None,
+        focus_contact: str | None = None,
+        plan: Plan | None = None,
+    ) -> Outcome:
+        out = self._run_locked(
+            trigger=trigger,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+            focus_client=focus_client,
+            focus_contact=focus_contact,
+            plan=plan,
+        )
+        if not dry_run:
+            self._announce(out.run.id)
+        return out
+
+    def _announce(self, run_id: int) -> None:
+        """After commit: the clients this run wrote, for the other accounts to follow."""
+        rows = self.session.scalars(
+            select(SyncRunItem.client_id)
+            .where(
+                SyncRunItem.run_id == run_id,
+                SyncRunItem.direction == G2A,
+                SyncRunItem.action.in_(("created", "updated", "deleted", "restored")),
+                SyncRunItem.client_id.is_not(None),
+            )
+            .distinct()
+        )
+        ids = sorted({int(i) for i in rows if i is not None})
+        if ids:
+            clients_written.send(self, client_ids=ids, origin=self.account.email)
+
+    def _run_locked(
         self,
         *,
         trigger: str,

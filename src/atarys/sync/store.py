@@ -47,6 +47,9 @@ HEARTBEAT_EVERY = 5.0  # seconds between two refreshes of a held lock (SQLite)
 # was never made.
 IN_DOUBT_HOLD = timedelta(minutes=10)
 RETRY_BACKOFF_MAX = timedelta(hours=6)
+# The exclusion reason of a client outside the account's filter (a cache of the filter's
+# verdict: an incremental run does not read those clients again until they change).
+FILTER_REASON = "hors du filtre du compte"
 
 logger = logging.getLogger("atarys.sync.store")
 
@@ -312,6 +315,33 @@ class Store:
             ).first()
             is not None
         )
+
+    def filter_excluded(self, client_ids: Iterable[str]) -> set[str]:
+        """Which of these clients are kept out of this account by its filter."""
+        keys = [int(i) for i in client_ids if str(i).isdigit()]
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            rows = self.session.scalars(
+                select(SyncExclusion.client_id).where(
+                    SyncExclusion.account_id == self.account.id,
+                    SyncExclusion.reason == FILTER_REASON,
+                    SyncExclusion.client_id.in_(keys[start : start + 500]),
+                )
+            )
+            found |= {str(r) for r in rows if r is not None}
+        return found
+
+    def clear_filter_exclusions(self, client_ids: Iterable[str] | None = None) -> None:
+        """Forget the filter's verdicts (all of them: the filter changed)."""
+        query = delete(SyncExclusion).where(
+            SyncExclusion.account_id == self.account.id, SyncExclusion.reason == FILTER_REASON
+        )
+        if client_ids is not None:
+            keys = [int(i) for i in client_ids if str(i).isdigit()]
+            if not keys:
+                return
+            query = query.where(SyncExclusion.client_id.in_(keys))
+        self.session.execute(query.execution_options(synchronize_session=False))
 
     def exclude_contact(self, resource_name: str, reason: str) -> None:
         """Keep a contact out of the sync (never imported again) until resumed."""

@@ -224,6 +224,9 @@ class DeleteContact(_Action):
     snapshot: Record
     # undo of a contact the sync created: its client then stays out of the sync
     exclude_client: bool = False
+    # the client left the account's filter: the contact leaves that phone only, the client
+    # stays in ATARYS (kept out of this account until it matches the filter again)
+    filtered: bool = False
 
     @property
     def to_google(self) -> Changes:

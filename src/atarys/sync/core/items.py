@@ -28,6 +28,7 @@ class Item:
     emails: tuple[str, ...] = ()  # every e-mail key it holds (matching), primary first
     hints: tuple[str, ...] = ()  # every client id its clientData names (a merge: several)
     notes: tuple[str, ...] = ()  # values adapted to be stored (French, for the journal)
+    tag: str | None = None  # a client's free-text tag (ATARYS only: accounts' filters)
     # when each mapped field took its current value, where known (ATARYS: exact, kept per
     # field; Google: the earliest of the contact's updateTime and our first sight of it)
     field_times: Mapping[str, datetime] = field(default_factory=dict)

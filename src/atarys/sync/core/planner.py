@@ -38,6 +38,7 @@ from atarys.sync.core.actions import (
     Unlink,
     Update,
 )
+from atarys.sync.core.filters import ClientFilter
 from atarys.sync.core.items import Item
 from atarys.sync.core.plan import (
     DELETED,
@@ -111,6 +112,53 @@ class RunState:
     atarys_cursor: str | None = None
     focus_client: str | None = None
     focus_contact: str | None = None
+    # which clients go to this account's phone (``None``: all of them)
+    client_filter: ClientFilter | None = None
+
+
+def outside_filter(item: Item | None, client_filter: ClientFilter | None) -> bool:
+    """Whether a live client is kept off the phone by the account's filter."""
+    if client_filter is None or item is None or item.deleted:
+        return False
+    return not client_filter.matches(item.record, item.tag)
+
+
+FILTERED_COMMENT = "hors du filtre de ce compte : retiré de ce téléphone, gardé dans ATARYS"
+
+
+def filtered_action(pair: PairState, settings: PlanSettings) -> Action | None:
+    """A linked client outside the account's filter: its contact leaves this phone only.
+
+    A contact deleted on the phone meanwhile just drops the link (the client is never
+    deleted, whatever the deletion settings); a contact edited on the phone since the
+    last sync is synced first (nothing is lost) and leaves at a later run.
+    """
+    link = pair.link
+    region = settings.phone_region
+    a_rec = normalize_record(pair.atarys.record, region) if pair.atarys else None
+    if pair.google_deleted:
+        return Unlink(
+            client_id=link.client_id,
+            resource_name=link.resource_name,
+            name=_name(a_rec, link.snapshot),
+            comment=FILTERED_COMMENT,
+            deleted_in="google",
+            exclude=False,
+        )
+    g_rec = normalize_record(pair.google.record, region) if pair.google else None
+    if g_rec is not None and g_rec != link.snapshot:
+        return None  # edited on the phone: the usual three-way merge first
+    return DeleteContact(
+        client_id=link.client_id,
+        resource_name=link.resource_name,
+        name=_name(a_rec, g_rec, link.snapshot),
+        comment=FILTERED_COMMENT,
+        atarys_etag=pair.atarys.etag if pair.atarys else None,
+        atarys_updated=pair.atarys.updated if pair.atarys else None,
+        google_etag=pair.google.etag if pair.google else link.etag,
+        snapshot=link.snapshot,
+        filtered=True,
+    )
 
 
 def _state(item: Item | None, deleted: bool) -> SideState:
@@ -285,6 +333,12 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     followed: set[str] = set()
     for pair in state.pairs:
         copy = by_hint.get(pair.link.client_id)
+        action: Action | None = None
+        if not pair.atarys_deleted and outside_filter(pair.atarys, state.client_filter):
+            action = filtered_action(pair, settings)
+        if action is not None:
+            actions.append(action)
+            continue
         action = pair_action(pair, settings, followed=copy)
         if copy is not None and action is not None and action.resource_name == copy.id:
             followed.add(copy.id)
@@ -419,6 +473,8 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         elif m.how == "create_google":
             assert m.client_id is not None
             client = a_items[m.client_id]
+            if outside_filter(client, state.client_filter):
+                continue  # never created on a phone whose filter it does not match
             record = normalize_record(client.record, region)
             actions.append(
                 CreateContact(

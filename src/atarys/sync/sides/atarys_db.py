@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atarys.models import Client, SyncLink, utcnow
+from atarys.models import Client, SyncExclusion, SyncLink, utcnow
 from atarys.sync.core.errors import StaleItemError, WriteRejectedError
 from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
 from atarys.sync.sides.base import Change, Item, Listing, NewItem
@@ -72,6 +72,7 @@ class AtarysDbSide:
             record=client_record(client) if client.deleted_at is None else Record(),
             updated=client.updated_at,
             deleted=client.deleted_at is not None,
+            tag=client.tag,
             field_times={n: t for n in FIELDS if (t := client.field_time(n)) is not None},
         )
 
@@ -80,7 +81,8 @@ class AtarysDbSide:
 
         With ``account_id``, a live client whose link in that account already reflects
         its current version (``sync_links.client_version``) is left out: re-reading it
-        would cost without telling anything.
+        would cost without telling anything; so is a client the account keeps out of its
+        sync (``sync_exclusions``: outside its filter…) that did not change since.
         """
         now = self.clock()
         query = select(Client).order_by(Client.id)
@@ -96,7 +98,15 @@ class AtarysDbSide:
                     SyncLink.client_version >= Client.updated_at,
                     Client.deleted_at.is_(None),
                 )
-                query = query.where(~synced.exists())
+                # nor a client this account keeps out of its sync (its filter, a contact
+                # deleted on the phone) that did not change since it was set aside
+                kept_out = select(SyncExclusion.id).where(
+                    SyncExclusion.account_id == account_id,
+                    SyncExclusion.client_id == Client.id,
+                    SyncExclusion.created_at >= Client.updated_at,
+                    Client.deleted_at.is_(None),
+                )
+                query = query.where(~synced.exists(), ~kept_out.exists())
         items = [self._item(c) for c in self.session.scalars(query)]
         return Listing(items, now.isoformat(), full=cursor is None, expected=None)
 

@@ -1,0 +1,241 @@
+"""Several Google accounts through the API: connecting a second one (``login_hint``), the
+accounts list, one account's settings and filter, ``?account=``, disconnecting one; bad
+input and unknown accounts answered in French."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from atarys.emulator.server import RunningEmulator
+from atarys.extensions import db
+from atarys.models import Client, GoogleAccount
+
+from .conftest import GOOGLE_USER, connect_google
+
+SECOND = "chantier@example.com"
+
+
+def connect_with_hint(client: FlaskClient, email: str) -> None:
+    """``POST auth`` with ``login_hint``, the consent page shows that account, approve it."""
+    body = client.post("/api/google-contacts/auth", json={"login_hint": email}).get_json()
+    assert body["data"]["authenticated"] is False, body
+    url = body["data"]["authorization_url"]
+    assert parse_qs(urlsplit(url).query)["login_hint"] == [email]
+    page = requests.get(url, allow_redirects=False, timeout=10)
+    assert page.status_code == 200
+    assert f'name="login_hint" value="{email}"' in page.text  # pre-filled
+    form = {
+        html.unescape(k): html.unescape(v)
+        for k, v in re.findall(r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text)
+    }
+    form.update(decision="allow", login_hint=email)
+    parts = urlsplit(url)
+    answer = requests.post(
+        f"{parts.scheme}://{parts.netloc}/o/oauth2/approve",
+        data=form,
+        allow_redirects=False,
+        timeout=10,
+    )
+    location = urlsplit(answer.headers["Location"])
+    resp = client.get(f"{location.path}?{location.query}")
+    assert resp.headers["Location"].endswith("google=connected")
+
+
+def two_accounts(client: FlaskClient) -> dict[str, dict[str, Any]]:
+    assert connect_google(client)["location"].endswith("google=connected")
+    connect_with_hint(client, SECOND)
+    accounts = client.get("/api/google-contacts/accounts").get_json()["data"]["accounts"]
+    return {a["email"]: a for a in accounts}
+
+
+def test_a_second_account_connects_and_both_are_listed(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    accounts = two_accounts(gclient)
+    assert set(accounts) == {"demo@example.com", SECOND}
+    second = accounts[SECOND]
+    assert second["mode"] == "oauth"
+    assert second["connected"] is True
+    assert second["state"] == "first_sync_pending"  # connecting writes nothing
+    assert second["last_run"] is None
+    assert second["client_filter"] is None
+    assert second["linked_count"] == 0
+    assert second["settings"]["account"] == SECOND
+    assert second["settings"]["conflict_policy"] == "newest"
+    answer = gclient.get("/api/google-contacts/accounts").get_json()
+    assert answer["message"] == "2 compte(s) Google relié(s), dont 2 connecté(s)"
+
+
+def test_filters_and_syncing_every_account(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    accounts = two_accounts(gclient)
+    second = accounts[SECOND]
+    with gapp.app_context():
+        db.session.add_all(
+            [Client(nom="Abel", ville="Lyon", tag="chantier"), Client(nom="Brun", ville="Paris")]
+        )
+        db.session.commit()
+    answer = gclient.put(
+        f"/api/google-contacts/accounts/{second['id']}",
+        json={"client_filter": {"tag": "Chantier"}, "import_scope": "all"},
+    )
+    body = answer.get_json()
+    assert answer.status_code == 200, body
+    assert body["data"]["client_filter"] == {"tag": "Chantier"}
+    assert body["data"]["settings"]["import_scope"] == "all"
+    assert "nouveau filtre" in body["message"]
+
+    # several accounts, no ?account=: sync-all syncs each, one after another
+    run = gclient.post("/api/google-contacts/sync-all", json={}).get_json()
+    assert run["success"] is True, run
+    assert run["message"] == "Synchronisation complète terminée pour 2 comptes"
+    by_email = {r["account"]: r for r in run["data"]["accounts"]}
+    assert by_email[SECOND]["result"]["atarys_to_google"]["created"] == 1
+    assert by_email["demo@example.com"]["result"]["atarys_to_google"]["created"] == 2
+
+    # list-contacts answers for all, each contact saying whose phone it is on
+    listed = gclient.get("/api/google-contacts/list-contacts").get_json()
+    whose = sorted((c["account"], c["nom"]) for c in listed["data"])
+    assert whose == [
+        ("chantier@example.com", "Abel"),
+        ("demo@example.com", "Abel"),
+        ("demo@example.com", "Brun"),
+    ]
+    one = gclient.get(f"/api/google-contacts/list-contacts?account={SECOND}").get_json()
+    assert [c["nom"] for c in one["data"]] == ["Abel"]
+
+    # status: the first account on top (as before), every account in data.accounts
+    status = gclient.get("/api/google-contacts/status").get_json()["data"]
+    assert status["account"] == "demo@example.com"
+    assert {a["email"]: a["linked_count"] for a in status["accounts"]} == {
+        "demo@example.com": 2,
+        SECOND: 1,
+    }
+    status = gclient.get(f"/api/google-contacts/status?account={SECOND}").get_json()["data"]
+    assert status["account"] == SECOND
+    assert status["last_run"]["status"] == "success"
+    runs = gclient.get(f"/api/google-contacts/runs?account={SECOND}").get_json()
+    assert runs["pagination"]["total"] == 1
+    settings = gclient.get(f"/api/google-contacts/settings?account={SECOND}").get_json()
+    assert settings["data"]["import_scope"] == "all"
+
+
+def test_bad_input_and_unknown_accounts_in_french(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    accounts = two_accounts(gclient)
+    second = accounts[SECOND]
+    url = f"/api/google-contacts/accounts/{second['id']}"
+    bad = gclient.put(url, json={"client_filter": {"code_postal": "69<script>"}})
+    assert bad.status_code == 422
+    assert bad.get_json()["message"] == "Données invalides."
+    assert "client_filter.code_postal" in bad.get_json()["errors"]
+    bad = gclient.put(url, json={"client_filter": {"quartier": "Vaise"}})
+    assert bad.status_code == 422
+    assert "client_filter.quartier" in bad.get_json()["errors"]
+    bad = gclient.put(url, json={"conflict_policy": "au hasard"})
+    assert bad.status_code == 422
+    assert "conflict_policy" in bad.get_json()["errors"]
+    bad = gclient.post("/api/google-contacts/auth", json={"login_hint": "pas une adresse"})
+    assert bad.status_code == 422
+    assert "login_hint" in bad.get_json()["errors"]
+    with gapp.app_context():
+        account = db.session.get(GoogleAccount, second["id"])
+        assert account is not None
+        assert account.client_filter is None  # nothing changed
+    for path in ("status", "list-contacts", "runs", "settings", "conflicts", "trash"):
+        answer = gclient.get(f"/api/google-contacts/{path}?account=inconnu@example.com")
+        assert answer.status_code == 404, path
+        body = answer.get_json()
+        assert body["success"] is False
+        assert "Aucun compte Google « inconnu@example.com »" in body["message"]
+        assert body["errors"] == {"account": "Compte Google inconnu."}
+    missing = gclient.put("/api/google-contacts/accounts/999999", json={})
+    assert missing.status_code == 404
+    assert "rechargez la liste" in missing.get_json()["message"]
+    with gapp.app_context():
+        rows = db.session.scalars(select(GoogleAccount.email)).all()
+        assert "inconnu@example.com" not in rows  # an unknown account is never created
+
+
+def test_an_admin_disconnects_one_account_and_keeps_its_history(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    from atarys.api.auth import create_token
+    from atarys.models import User
+
+    accounts = two_accounts(gclient)
+    second = accounts[SECOND]
+    with gapp.app_context():
+        user = db.session.scalars(select(User).where(User.username == GOOGLE_USER)).one()
+        writer = create_token(db.session, "bureau", user, scopes=["read", "write"])
+        db.session.remove()
+    refused = gapp.test_client().delete(
+        f"/api/google-contacts/accounts/{second['id']}",
+        headers={"Authorization": f"Bearer {writer}"},
+    )
+    assert refused.status_code == 403
+    assert "administrateur" in refused.get_json()["message"]
+
+    answer = gclient.delete(f"/api/google-contacts/accounts/{second['id']}")
+    body = answer.get_json()
+    assert answer.status_code == 200, body
+    assert body["data"] == {"disconnected": True, "revoked": True, "account": SECOND}
+    assert body["message"] == f"Compte {SECOND} déconnecté : son historique est conservé"
+    listed = gclient.get("/api/google-contacts/accounts").get_json()["data"]["accounts"]
+    states = {a["email"]: a["state"] for a in listed}
+    assert states == {"demo@example.com": "first_sync_pending", SECOND: "disconnected"}
+    # the other account still works, and the seed's endpoints answer for it
+    status = gclient.get("/api/google-contacts/status").get_json()["data"]
+    assert status["account"] == "demo@example.com"
+    assert status["authenticated"] is True
+
+
+def test_background_sync_all_starts_one_job_per_account(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    import time
+
+    two_accounts(gclient)
+    with gapp.app_context():
+        db.session.add(Client(nom="Abel", ville="Lyon"))
+        db.session.commit()
+    resp = gclient.post("/api/google-contacts/sync-all", json={"async": True})
+    body = resp.get_json()
+    assert resp.status_code == 202, body
+    assert body["message"] == "Synchronisation de 2 comptes lancée en arrière-plan"
+    jobs = {j["account"]: j for j in body["data"]["jobs"]}
+    assert set(jobs) == {"demo@example.com", SECOND}
+    for email, job in jobs.items():
+        deadline = time.monotonic() + 30
+        while True:
+            data = gclient.get(job["location"]).get_json()["data"]
+            if data["status"] in ("finished", "failed"):
+                break
+            assert time.monotonic() < deadline, f"{email}: still running"
+            time.sleep(0.1)
+        assert data["status"] == "finished", (email, data)
+        assert data["result"]["atarys_to_google"]["created"] == 1
+
+
+def test_clients_carry_a_tag_that_search_finds(gclient: FlaskClient) -> None:
+    created = gclient.post("/api/clients/", json={"nom": "Abel", "tag": "Chantier Vaise"})
+    assert created.status_code == 201, created.get_json()
+    client_id = created.get_json()["data"]["id"]
+    assert created.get_json()["data"]["tag"] == "Chantier Vaise"
+    found = gclient.get("/api/clients/?q=vaise").get_json()["data"]
+    assert [c["id"] for c in found] == [client_id]
+    patched = gclient.patch(f"/api/clients/{client_id}", json={"tag": "bureau"})
+    assert patched.get_json()["data"]["tag"] == "bureau"
+    too_long = gclient.patch(f"/api/clients/{client_id}", json={"tag": "x" * 101})
+    assert too_long.status_code == 422
+    assert too_long.get_json()["errors"] == {"tag": "Trop long : 100 caractères au maximum."}
