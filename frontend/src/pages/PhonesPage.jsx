@@ -14,6 +14,11 @@ const SELECTS = [
   ["import_scope", "Contacts du téléphone à importer", importScopeValues, IMPORT_SCOPE_LABELS],
 ];
 
+const HINTS = {
+  code_postal: "Les premiers chiffres suffisent : 69 prend tous les codes postaux du Rhône.",
+  tag: "Le mot noté dans la fiche du client, par exemple chantier-nord.",
+};
+
 /** The API's per-field errors by the field's last name ("client_filter.ville" → "ville"). */
 function fieldErrors(err) {
   const out = {};
@@ -97,7 +102,7 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
               value={filter[key] ?? ""}
               onChange={(value) => setFilter((f) => ({ ...f, [key]: value }))}
               error={errors[key]}
-              hint={key === "tag" ? "Le mot noté dans la fiche du client, par exemple chantier-nord." : undefined}
+              hint={HINTS[key]}
             />
           ))}
         </div>
