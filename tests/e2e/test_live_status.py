@@ -175,6 +175,7 @@ def test_second_click_while_busy_gets_that_runs_result(
         assert "collègue" not in text, text
         assert "déjà en cours" not in text, text
         assert tab.get_by_role("alert").count() == 0
+        assert tab.get_by_test_id("background-summary").count() == 0  # superseded by this result
         assert_card_current(tab)
     other.close()
     assert len(runs(page)) == before + 1  # three clicks, one run

@@ -191,6 +191,7 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
     following.current = null;
     setRun(finalRun);
     setPreview(null); // the state a preview described is over
+    setBackground(null); // an older run's summary: this newer result supersedes it
     if (isFailed(finalRun) && classifyError(runError(finalRun)) === "busy") {
       // This run lost the race to another one (two clicks, two tabs): follow that one.
       mine.current = false;
@@ -401,7 +402,7 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
         </p>
       )}
 
-      {background && phase !== "running" && (
+      {background && !busy && (
         <Notice tone="info" className="mt-2" title={`Synchronisation ${triggerLabel(background.run)} du ${formatDate(background.run.finished_at || background.run.started_at)}`} data-testid="background-summary">
           <RunSummary items={background.items} />
           <Button variant="secondary" className="mt-2" onClick={dismissBackground}>
