@@ -270,6 +270,17 @@ def _record_failure(
     start.found(row.id)
 
 
+def _holder_soon(session: Session, account: GoogleAccount, wait: float = 3.0) -> SyncRun | None:
+    """The run holding the account; its row is written a moment after it takes the lock."""
+    deadline = time.monotonic() + wait
+    while True:
+        session.rollback()
+        holder = holding_run(session, account)
+        if holder is not None or time.monotonic() > deadline:
+            return holder
+        time.sleep(0.05)
+
+
 def _run(app: Flask, opener: ServiceOpener, options: _Options, start: _Start) -> None:
     with app.app_context():
         session = db.session()
@@ -290,7 +301,7 @@ def _run(app: Flask, opener: ServiceOpener, options: _Options, start: _Start) ->
             ):
                 # Lost the race to a run that took the account a moment ago (a double
                 # click, two tabs): the caller follows that one, no failed run is recorded.
-                holder = holding_run(session, service.account)
+                holder = _holder_soon(session, service.account)
             if holder is not None:
                 start.found(holder.id)
             elif account_id is None and start.run_id is None:
