@@ -1,14 +1,19 @@
 // The team's phones (the Google accounts linked to ATARYS) told in words.
 import { formatDate } from "./format.js";
+import { accountDataStateValues } from "../generated/api.ts";
 
-// TODO: take these from src/generated/ once the accounts endpoints are in the OpenAPI
-// document (issue 16): account states and the client filter's fields.
-export const ACCOUNT_STATES = {
+// The states come from the OpenAPI document (src/generated/api.ts); only their words are here.
+const STATE_WORDS = {
   connected: { label: "Connecté", tone: "green" },
   disconnected: { label: "Déconnecté", tone: "red" },
   first_sync_pending: { label: "Première synchronisation à valider", tone: "amber" },
 };
+export const ACCOUNT_STATES = Object.fromEntries(
+  accountDataStateValues.map((state) => [state, STATE_WORDS[state] || { label: "État inconnu", tone: "slate" }]),
+);
 
+// TODO: take the filter's fields from src/generated/ once the OpenAPI document lists them
+// as an enumeration (ClientFilterIn's properties today).
 export const FILTER_FIELDS = [
   ["ville", "Ville"],
   ["code_postal", "Code postal"],
@@ -52,15 +57,14 @@ export function filterBody(values) {
   return Object.keys(out).length ? out : null;
 }
 
-/** "29/11/2026 10:00 — réussie" (plus the run's own message when it has one). */
+/** "29/11/2026 10:00 — réussie". */
 export function lastRunText(run) {
   if (!run) return "Aucune synchronisation pour l'instant.";
   const status = String(run.status || "").toLowerCase();
   const when = formatDate(status === "running" || status === "queued" ? run.started_at : run.finished_at || run.started_at);
   const result = RUN_RESULTS[status] || "terminée";
-  const said = run.message && !/[a-z]+_[a-z]+|people\/c|None/.test(run.message) ? ` : ${run.message}` : "";
   if (status === "running") return `En cours depuis ${when}.`;
-  return `${when} — ${result}${said}`;
+  return `${when} — ${result}`; // what went wrong is told under « Dernière erreur »
 }
 
 export function nextRunText(account) {
