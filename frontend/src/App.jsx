@@ -4,10 +4,12 @@ import { Link, navigate, useLocation } from "./lib/router.jsx";
 import LoginPage from "./pages/LoginPage.jsx";
 import ClientsPage from "./pages/ClientsPage.jsx";
 import GoogleContactsPage from "./pages/GoogleContactsPage.jsx";
+import PhonesPage from "./pages/PhonesPage.jsx";
 
 const NAV = [
   { to: "/clients", label: "Clients" },
   { to: "/google-contacts", label: "Google Contacts" },
+  { to: "/telephones", label: "Téléphones de l'équipe" },
 ];
 
 function Shell({ children, pathname }) {
@@ -26,7 +28,7 @@ function Shell({ children, pathname }) {
             ATARYS
           </Link>
           <nav aria-label="Navigation principale" className="order-3 w-full sm:order-none sm:w-auto">
-            <ul className="flex gap-1">
+            <ul className="flex flex-wrap gap-1">
               {NAV.map((item) => {
                 const current = pathname.startsWith(item.to);
                 return (
@@ -84,6 +86,7 @@ function Routes() {
   if (user === null) return <LoginPage />;
   let page;
   if (pathname.startsWith("/google-contacts")) page = <GoogleContactsPage />;
+  else if (pathname.startsWith("/telephones")) page = <PhonesPage />;
   else if (pathname.startsWith("/clients") || pathname === "/" || pathname === "/login") page = <ClientsPage />;
   else
     page = (

@@ -1,5 +1,5 @@
 // The Google connection: status in plain words, connect (OAuth redirect), disconnect, setup guide.
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { formatDate } from "../lib/format.js";
 import { Badge, Button, Card, ConfirmDialog, ErrorNotice, Notice } from "./ui.jsx";
@@ -154,6 +154,18 @@ export default function ConnectionCard({ status, setup, error, onChanged, return
   const [info, setInfo] = useState(null);
   const described = describeStatus(status);
   const connected = Boolean(status && status.authenticated);
+  const lastRunId = status && status.last_run && typeof status.last_run === "object" ? status.last_run.id : null;
+
+  // "Google est connecté." and the like are news only until the next run.
+  const seenRun = useRef(null);
+  useEffect(() => {
+    if (lastRunId === null) return;
+    if (seenRun.current !== null && seenRun.current !== lastRunId) {
+      setInfo(null);
+      setActionError(null);
+    }
+    seenRun.current = lastRunId;
+  }, [lastRunId]);
 
   const connect = async () => {
     setBusy(true);

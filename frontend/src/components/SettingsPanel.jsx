@@ -21,7 +21,7 @@ export const ATARYS_DELETION_LABELS = {
   propagate: "Supprimer aussi le contact dans Google",
   unlink: "Garder le contact, ne plus le lier",
 };
-const IMPORT_SCOPE_LABELS = {
+export const IMPORT_SCOPE_LABELS = {
   all: "Tous les contacts Google",
   group: "Seulement ceux du groupe « ATARYS »",
 };

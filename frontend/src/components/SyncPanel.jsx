@@ -152,7 +152,7 @@ export function RunSummary({ items }) {
   );
 }
 
-export default function SyncPanel({ connected = true, onRunFinished, pollInterval = 800, watchInterval = 4000 }) {
+export default function SyncPanel({ connected = true, onRunFinished, onRunStarted, pollInterval = 800, watchInterval = 4000 }) {
   const [phase, setPhase] = useState("idle"); // idle | starting | running | done | error
   const [run, setRun] = useState(null);
   const [items, setItems] = useState(null);
@@ -166,6 +166,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   const timer = useRef(null);
   const following = useRef(null);
   const mine = useRef(false);
+  const starting = useRef(false); // a click is being answered: a second one starts nothing
 
   useEffect(() => {
     alive.current = true;
@@ -190,6 +191,15 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
     following.current = null;
     setRun(finalRun);
     setPreview(null); // the state a preview described is over
+    setBackground(null); // an older run's summary: this newer result supersedes it
+    if (isFailed(finalRun) && classifyError(runError(finalRun)) === "busy") {
+      // This run lost the race to another one (two clicks, two tabs): follow that one.
+      mine.current = false;
+      setRun(null);
+      setPhase("idle");
+      await watch();
+      return;
+    }
     if (isFailed(finalRun)) {
       setError(runError(finalRun));
       setPhase("error");
@@ -232,18 +242,21 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   const watch = async () => {
     if (!alive.current || following.current !== null) return;
     try {
-      const res = await api.get(paths.runs, { query: { limit: 1 } });
-      const newest = Array.isArray(res.data) ? res.data[0] : null;
+      const res = await api.get(paths.runs, { query: { limit: 5 } });
+      const list = Array.isArray(res.data) ? res.data : [];
+      const newest = list[0] || null;
       if (!alive.current || following.current !== null || !newest) return;
-      const id = runIdOf(newest);
-      if (isRunning(newest)) {
+      const holder = list.find((r) => isRunning(r));
+      if (holder) {
         mine.current = false;
         setError(null);
-        setRun(newest);
+        setItems(null);
+        setRun(holder);
         setPhase("running");
-        follow(id);
+        follow(runIdOf(holder));
         return;
       }
+      const id = runIdOf(newest);
       if (!newest.dry_run && id > lastSeen() && !isFailed(newest)) {
         const found = await detailOf(id);
         if (alive.current && changedAtarys(found)) setBackground({ run: newest, items: found });
@@ -254,6 +267,11 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
     }
   };
 
+  // A run starts being followed: the other cards (connection, history) tell it too.
+  useEffect(() => {
+    if (phase === "running" && onRunStarted) onRunStarted();
+  }, [phase]); // eslint-disable-line react-hooks/exhaustive-deps
+
   useEffect(() => {
     if (!connected) return undefined;
     watch();
@@ -262,6 +280,8 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
   }, [connected]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const start = async (force = false) => {
+    if (starting.current || following.current !== null) return;
+    starting.current = true;
     setAskForce(false);
     setError(null);
     setRun(null);
@@ -276,6 +296,8 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       if (!alive.current) return;
       const current = runOf(res.data) || {};
       const id = runIdOf(res.data);
+      // "déjà en cours": the answer is the run that already held the account.
+      if (/déjà en cours/i.test(res.message || "")) mine.current = false;
       if (id !== null && (res.status === 202 || isRunning(current))) {
         setRun({ ...current, id, status: current.status || "running" });
         setPhase("running");
@@ -293,6 +315,8 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
       }
       setError(err);
       setPhase("error");
+    } finally {
+      starting.current = false;
     }
   };
 
@@ -378,7 +402,7 @@ export default function SyncPanel({ connected = true, onRunFinished, pollInterva
         </p>
       )}
 
-      {background && phase !== "running" && (
+      {background && !busy && (
         <Notice tone="info" className="mt-2" title={`Synchronisation ${triggerLabel(background.run)} du ${formatDate(background.run.finished_at || background.run.started_at)}`} data-testid="background-summary">
           <RunSummary items={background.items} />
           <Button variant="secondary" className="mt-2" onClick={dismissBackground}>

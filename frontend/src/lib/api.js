@@ -164,4 +164,9 @@ export const paths = {
   undo: (id) => `${GC}/runs/${id}/undo`,
   trash: `${GC}/trash`,
   restoreContact: (id) => `${GC}/trash/${id}/restore`,
+  accounts: `${GC}/accounts`,
+  account: (id) => `${GC}/accounts/${encodeURIComponent(id)}`,
+  workspace: `${GC}/workspace`,
+  workspaceUsers: `${GC}/workspace/users`,
+  workspaceUser: (email) => `${GC}/workspace/users/${encodeURIComponent(email)}`,
 };

@@ -62,7 +62,8 @@ export default function GoogleContactsPage() {
   const [statusError, setStatusError] = useState(null);
   const [setup, setSetup] = useState(null);
   const [refreshKey, setRefreshKey] = useState(0);
-  const [returnNotice] = useState(() => returnNoticeFrom(search));
+  // What the OAuth callback said: shown until a run starts or ends (then it is old news).
+  const [returnNotice, setReturnNotice] = useState(() => returnNoticeFrom(search));
   const [firstApplied, setFirstApplied] = useState(null);
 
   useEffect(() => {
@@ -103,11 +104,15 @@ export default function GoogleContactsPage() {
   }, [loadStatus, refreshKey]);
 
   const refresh = () => setRefreshKey((k) => k + 1);
+  const runMoved = () => {
+    setReturnNotice(null);
+    refresh();
+  };
   const connected = Boolean(status && status.authenticated);
   const firstSync = connected && Boolean(status.first_sync_pending);
   const firstApplyDone = (answer) => {
     setFirstApplied(answer);
-    refresh();
+    runMoved();
   };
 
   return (
@@ -134,7 +139,7 @@ export default function GoogleContactsPage() {
             </button>
           </AppliedNotice>
         )}
-        {firstSync ? <FirstSyncPanel onApplied={firstApplyDone} /> : <SyncPanel connected={connected} onRunFinished={refresh} />}
+        {firstSync ? <FirstSyncPanel onApplied={firstApplyDone} /> : <SyncPanel connected={connected} onRunFinished={runMoved} onRunStarted={runMoved} />}
         <ConflictsPanel refreshKey={refreshKey} onResolved={refresh} />
         <DuplicatesPanel refreshKey={refreshKey} />
         <RunsHistory refreshKey={refreshKey} onChanged={refresh} />

@@ -363,7 +363,7 @@ def _start_job(email: str | None, options: s.SyncAllIn) -> dict[str, Any]:
         opener=lambda app: engine.open_service(app, email),
     )
     with engine.engine_errors():
-        job = background.job_of(
+        job = background.job_view(  # the run started, or the one that beat it to the lock
             engine.open_service(_app(), email, require_google=False).get_run(run_id)
         )
     return {

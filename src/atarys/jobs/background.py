@@ -212,5 +212,11 @@ def start(
 
     with engine_errors():
         service = opener(app) if account is None else open_service(app, account)
+    if not dry_run:
+        # A run already holds the account (a double click, two tabs, a scheduled run):
+        # the person follows that run and gets its result, rather than a second one.
+        holder = holding_run(service.session, service.account)
+        if holder is not None:
+            return holder.id
     run_id, _new = get_queue(app).enqueue(service.account, TRIGGER, dry_run=dry_run, force=force)
     return run_id
