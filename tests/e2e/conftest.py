@@ -47,6 +47,7 @@ def demo_server(base: Path) -> Iterator[Server]:
             # No automatic run may collide with the ones the test starts.
             "ATARYS_SCHEDULER": "0",
             "ATARYS_PUSH_DELAY_SECONDS": "3600",
+            "ATARYS_PUSH": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )

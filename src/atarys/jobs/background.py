@@ -130,9 +130,14 @@ def holding_run(session: Session, account: GoogleAccount) -> SyncRun | None:
     ).first()
 
 
+# Every run the queue carries is a job: a person's background run, and the scheduled,
+# polling and push runs a person may find holding the account and follow.
+JOB_TRIGGERS = frozenset({TRIGGER, "schedule", "poll", "push"})
+
+
 def job_of(detail: RunDetail) -> dict[str, Any] | None:
-    """A background run as a job (``None`` for a run started otherwise)."""
-    if detail.run.trigger != TRIGGER:
+    """A queued run as a job (``None`` for a run started otherwise)."""
+    if detail.run.trigger not in JOB_TRIGGERS:
         return None
     return job_view(detail)
 

@@ -328,7 +328,7 @@ class JobQueue:
                 ids.append(row.id)
                 to_send.append(row.id)
         for run_id in to_send:
-            self.send(run_id, delay=delay)
+            self.send(run_id, delay=min(delay, MAX_PUSH_WAIT))  # 10 s after the first at most
         return ids
 
     def on_client_changed(self, sender: Any, **extra: Any) -> None:
