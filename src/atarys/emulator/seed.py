@@ -3,7 +3,7 @@
 Deterministic for a given random seed. The mix: most contacts have a name, an
 e-mail and a mobile; some have several e-mails or phones, an address, an
 organization or a note; about one in eight has no e-mail; about one in twenty
-shares its e-mail with an earlier contact (a duplicate by e-mail).
+is an earlier contact entered a second time (same name and e-mail: a duplicate).
 """
 
 from __future__ import annotations
@@ -68,24 +68,30 @@ def _phone(rng: random.Random, mobile: bool) -> str:
     return "+33 " + digits[0][1] + " " + " ".join(digits[1:])
 
 
-def fake_person(rng: random.Random, index: int, previous_emails: list[str]) -> dict[str, Any]:
-    """One realistic French contact as a People API Person body."""
+def fake_person(
+    rng: random.Random, index: int, previous: list[tuple[str, str, str]]
+) -> dict[str, Any]:
+    """One realistic French contact as a People API Person body (``previous``: the
+    e-mail, given and family names of the contacts made before)."""
     given = rng.choice(GIVEN_NAMES)
     family = rng.choice(FAMILY_NAMES)
-    person: dict[str, Any] = {"names": [{"givenName": given, "familyName": family}]}
     roll = rng.random()
     emails: list[dict[str, str]] = []
-    if roll < 0.05 and previous_emails:
-        emails.append({"value": rng.choice(previous_emails), "type": "home"})
+    if roll < 0.05 and previous:
+        # the same person entered twice (a colleague sharing an address would have
+        # another name: that is not a duplicate)
+        email, given, family = rng.choice(previous)
+        emails.append({"value": email, "type": "home"})
     elif roll >= 0.125:
         base = f"{_ascii(given)}.{_ascii(family)}"
         suffix = str(index) if rng.random() < 0.5 else ""
         emails.append({"value": f"{base}{suffix}@{rng.choice(DOMAINS)}", "type": "home"})
         if rng.random() < 0.2:
             emails.append({"value": f"{base[0]}.{_ascii(family)}@entreprise.fr", "type": "work"})
+    person: dict[str, Any] = {"names": [{"givenName": given, "familyName": family}]}
     if emails:
         person["emailAddresses"] = emails
-        previous_emails.append(emails[0]["value"])
+        previous.append((emails[0]["value"], given, family))
     phones = [{"value": _phone(rng, mobile=True), "type": "mobile"}]
     if rng.random() < 0.25:
         phones.append({"value": _phone(rng, mobile=False), "type": "home"})
@@ -115,10 +121,15 @@ def seed_contacts(
 ) -> int:
     """Create ``count`` French contacts for ``email`` (caller holds the lock); returns count."""
     rng = random.Random(f"atarys-seed:{random_seed if random_seed is not None else count}")
-    previous: list[str] = [
-        str(e["value"])
+    previous: list[tuple[str, str, str]] = [
+        (
+            str(e["value"]),
+            str(n.get("givenName") or ""),
+            str(n.get("familyName") or ""),
+        )
         for c in state.user(email).live_contacts()
         for e in c.fields.get("emailAddresses", [])[:1]
+        for n in (c.fields.get("names") or [{}])[:1]
     ]
     created = 0
     while created < count:
