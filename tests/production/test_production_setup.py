@@ -283,8 +283,8 @@ def connect_phone(setup: Setup, email: str) -> None:
             r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
         )
     }
-    assert form.get("login_hint") == email  # the page is opened on that account
-    form.update(decision="allow")
+    assert f'name="login_hint" value="{email}"' in page.text  # opened on that account
+    form.update(decision="allow", login_hint=email)
     action = re.search(r'<form method="post" action="([^"]+)"', page.text)
     assert action is not None
     parts = urlsplit(url)

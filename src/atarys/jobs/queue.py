@@ -60,6 +60,7 @@ TIME_LIMIT_MS = (
 BUSY_DELAY_SECONDS = 3.0
 MINUTE_WAIT_SECONDS = 20.0
 MAX_PUSH_WAIT = 10.0
+_ENQUEUE_LOCK = threading.Lock()
 COALESCE_SECONDS = 0.5  # signals of one origin this close together make one push request
 LOST_AFTER = timedelta(minutes=5)  # a queued job this late past its due time was lost
 AUTOMATIC = frozenset({"schedule", "poll", "push"})
@@ -214,7 +215,9 @@ class JobQueue:
 
         Returns the run id and whether it is new.
         """
-        with self.app.app_context():
+        # SQLite has no row lock (FOR UPDATE is a no-op there): one process's clicks take
+        # turns here, so a double click never makes two jobs in the embedded mode.
+        with _ENQUEUE_LOCK, self.app.app_context():
             return self._enqueue(account, trigger, dry_run, force, session)
 
     def _enqueue(
