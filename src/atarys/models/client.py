@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import phonenumbers
@@ -37,6 +38,12 @@ def fold(value: str | None) -> str:
     """Lower case without accents: ``"Électricité Œuvre"`` → ``"electricite oeuvre"``."""
     if not value:
         return ""
+    return _fold(value)
+
+
+@lru_cache(maxsize=65_536)
+def _fold(value: str) -> str:
+    """``fold`` of a non-empty value (cached: towns, companies and titles repeat)."""
     decomposed = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _SPACES.sub(" ", bare.casefold()).strip()
@@ -49,16 +56,25 @@ def phone_digits(value: str | None) -> list[str]:
     """
     if not value:
         return []
+    return list(_phone_digits(value))
+
+
+@lru_cache(maxsize=65_536)
+def _phone_digits(value: str) -> tuple[str, ...]:
+    if len(value) == 12 and value.startswith("+33") and value[1:].isdigit():
+        # a French number in E.164 (nearly every client's): its national form is 0 and
+        # the nine digits, as phonenumbers would format it, without parsing (~100 µs)
+        return (value[1:], "0" + value[3:])
     digits = [re.sub(r"\D", "", value)]
     try:
         number = phonenumbers.parse(value, None if value.startswith("+") else "FR")
     except phonenumbers.NumberParseException:
-        return [d for d in digits if d]
+        return tuple(d for d in digits if d)
     national = re.sub(
         r"\D", "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     )
     digits.append(national)
-    return [d for d in dict.fromkeys(digits) if d]
+    return tuple(d for d in dict.fromkeys(digits) if d)
 
 
 def search_key_of(values: dict[str, Any]) -> str:

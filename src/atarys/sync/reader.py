@@ -288,7 +288,9 @@ class Reader:
     def _names(self, items: Iterable[Item]) -> dict[str, frozenset[str]]:
         """Who holds each candidate's e-mail among the linked pairs (shared addresses)."""
         emails = {
-            e for it in items if (e := normalize_record(it.record, self.region).email) is not None
+            e
+            for it in items
+            if (e := normalize_value("email", it.record.email, self.region)) is not None
         }
         return self.store.link_names_by_client_email(emails) if emails else {}
 

@@ -29,7 +29,7 @@ FIELD_LENGTHS: dict[str, int] = {
 FIELDS: tuple[str, ...] = tuple(FIELD_LENGTHS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """The mapped fields of one client or contact; ``None`` means empty."""
 
@@ -59,8 +59,7 @@ class Record:
         return cls(**values)
 
     def get(self, name: str) -> str | None:
-        value = getattr(self, name)
-        assert value is None or isinstance(value, str)
+        value: str | None = getattr(self, name)
         return value
 
     def with_values(self, values: dict[str, str | None]) -> Record:
@@ -83,9 +82,11 @@ def normalize_value(name: str, value: str | None, region: str = "FR") -> str | N
     return text[: FIELD_LENGTHS[name]].rstrip() or None
 
 
+@lru_cache(maxsize=8192)
 def normalize_record(record: Record, region: str = "FR") -> Record:
-    """The normalized record: the form compared and stored as snapshot."""
-    return Record(**{n: normalize_value(n, record.get(n), region) for n in FIELDS})
+    """The normalized record: the form compared and stored as snapshot (cached: a run
+    compares the same records several times)."""
+    return Record(*[normalize_value(n, getattr(record, n), region) for n in FIELDS])
 
 
 def diff(before: Record | None, after: Record | None) -> dict[str, tuple[str | None, str | None]]:

@@ -281,6 +281,10 @@ class GoogleSide:
         page_size: int = 1000,
     ) -> None:
         self.people = people
+        # googleapiclient builds a resource's methods (and their docstrings) anew on every
+        # ``people()`` call: build them once per side.
+        self._persons = people.people()
+        self._connections = self._persons.connections()
         self.region = region
         self.import_scope = import_scope
         self.group = group
@@ -413,7 +417,7 @@ class GoogleSide:
                 params["syncToken"] = sync_token
             if page_token:
                 params["pageToken"] = page_token
-            resp = self._call("connections.list", self.people.people().connections().list(**params))
+            resp = self._call("connections.list", self._connections.list(**params))
             items.extend(self._item(p) for p in resp.get("connections") or [])
             if isinstance(resp.get("totalItems"), int):
                 expected = int(resp["totalItems"])
@@ -458,7 +462,7 @@ class GoogleSide:
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), self.get_batch):
             chunk = unique[start : start + self.get_batch]
-            request = self.people.people().getBatchGet(
+            request = self._persons.getBatchGet(
                 resourceNames=chunk, personFields=PERSON_FIELDS, sources=READ_SOURCES
             )
             resp = self._call("people.batchGet", request)
@@ -476,7 +480,7 @@ class GoogleSide:
         """The account's own e-mail address."""
         resp = self._call(
             "people.get",
-            self.people.people().get(resourceName="people/me", personFields="emailAddresses"),
+            self._persons.get(resourceName="people/me", personFields="emailAddresses"),
         )
         emails = resp.get("emailAddresses") or []
         return str(emails[0]["value"]) if emails and emails[0].get("value") else None
@@ -534,7 +538,7 @@ class GoogleSide:
             try:
                 resp = self._call(
                     "people.batchCreateContacts",
-                    self.people.people().batchCreateContacts(body=body),
+                    self._persons.batchCreateContacts(body=body),
                     idempotent=False,
                 )
                 break
@@ -585,6 +589,9 @@ class GoogleSide:
                 mask.update(fields)
             else:
                 current[c.id] = person
+        # The record of a written contact is the one written (mapping Google's answer back
+        # would cost a full read per contact; the next listing gives Google's rendering).
+        targets = {c.id: c.record for c in changes if c.id in bodies}
         written: dict[str, Item] = {}
         if bodies:
             ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]
@@ -597,7 +604,7 @@ class GoogleSide:
             try:
                 resp = self._call(
                     "people.batchUpdateContacts",
-                    self.people.people().batchUpdateContacts(body=request_body),
+                    self._persons.batchUpdateContacts(body=request_body),
                 )
             except GoogleApiError as exc:
                 rejected = _contact_errors(exc)
@@ -631,8 +638,14 @@ class GoogleSide:
                 # the contact as written; not kept (a first sync updates every contact
                 # once: keeping each would hold the whole account): read again if needed
                 self.cache.pop(rn)
-                if isinstance(person, dict):
-                    written[rn] = self._item(person, keep=False)
+                if isinstance(person, dict) and rn in targets:
+                    written[rn] = Item(
+                        id=str(person.get("resourceName") or rn),
+                        etag=str(person.get("etag", "")),
+                        record=targets[rn],
+                        updated=parse_time(update_time(person)),
+                        hint=client_id_of(person),
+                    )
         out = []
         for c in changes:
             if c.id in written:
@@ -652,7 +665,7 @@ class GoogleSide:
         try:
             self._call(
                 "people.batchDeleteContacts",
-                self.people.people().batchDeleteContacts(body={"resourceNames": list(ids)}),
+                self._persons.batchDeleteContacts(body={"resourceNames": list(ids)}),
             )
         except GoogleApiError as exc:
             if exc.status not in (400, 404):
@@ -674,9 +687,7 @@ class GoogleSide:
         unique = list(dict.fromkeys(ids))
         for start in range(0, len(unique), self.get_batch):
             chunk = unique[start : start + self.get_batch]
-            request = self.people.people().getBatchGet(
-                resourceNames=chunk, personFields=COPY_FIELDS
-            )
+            request = self._persons.getBatchGet(resourceNames=chunk, personFields=COPY_FIELDS)
             resp = self._call("people.batchGet", request)
             for r in resp.get("responses") or []:
                 person = r.get("person")
@@ -710,7 +721,7 @@ class GoogleSide:
             ]
         person = self._call(
             "people.createContact",
-            self.people.people().createContact(body=body, personFields=PERSON_FIELDS),
+            self._persons.createContact(body=body, personFields=PERSON_FIELDS),
             idempotent=False,
         )
         return self._item(person)
