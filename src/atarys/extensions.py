@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+import orjson
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
@@ -36,11 +37,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def engine_options(
     database_url: str, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
 ) -> dict[str, Any]:
     """The SQLAlchemy engine options: a busy timeout for SQLite (seconds)."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        # JSON columns (journal, snapshots, field times) through orjson: a first sync
+        # writes tens of thousands of them
+        "json_serializer": _json_dumps,
+        "json_deserializer": orjson.loads,
+    }
     if database_url.startswith("sqlite"):
         options["connect_args"] = {"timeout": busy_timeout_s}
     return options

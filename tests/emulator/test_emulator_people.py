@@ -541,3 +541,22 @@ def test_request_mask_include_field_stands_in_for_person_fields(people_service: 
         .execute()
     )
     assert set(got) == {"resourceName", "etag", "names"}
+
+
+def test_accented_names_go_out_whole_in_a_batch(people_service: Any) -> None:
+    """Names with accents and emoji reach Google in one batch and come back the same
+    (the client's JSON body is UTF-8 bytes: a text body went out as Latin-1)."""
+    names = ["Zoé Lefèvre", "Œdipe Ñúñez", "Chloé 🏗️ Gérard"]
+    body = {
+        "contacts": [
+            {"contactPerson": {"names": [{"givenName": g, "familyName": f}]}}
+            for g, f in (n.rsplit(" ", 1) for n in names)
+        ],
+        "readMask": "names",
+    }
+    created = people_service.people().batchCreateContacts(body=body).execute()
+    got = [
+        f"{p['person']['names'][0]['givenName']} {p['person']['names'][0]['familyName']}"
+        for p in created["createdPeople"]
+    ]
+    assert got == names

@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import httplib2
+import orjson
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from tenacity import (
@@ -222,7 +223,7 @@ class PersonCache:
 
     def __init__(self) -> None:
         # resourceName → (etag, the person as JSON, its mapped fields as read)
-        self._raw: dict[str, tuple[str, str, Record]] = {}
+        self._raw: dict[str, tuple[str, bytes, Record]] = {}
 
     def __contains__(self, resource_name: object) -> bool:
         return resource_name in self._raw
@@ -231,7 +232,7 @@ class PersonCache:
         return len(self._raw)
 
     def put(self, resource_name: str, etag: str, person: Person, record: Record) -> None:
-        self._raw[resource_name] = (etag, _dumps(person), record)
+        self._raw[resource_name] = (etag, orjson.dumps(person), record)
 
     def record(self, resource_name: str) -> Record | None:
         """``person_to_record`` of the kept person (read once, with the listing)."""
@@ -246,14 +247,11 @@ class PersonCache:
         found = self._raw.get(resource_name)
         if found is None:
             return None
-        person = json.loads(found[1])
+        person = orjson.loads(found[1])
         return person if isinstance(person, dict) else None
 
     def pop(self, resource_name: str) -> None:
         self._raw.pop(resource_name, None)
-
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 
 class GoogleSide:
