@@ -20,13 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import marshal
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import httplib2
-import orjson
 from google.auth.exceptions import RefreshError, TransportError
 from googleapiclient.errors import HttpError
 from tenacity import (
@@ -218,11 +218,14 @@ def _retryable(exc: BaseException) -> bool:
 
 class PersonCache:
     """Raw persons read in this run, kept for a later update (``apply_record`` sends
-    back every entry of a field it touches), as compact JSON: a first sync reads every
-    contact of the account, and 25,000 persons as Python dicts would weigh ~200 MB."""
+    back every entry of a field it touches), serialized: a first sync reads every
+    contact of the account, and 25,000 persons as Python dicts would weigh ~200 MB.
+
+    ``marshal`` (what this process wrote, read back by this process): as compact as JSON
+    and twice as fast both ways; orjson's output held ~4 KB per person."""
 
     def __init__(self) -> None:
-        # resourceName → (etag, the person as JSON, its mapped fields as read)
+        # resourceName → (etag, the person serialized, its mapped fields as read)
         self._raw: dict[str, tuple[str, bytes, Record]] = {}
 
     def __contains__(self, resource_name: object) -> bool:
@@ -232,7 +235,7 @@ class PersonCache:
         return len(self._raw)
 
     def put(self, resource_name: str, etag: str, person: Person, record: Record) -> None:
-        self._raw[resource_name] = (etag, orjson.dumps(person), record)
+        self._raw[resource_name] = (etag, marshal.dumps(person), record)
 
     def record(self, resource_name: str) -> Record | None:
         """``person_to_record`` of the kept person (read once, with the listing)."""
@@ -247,7 +250,7 @@ class PersonCache:
         found = self._raw.get(resource_name)
         if found is None:
             return None
-        person = orjson.loads(found[1])
+        person = marshal.loads(found[1])  # noqa: S302 (bytes this process made)
         return person if isinstance(person, dict) else None
 
     def pop(self, resource_name: str) -> None:
