@@ -6,7 +6,11 @@ import { itemsOf } from "../lib/sync.js";
 import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
 
 const PER_PAGE = 20;
-const EMPTY = Object.fromEntries(Object.keys(FIELD_LABELS).map((k) => [k, ""]));
+// The form's fields: the synced ones, and the tag (ATARYS only: it chooses which phones get the client).
+export const TAG_LABEL = "Étiquette";
+export const TAG_HINT =
+  "Choisit quels téléphones de l'équipe reçoivent ce client (filtre « Étiquette » de la page Téléphones). Par exemple chantier-nord ; laissez vide si vous ne l'utilisez pas.";
+const EMPTY = Object.fromEntries([...Object.keys(FIELD_LABELS), "tag"].map((k) => [k, ""]));
 
 const SORTS = [
   { value: "nom", label: "Nom (A → Z)" },
@@ -175,13 +179,14 @@ function ClientForm({ initial, onSaved, onCancel }) {
     ["code_postal", { autoComplete: "postal-code" }],
     ["entreprise", { autoComplete: "organization" }],
     ["fonction", { autoComplete: "organization-title" }],
+    ["tag", { autoComplete: "off", hint: TAG_HINT, maxLength: 100 }],
   ];
   return (
     <Dialog title={editing ? `Modifier ${clientName(initial)}` : "Nouveau client"} onClose={onCancel}>
       <form onSubmit={submit} noValidate aria-label={editing ? "Modifier le client" : "Nouveau client"}>
         <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           {fields.map(([key, props]) => (
-            <Field key={key} label={FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
+            <Field key={key} label={key === "tag" ? TAG_LABEL : FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
           ))}
         </div>
         {Object.keys(errors).length > 0 && (
@@ -492,7 +497,7 @@ export default function ClientsPage() {
             type="search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
-            placeholder="Nom, e-mail, entreprise, téléphone…"
+            placeholder="Nom, e-mail, entreprise, téléphone, étiquette…"
             className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
         </div>
@@ -551,6 +556,16 @@ export default function ClientsPage() {
               <tr key={c.id} className="border-t border-slate-100 align-middle" data-client-id={c.id}>
                 <td className="px-2 py-2 sm:px-3">
                   <span className="font-medium">{clientName(c)}</span>
+                  {c.tag && (
+                    <span
+                      className="ml-2 inline-block max-w-[10rem] truncate rounded-full bg-blue-50 px-2 py-0.5 align-middle text-xs font-medium text-blue-900 sm:max-w-[16rem]"
+                      title={`${TAG_LABEL} « ${c.tag} » : choisit quels téléphones de l'équipe reçoivent ce client`}
+                      data-testid="client-tag"
+                    >
+                      <span className="sr-only">{TAG_LABEL} : </span>
+                      {c.tag}
+                    </span>
+                  )}
                   <span className="block text-xs break-all text-slate-600 md:hidden">{c.email}</span>
                   <span className="block text-xs text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
                 </td>
