@@ -92,7 +92,7 @@ function nextRunText(status) {
   if (when) return `Prochaine synchronisation automatique : ${formatDate(when)}.`;
   if (typeof next === "object" && next.auto_sync_minutes) {
     const every = `Synchronisation automatique toutes les ${next.auto_sync_minutes} minutes`;
-    return next.scheduler_running === false ? `${every} (planificateur arrêté sur ce serveur).` : `${every}.`;
+    return next.scheduler_running === false ? `${every}, mais elle est arrêtée sur ce serveur : seules les synchronisations lancées à la main ont lieu.` : `${every}.`;
   }
   return null;
 }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { FIELD_LABELS, formatPhone, showValue } from "../lib/format.js";
-import { Button, Card, Dialog, ErrorNotice, Notice } from "./ui.jsx";
+import { Button, Card, Dialog, Email, ErrorNotice, Notice } from "./ui.jsx";
 
 const PAGE = 10;
 const FIELDS = Object.keys(FIELD_LABELS);
@@ -20,7 +20,9 @@ function recordsOf(group) {
 }
 
 function display(field, value) {
-  return field === "telephone" && value ? formatPhone(value) : showValue(value);
+  if (field === "telephone" && value) return <span className="whitespace-nowrap">{formatPhone(value)}</span>;
+  if (field === "email" && value) return <Email value={value} />;
+  return showValue(value);
 }
 
 /** Fields whose values differ between the records (shown highlighted). */
@@ -117,7 +119,7 @@ function DuplicateGroup({ group, canMerge, onDismiss, onMerge }) {
                   {differing.has(f) && <span className="sr-only"> (différent)</span>}
                 </th>
                 {records.map((r, i) => (
-                  <td key={i} className={`py-1 pr-2 break-all ${differing.has(f) ? "font-medium text-amber-900" : ""}`}>
+                  <td key={i} className={`py-1 pr-2 break-words ${differing.has(f) ? "font-medium text-amber-900" : ""}`}>
                     {display(f, (r.fields || {})[f])}
                   </td>
                 ))}

@@ -172,7 +172,7 @@ export default function FirstSyncPanel({ onApplied }) {
           }}
         >
           <fieldset>
-            <legend className="text-sm font-medium">Quels contacts Google entrent dans ATARYS ?</legend>
+            <legend className="text-sm font-medium">Quels contacts Google entrent dans ATARYS ?</legend>
             <div className="mt-1 space-y-2">
               {SCOPES.map((s) => (
                 <label key={s.value} className="flex items-start gap-2 rounded-md border border-slate-200 p-2 text-sm">

@@ -8,7 +8,7 @@ import { conflictPolicyValues, deletionSettingValues, importScopeValues } from "
 // The values come from the API's OpenAPI document (generated: src/generated/api.ts); only
 // their French labels are written here.
 export const POLICY_LABELS = {
-  newest: "Garder la modification la plus récente",
+  newest: "Garder la plus récente des deux",
   atarys: "ATARYS a toujours raison",
   google: "Google a toujours raison",
   manual: "Me demander (réglage manuel)",
@@ -18,12 +18,12 @@ export const GOOGLE_DELETION_LABELS = {
   unlink: "Garder le client, ne plus le lier",
 };
 export const ATARYS_DELETION_LABELS = {
-  propagate: "Supprimer aussi le contact dans Google",
+  propagate: "Supprimer aussi le contact Google",
   unlink: "Garder le contact, ne plus le lier",
 };
 export const IMPORT_SCOPE_LABELS = {
   all: "Tous les contacts Google",
-  group: "Seulement ceux du groupe « ATARYS »",
+  group: "Seulement le libellé « ATARYS »",
 };
 
 const labelled = (values, labels) => values.map((value) => [value, labels[value] || value]);

@@ -3,13 +3,13 @@ import { api, paths } from "../lib/api.js";
 import { clientName, FIELD_LABELS, formatDate, formatPhone } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
-import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
+import { Badge, Button, ConfirmDialog, Dialog, DialogActions, Email, ErrorNotice, Field, Notice } from "../components/ui.jsx";
 
 const PER_PAGE = 20;
 // The form's fields: the synced ones, and the tag (ATARYS only: it chooses which phones get the client).
 export const TAG_LABEL = "Étiquette";
 export const TAG_HINT =
-  "Choisit quels téléphones de l'équipe reçoivent ce client (filtre « Étiquette » de la page Téléphones). Par exemple chantier-nord ; laissez vide si vous ne l'utilisez pas.";
+  "Choisit quels téléphones de l'équipe reçoivent ce client (leur filtre « Étiquette »), par exemple chantier-nord. Facultatif.";
 const EMPTY = Object.fromEntries([...Object.keys(FIELD_LABELS), "tag"].map((k) => [k, ""]));
 
 const SORTS = [
@@ -112,7 +112,7 @@ function RowMenu({ client, busy, excluded, onEdit, onSync, onResume, onDelete })
   return (
     <div className="relative inline-block" ref={box}>
       <Button variant="ghost" size="sm" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={`Actions pour ${clientName(client)}`}>
-        {busy ? "Synchronisation…" : "Actions ▾"}
+        <span className="whitespace-nowrap">{busy ? "Synchronisation…" : "Actions ▾"}</span>
       </Button>
       {open && (
         <div role="menu" className="absolute right-0 z-20 mt-1 w-56 rounded-md border border-slate-200 bg-white py-1 shadow-lg">
@@ -195,14 +195,14 @@ function ClientForm({ initial, onSaved, onCancel }) {
           </Notice>
         )}
         <ErrorNotice error={failure} className="mt-4" />
-        <div className="mt-6 flex flex-wrap justify-end gap-2">
+        <DialogActions className="mt-6">
           <Button variant="secondary" onClick={onCancel}>
             Annuler
           </Button>
           <Button type="submit" disabled={busy}>
             {busy ? "Enregistrement…" : "Enregistrer"}
           </Button>
-        </div>
+        </DialogActions>
       </form>
     </Dialog>
   );
@@ -497,7 +497,7 @@ export default function ClientsPage() {
             type="search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
-            placeholder="Nom, e-mail, entreprise, téléphone, étiquette…"
+            placeholder="Nom, e-mail, téléphone, étiquette…"
             className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
         </div>
@@ -547,7 +547,7 @@ export default function ClientsPage() {
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Téléphone</th>
               <th scope="col" className="hidden px-3 py-2 md:table-cell">Ville</th>
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Entreprise</th>
-              <th scope="col" className="px-2 py-2 sm:px-3">Google</th>
+              <th scope="col" className="px-1 py-2 sm:px-3">Google</th>
               <th scope="col" className="px-1 py-2 sm:px-3"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
@@ -566,14 +566,18 @@ export default function ClientsPage() {
                       {c.tag}
                     </span>
                   )}
-                  <span className="block text-xs break-all text-slate-600 md:hidden">{c.email}</span>
-                  <span className="block text-xs text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
+                  <span className="block text-xs text-slate-600 md:hidden">
+                    <Email value={c.email} />
+                  </span>
+                  <span className="block text-xs whitespace-nowrap text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
                 </td>
-                <td className="hidden px-3 py-1.5 md:table-cell">{c.email}</td>
+                <td className="hidden px-3 py-1.5 md:table-cell">
+                  <Email value={c.email} />
+                </td>
                 <td className="hidden px-3 py-1.5 whitespace-nowrap lg:table-cell">{formatPhone(c.telephone, region)}</td>
                 <td className="hidden px-3 py-2 md:table-cell">{c.ville}</td>
                 <td className="hidden px-3 py-2 lg:table-cell">{c.entreprise}</td>
-                <td className="px-2 py-2 sm:px-3">
+                <td className="px-1 py-2 sm:px-3">
                   <SyncBadge client={c} known={known} />
                 </td>
                 <td className="px-1 py-1 text-right sm:px-3">

@@ -118,8 +118,8 @@ export default function GoogleContactsPage() {
   return (
     <div>
       <h1 className="text-2xl font-semibold">Google Contacts</h1>
-      <nav aria-label="Sections de la page" className="mt-3 relative overflow-x-auto">
-        <ul className="flex gap-2 text-sm whitespace-nowrap">
+      <nav aria-label="Sections de la page" className="mt-3">
+        <ul className="flex flex-wrap gap-2 text-sm whitespace-nowrap">
           {SECTIONS.map(([id, label]) => (
             <li key={id}>
               <a href={`#${id}`} className="block rounded-full border border-slate-300 bg-white px-3 py-1 text-slate-700 hover:bg-slate-100">

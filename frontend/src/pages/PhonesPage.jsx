@@ -397,7 +397,15 @@ export function WorkspaceSection() {
         <label htmlFor={fileId} className="text-sm font-medium">
           {workspace.configured ? "Remplacer la clé (fichier JSON)" : "Clé du compte de service (fichier JSON)"}
         </label>
-        <input id={fileId} type="file" accept="application/json,.json" onChange={upload} disabled={busy} className="text-sm" />
+        {/* The browser's own file button speaks its language (« Choose File »): ours speaks French. */}
+        <input id={fileId} type="file" accept="application/json,.json" onChange={upload} disabled={busy} className="peer sr-only" />
+        <label
+          htmlFor={fileId}
+          aria-hidden="true"
+          className="inline-flex cursor-pointer items-center rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100 peer-focus-visible:ring-2 peer-focus-visible:ring-blue-600 peer-disabled:cursor-not-allowed peer-disabled:text-slate-400"
+        >
+          Choisir le fichier…
+        </label>
         {workspace.configured && (
           <Button variant="secondary" onClick={() => setConfirmRemove(true)} disabled={busy}>
             Retirer la clé
