@@ -180,7 +180,7 @@ export function UndoDialog({ run, onClose, onDone }) {
           <>
             <p>
               Rien n'a encore été modifié. Voici ce que l'annulation remettrait comme avant cette synchronisation ; cliquez sur
-              « Appliquer l'annulation » pour le faire.
+              « Appliquer l'annulation » pour le faire.
             </p>
             <PlanView items={plan.items} emptyText="Il n'y a rien à remettre comme avant." />
             {plan.skipped.length > 0 && (

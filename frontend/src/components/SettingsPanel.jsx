@@ -23,7 +23,7 @@ export const ATARYS_DELETION_LABELS = {
 };
 export const IMPORT_SCOPE_LABELS = {
   all: "Tous les contacts Google",
-  group: "Seulement le libellé « ATARYS »",
+  group: "Seulement le libellé « ATARYS »",
 };
 
 const labelled = (values, labels) => values.map((value) => [value, labels[value] || value]);

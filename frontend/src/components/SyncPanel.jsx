@@ -397,7 +397,7 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
       )}
       {connected && phase === "idle" && !preview && !background && !applied && (
         <p className="text-sm text-slate-600">
-          Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
+          Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
           montre ce qui changerait, sans rien écrire.
         </p>
       )}

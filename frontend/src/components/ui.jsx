@@ -176,10 +176,10 @@ export function DialogActions({ children, className = "" }) {
   );
 }
 
-/** An e-mail address that wraps after its « @ » and dots on a narrow screen, not mid-word. */
+/** An e-mail address that wraps after its « @ » on a narrow screen, not mid-word. */
 export function Email({ value }) {
   if (!value) return null;
-  const parts = String(value).split(/(?<=[@.])/);
+  const parts = String(value).split(/(?<=@)/);
   return (
     <>
       {parts.map((part, i) => (

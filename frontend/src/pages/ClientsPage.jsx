@@ -9,7 +9,7 @@ const PER_PAGE = 20;
 // The form's fields: the synced ones, and the tag (ATARYS only: it chooses which phones get the client).
 export const TAG_LABEL = "Étiquette";
 export const TAG_HINT =
-  "Choisit quels téléphones de l'équipe reçoivent ce client (leur filtre « Étiquette »), par exemple chantier-nord. Facultatif.";
+  "Choisit quels téléphones de l'équipe reçoivent ce client (leur filtre « Étiquette »), par exemple chantier-nord. Facultatif.";
 const EMPTY = Object.fromEntries([...Object.keys(FIELD_LABELS), "tag"].map((k) => [k, ""]));
 
 const SORTS = [
@@ -60,7 +60,7 @@ const SYNC_BADGES = {
 };
 
 const EXCLUDED_TEXT =
-  "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
+  "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
 
 export function SyncBadge({ client, known }) {
   const state = syncStateOf(client, known);
@@ -80,7 +80,7 @@ export function SyncBadge({ client, known }) {
 
 /** What deleting a client does in Google, from the account's setting. */
 export function deletionConsequence(setting) {
-  if (setting === "propagate") return "Son contact sera aussi supprimé de Google Contacts à la prochaine synchronisation (réglage « Reporter les suppressions »).";
+  if (setting === "propagate") return "Son contact sera aussi supprimé de Google Contacts à la prochaine synchronisation (réglage « Reporter les suppressions »).";
   if (setting === "unlink") return "Son contact reste dans Google Contacts ; il ne sera simplement plus synchronisé.";
   if (setting === "not_connected") return "Google n'est pas connecté : rien ne change dans Google Contacts.";
   return "Vérification de ce qui se passera dans Google Contacts…";
@@ -559,7 +559,7 @@ export default function ClientsPage() {
                   {c.tag && (
                     <span
                       className="ml-2 inline-block max-w-[10rem] truncate rounded-full bg-blue-50 px-2 py-0.5 align-middle text-xs font-medium text-blue-900 sm:max-w-[16rem]"
-                      title={`${TAG_LABEL} « ${c.tag} » : choisit quels téléphones de l'équipe reçoivent ce client`}
+                      title={`${TAG_LABEL} « ${c.tag} » : choisit quels téléphones de l'équipe reçoivent ce client`}
                       data-testid="client-tag"
                     >
                       <span className="sr-only">{TAG_LABEL} : </span>
@@ -596,7 +596,7 @@ export default function ClientsPage() {
             {!loading && result.items.length === 0 && (
               <tr>
                 <td colSpan={7} className="px-3 py-6 text-center text-slate-600">
-                  {debounced ? `Aucun client ne correspond à « ${debounced} ».` : "Aucun client pour l'instant."}
+                  {debounced ? `Aucun client ne correspond à « ${debounced} ».` : "Aucun client pour l'instant."}
                 </td>
               </tr>
             )}

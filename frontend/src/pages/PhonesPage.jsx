@@ -16,7 +16,7 @@ const SELECTS = [
 
 const HINTS = {
   code_postal: "Les premiers chiffres suffisent : 69 prend tous les codes postaux du Rhône.",
-  tag: "Le mot noté dans la fiche du client, par exemple chantier-nord.",
+  tag: "Le mot noté dans le champ « Étiquette » de la fiche du client, par exemple chantier-nord.",
 };
 
 /** The API's per-field errors by the field's last name ("client_filter.ville" → "ville"). */
@@ -45,7 +45,7 @@ function Select({ label, value, options, labels, onChange, error }) {
       >
         {known.map((v) => (
           <option key={v} value={v}>
-            {labels[v] || (options.includes(v) ? v : `Groupe « ${v} »`)}
+            {labels[v] || (options.includes(v) ? v : `Groupe « ${v} »`)}
           </option>
         ))}
       </select>
@@ -236,7 +236,7 @@ function AccountCard({ account, onChanged }) {
             ATARYS ne synchronisera plus les contacts du compte Google <strong>{account.email}</strong>. Les contacts déjà sur ce téléphone y
             restent, et les clients restent dans ATARYS.
           </p>
-          <p className="mt-2">Pour le reconnecter plus tard : « Connecter un autre téléphone ».</p>
+          <p className="mt-2">Pour le reconnecter plus tard : « Connecter un autre téléphone ».</p>
         </ConfirmDialog>
       )}
     </li>
@@ -351,7 +351,7 @@ export function WorkspaceSection() {
       setInfo(null);
       setError({
         status: 422,
-        message: `Le fichier « ${file.name} » n'est pas une clé de compte de service : choisissez le fichier .json téléchargé depuis la console Google Cloud (Comptes de service › Clés).`,
+        message: `Le fichier « ${file.name} » n'est pas une clé de compte de service : choisissez le fichier .json téléchargé depuis la console Google Cloud (Comptes de service › Clés).`,
       });
       return;
     }
@@ -515,7 +515,7 @@ export default function PhonesPage() {
         </p>
       )}
       {accounts && accounts.length === 0 && !error && (
-        <p className="mt-4 text-sm text-slate-600">Aucun téléphone n'est encore relié à ATARYS : cliquez sur « Connecter un autre téléphone ».</p>
+        <p className="mt-4 text-sm text-slate-600">Aucun téléphone n'est encore relié à ATARYS : cliquez sur « Connecter un autre téléphone ».</p>
       )}
       {accounts && accounts.length > 0 && (
         <ul className="mt-4 space-y-3" aria-label="Comptes Google reliés">
