@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, paths } from "../lib/api.js";
 import { classifyError } from "../lib/errors.js";
-import { fieldLabel, formatDate, showValue } from "../lib/format.js";
+import { fieldLabel, fieldValue, formatDate } from "../lib/format.js";
 import {
   actionLabel,
   changedAtarys,
@@ -86,8 +86,8 @@ export function ChangeList({ items, emptyText = "Aucun changement." }) {
                         {changes.map((c) => (
                           <tr key={c.field} className="align-top">
                             <th scope="row" className="py-1 pr-2 font-normal text-slate-700">{fieldLabel(c.field)}</th>
-                            <td className="py-1 pr-2 break-all text-red-800 line-through decoration-red-300">{showValue(c.before)}</td>
-                            <td className="py-1 break-all text-green-800">{showValue(c.after)}</td>
+                            <td className="py-1 pr-2 text-red-800 line-through decoration-red-300 [overflow-wrap:anywhere]">{fieldValue(c.field, c.before)}</td>
+                            <td className="py-1 text-green-800 [overflow-wrap:anywhere]">{fieldValue(c.field, c.after)}</td>
                           </tr>
                         ))}
                       </tbody>
