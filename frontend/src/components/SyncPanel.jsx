@@ -85,7 +85,7 @@ export function ChangeList({ items, emptyText = "Aucun changement." }) {
                       <tbody>
                         {changes.map((c) => (
                           <tr key={c.field} className="align-top">
-                            <th scope="row" className="py-1 pr-2 font-normal text-slate-700">{fieldLabel(c.field)}</th>
+                            <th scope="row" className="py-1 pr-2 text-left font-normal text-slate-700">{fieldLabel(c.field)}</th>
                             <td className="py-1 pr-2 text-red-800 line-through decoration-red-300 [overflow-wrap:anywhere]">{fieldValue(c.field, c.before)}</td>
                             <td className="py-1 text-green-800 [overflow-wrap:anywhere]">{fieldValue(c.field, c.after)}</td>
                           </tr>
