@@ -114,7 +114,8 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
             <Select key={key} label={label} value={values[key]} options={options} labels={labels} onChange={set(key)} error={errors[key]} />
           ))}
           <Field
-            label="Synchronisation automatique toutes les (minutes, 0 = désactivée)"
+            label="Synchronisation automatique, en minutes"
+            hint="Toutes les combien de minutes ce téléphone et ATARYS se synchronisent seuls ; 0 : seulement à la main."
             name="auto_sync_minutes"
             type="number"
             min="0"
