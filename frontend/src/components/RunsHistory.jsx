@@ -58,7 +58,7 @@ export function RunsChart({ runs }) {
             </text>
           ) : null,
         )}
-        <text x={width - pad.right + 4} y={pad.top + innerH} fontSize="10" fill="#b45309">0 s</text>
+        <text x={width - pad.right + 4} y={pad.top + innerH} fontSize="10" fill="#b45309">0</text>
         <path d={line} fill="none" stroke="#d97706" strokeWidth="2" />
         {data.map((d, i) => (
           <circle key={`c${d.id ?? i}`} cx={x(i)} cy={yDur(d.duration)} r="3" fill="#d97706" />
