@@ -1,7 +1,7 @@
 // Conflicts: both values side by side per field; keep ATARYS', keep Google's, or type another.
 import { useEffect, useId, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { clientName, fieldLabel, formatDate, showValue } from "../lib/format.js";
+import { clientName, fieldLabel, fieldValue, formatDate } from "../lib/format.js";
 import { Link } from "../lib/router.jsx";
 import { conflictRows, itemsOf } from "../lib/sync.js";
 import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
@@ -25,7 +25,7 @@ function FieldChoice({ row, choice, onChange }) {
             <input type="radio" name={name} value={opt.value} checked={choice.choice === opt.value} onChange={() => onChange({ choice: opt.value, value: "" })} className="mt-1" />
             <span>
               <span className="block text-xs text-slate-600">{opt.title}</span>
-              <span className="break-all">{showValue(opt.shown)}</span>
+              <span className="[overflow-wrap:anywhere]">{fieldValue(row.field, opt.shown)}</span>
             </span>
           </label>
         ))}

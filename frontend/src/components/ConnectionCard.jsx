@@ -38,7 +38,7 @@ export function describeStatus(status) {
     return {
       tone: "amber",
       label: "À reconnecter",
-      text: "Un ancien fichier de jeton (format pickle) a été trouvé ; par sécurité il n'est pas utilisé. Cliquez sur « Connecter Google » pour autoriser ATARYS à nouveau.",
+      text: "Un ancien fichier de jeton (format pickle) a été trouvé ; par sécurité il n'est pas utilisé. Cliquez sur « Connecter Google » pour autoriser ATARYS à nouveau.",
       problem,
     };
   }
@@ -46,7 +46,7 @@ export function describeStatus(status) {
     return {
       tone: "red",
       label: "Accès révoqué",
-      text: "Google a retiré l'autorisation d'ATARYS. Cliquez sur « Connecter Google » pour l'autoriser à nouveau.",
+      text: "Google a retiré l'autorisation d'ATARYS. Cliquez sur « Connecter Google » pour l'autoriser à nouveau.",
       problem,
     };
   }
@@ -54,14 +54,14 @@ export function describeStatus(status) {
     return {
       tone: "amber",
       label: "À reconnecter",
-      text: "L'autorisation Google n'est plus valable. Cliquez sur « Connecter Google » pour la renouveler.",
+      text: "L'autorisation Google n'est plus valable. Cliquez sur « Connecter Google » pour la renouveler.",
       problem,
     };
   }
   return {
     tone: "slate",
     label: "Non connecté",
-    text: "ATARYS n'est pas encore connecté à Google. Cliquez sur « Connecter Google » : une page Google vous demandera d'autoriser l'accès à vos contacts.",
+    text: "ATARYS n'est pas encore connecté à Google. Cliquez sur « Connecter Google » : une page Google vous demandera d'autoriser l'accès à vos contacts.",
     problem,
   };
 }
@@ -92,7 +92,7 @@ function nextRunText(status) {
   if (when) return `Prochaine synchronisation automatique : ${formatDate(when)}.`;
   if (typeof next === "object" && next.auto_sync_minutes) {
     const every = `Synchronisation automatique toutes les ${next.auto_sync_minutes} minutes`;
-    return next.scheduler_running === false ? `${every} (planificateur arrêté sur ce serveur).` : `${every}.`;
+    return next.scheduler_running === false ? `${every}, mais elle est arrêtée sur ce serveur : seules les synchronisations lancées à la main ont lieu.` : `${every}.`;
   }
   return null;
 }

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
 import { FIELD_LABELS, formatPhone, showValue } from "../lib/format.js";
-import { Button, Card, Dialog, ErrorNotice, Notice } from "./ui.jsx";
+import { Button, Card, Dialog, Email, ErrorNotice, Notice } from "./ui.jsx";
 
 const PAGE = 10;
 const FIELDS = Object.keys(FIELD_LABELS);
@@ -20,7 +20,9 @@ function recordsOf(group) {
 }
 
 function display(field, value) {
-  return field === "telephone" && value ? formatPhone(value) : showValue(value);
+  if (field === "telephone" && value) return <span className="whitespace-nowrap">{formatPhone(value)}</span>;
+  if (field === "email" && value) return <Email value={value} />;
+  return showValue(value);
 }
 
 /** Fields whose values differ between the records (shown highlighted). */
@@ -97,27 +99,33 @@ function DuplicateGroup({ group, canMerge, onDismiss, onMerge }) {
   return (
     <li className="rounded-md border border-purple-200 p-3 text-sm" data-testid="duplicate">
       <p className="font-medium">{duplicateTitle(group)}</p>
+      {/* On a phone each field's name goes on its own line above the values, which then
+          get the whole width side by side (no sideways scrolling to see the second record). */}
       <div className="relative mt-2 overflow-x-auto">
-        <table className="w-full text-left text-sm">
-          <thead>
-            <tr className="text-xs text-slate-600">
-              <th scope="col" className="py-1 pr-2">Champ</th>
+        <table className="block w-full text-left text-sm sm:table">
+          <thead className="block sm:table-header-group">
+            <tr className="flex text-xs text-slate-600 sm:table-row">
+              <th scope="col" className="hidden py-1 pr-2 sm:table-cell">Champ</th>
               {records.map((r, i) => (
-                <th key={i} scope="col" className="py-1 pr-2">
+                <th key={i} scope="col" className="min-w-0 flex-1 basis-0 py-1 pr-2">
                   {r.name} <span className="font-normal">({SIDES[r.side] || r.side})</span>
                 </th>
               ))}
             </tr>
           </thead>
-          <tbody>
+          <tbody className="block sm:table-row-group">
             {FIELDS.filter((f) => records.some((r) => (r.fields || {})[f])).map((f) => (
-              <tr key={f} className={differing.has(f) ? "bg-amber-50" : ""} data-differs={differing.has(f) ? "true" : undefined}>
-                <th scope="row" className="py-1 pr-2 font-normal text-slate-700">
+              <tr
+                key={f}
+                className={`flex flex-wrap border-t border-slate-100 sm:table-row sm:border-0 ${differing.has(f) ? "bg-amber-50" : ""}`}
+                data-differs={differing.has(f) ? "true" : undefined}
+              >
+                <th scope="row" className="basis-full pt-1 pr-2 text-xs font-normal text-slate-600 sm:table-cell sm:py-1 sm:text-sm sm:text-slate-700">
                   {FIELD_LABELS[f]}
                   {differing.has(f) && <span className="sr-only"> (différent)</span>}
                 </th>
                 {records.map((r, i) => (
-                  <td key={i} className={`py-1 pr-2 break-all ${differing.has(f) ? "font-medium text-amber-900" : ""}`}>
+                  <td key={i} className={`min-w-0 flex-1 basis-0 pr-2 pb-1 break-words sm:py-1 ${differing.has(f) ? "font-medium text-amber-900" : ""}`}>
                     {display(f, (r.fields || {})[f])}
                   </td>
                 ))}

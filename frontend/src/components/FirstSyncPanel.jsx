@@ -10,7 +10,7 @@ import { ATARYS_DELETION_LABELS, GOOGLE_DELETION_LABELS, POLICY_LABELS } from ".
 import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
 
 const SCOPES = [
-  { value: "group", label: "Seulement les contacts du libellé « ATARYS »", hint: "Recommandé : les contacts personnels des téléphones restent en dehors d'ATARYS." },
+  { value: "group", label: "Seulement les contacts du libellé « ATARYS »", hint: "Recommandé : les contacts personnels des téléphones restent en dehors d'ATARYS." },
   { value: "all", label: "Tous les contacts Google", hint: "Chaque contact du carnet d'adresses Google devient un client ATARYS." },
 ];
 const CHOICES = ["import_scope", "google_deletions", "atarys_deletions", "conflict_policy"];
@@ -153,7 +153,7 @@ export default function FirstSyncPanel({ onApplied }) {
       <Notice tone="info" title="Rien n'a encore été écrit">
         Google est connecté. Avant tout échange, vérifiez ci-dessous ce que la première synchronisation ferait, contact par
         contact, et faites vos choix. Rien ne sera écrit ni dans Google ni dans ATARYS avant que vous cliquiez sur
-        « Appliquer » ; les synchronisations automatiques attendent aussi.
+        « Appliquer » ; les synchronisations automatiques attendent aussi.
       </Notice>
 
       <ErrorNotice error={error} className="mt-3">
@@ -172,7 +172,7 @@ export default function FirstSyncPanel({ onApplied }) {
           }}
         >
           <fieldset>
-            <legend className="text-sm font-medium">Quels contacts Google entrent dans ATARYS ?</legend>
+            <legend className="text-sm font-medium">Quels contacts Google entrent dans ATARYS ?</legend>
             <div className="mt-1 space-y-2">
               {SCOPES.map((s) => (
                 <label key={s.value} className="flex items-start gap-2 rounded-md border border-slate-200 p-2 text-sm">

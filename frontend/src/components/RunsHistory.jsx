@@ -40,7 +40,7 @@ export function RunsChart({ runs }) {
   const line = data.map((d, i) => `${i ? "L" : "M"}${x(i).toFixed(1)},${yDur(d.duration).toFixed(1)}`).join(" ");
   const summary = `Graphique des ${data.length} dernières synchronisations : au plus ${maxItems} éléments modifiés et ${formatDuration(maxDur)} de durée.`;
   return (
-    <figure className="mt-2">
+    <figure className="mt-2 hidden sm:block">
       <svg viewBox={`0 0 ${width} ${height}`} className="h-auto w-full" role="img" aria-label={summary}>
         <line x1={pad.left} x2={width - pad.right} y1={pad.top + innerH} y2={pad.top + innerH} stroke="#cbd5e1" />
         <text x={pad.left - 4} y={pad.top + 8} textAnchor="end" fontSize="10" fill="#475569">{maxItems}</text>
@@ -58,7 +58,7 @@ export function RunsChart({ runs }) {
             </text>
           ) : null,
         )}
-        <text x={width - pad.right + 4} y={pad.top + innerH} fontSize="10" fill="#b45309">0 s</text>
+        <text x={width - pad.right + 4} y={pad.top + innerH} fontSize="10" fill="#b45309">0</text>
         <path d={line} fill="none" stroke="#d97706" strokeWidth="2" />
         {data.map((d, i) => (
           <circle key={`c${d.id ?? i}`} cx={x(i)} cy={yDur(d.duration)} r="3" fill="#d97706" />
@@ -66,7 +66,7 @@ export function RunsChart({ runs }) {
       </svg>
       <figcaption className="mt-1 flex flex-wrap gap-4 text-xs text-slate-600">
         <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-blue-600" />Éléments modifiés (échelle de gauche)</span>
-        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-amber-600" />Durée en secondes (échelle de droite)</span>
+        <span><span aria-hidden="true" className="mr-1 inline-block h-2 w-3 bg-amber-600" />Durée (échelle de droite)</span>
       </figcaption>
     </figure>
   );
@@ -180,7 +180,7 @@ export function UndoDialog({ run, onClose, onDone }) {
           <>
             <p>
               Rien n'a encore été modifié. Voici ce que l'annulation remettrait comme avant cette synchronisation ; cliquez sur
-              « Appliquer l'annulation » pour le faire.
+              « Appliquer l'annulation » pour le faire.
             </p>
             <PlanView items={plan.items} emptyText="Il n'y a rien à remettre comme avant." />
             {plan.skipped.length > 0 && (
@@ -244,7 +244,7 @@ export default function RunsHistory({ refreshKey, onChanged }) {
                   <th scope="col" className="py-1 pr-2">Date</th>
                   <th scope="col" className="py-1 pr-2">État</th>
                   <th scope="col" className="hidden py-1 pr-2 sm:table-cell">Déclenchée par</th>
-                  <th scope="col" className="py-1 pr-2 text-right">Éléments</th>
+                  <th scope="col" className="hidden py-1 pr-2 text-right sm:table-cell">Éléments</th>
                   <th scope="col" className="hidden py-1 pr-2 text-right sm:table-cell">Durée</th>
                   <th scope="col" className="py-1"><span className="sr-only">Détail</span></th>
                 </tr>
@@ -252,10 +252,15 @@ export default function RunsHistory({ refreshKey, onChanged }) {
               <tbody>
                 {runs.map((r) => (
                   <tr key={r.id} className="border-t border-slate-100" data-run-id={r.id}>
-                    <td className="py-1 pr-2 whitespace-nowrap">{formatDate(r.started_at || r.created_at)}</td>
+                    <td className="py-1 pr-2">
+                      <span className="whitespace-nowrap">{formatDate(r.started_at || r.created_at)}</span>
+                      <span className="block text-xs text-slate-600 sm:hidden">
+                        {totalItems(r)} élément{totalItems(r) > 1 ? "s" : ""} · {triggerLabel(r)}
+                      </span>
+                    </td>
                     <td className="py-1 pr-2">{statusBadge(r)}</td>
                     <td className="hidden py-1 pr-2 sm:table-cell">{triggerLabel(r)}</td>
-                    <td className="py-1 pr-2 text-right">{totalItems(r)}</td>
+                    <td className="hidden py-1 pr-2 text-right sm:table-cell">{totalItems(r)}</td>
                     <td className="hidden py-1 pr-2 text-right sm:table-cell">{formatDuration(durationOf(r))}</td>
                     <td className="py-1 text-right">
                       <div className="flex flex-col items-end gap-1 sm:flex-row sm:justify-end">

@@ -8,7 +8,7 @@ import { conflictPolicyValues, deletionSettingValues, importScopeValues } from "
 // The values come from the API's OpenAPI document (generated: src/generated/api.ts); only
 // their French labels are written here.
 export const POLICY_LABELS = {
-  newest: "Garder la modification la plus récente",
+  newest: "Garder la plus récente des deux",
   atarys: "ATARYS a toujours raison",
   google: "Google a toujours raison",
   manual: "Me demander (réglage manuel)",
@@ -18,12 +18,12 @@ export const GOOGLE_DELETION_LABELS = {
   unlink: "Garder le client, ne plus le lier",
 };
 export const ATARYS_DELETION_LABELS = {
-  propagate: "Supprimer aussi le contact dans Google",
+  propagate: "Supprimer aussi le contact Google",
   unlink: "Garder le contact, ne plus le lier",
 };
 export const IMPORT_SCOPE_LABELS = {
   all: "Tous les contacts Google",
-  group: "Seulement ceux du groupe « ATARYS »",
+  group: "Seulement le libellé « ATARYS »",
 };
 
 const labelled = (values, labels) => values.map((value) => [value, labels[value] || value]);
@@ -63,13 +63,30 @@ const LABELS = {
   import_scope: "Contacts Google à importer : tous, ou seulement ceux d'un libellé",
   import_group: "Groupe (libellé Google) à importer",
   group: "Groupe (libellé Google) à importer",
-  auto_sync_minutes: "Synchronisation automatique toutes les (minutes, 0 = désactivée)",
+  auto_sync_minutes: "Synchronisation automatique, en minutes",
   poll_minutes: "Vérifier les modifications Google toutes les (minutes)",
-  phone_region: "Pays des numéros écrits sans indicatif (FR pour la France, BE pour la Belgique…)",
+  phone_region: "Pays des numéros écrits sans indicatif",
   mass_deletion_threshold: "Seuil de sécurité contre les suppressions massives",
   breaker_ratio: "Sécurité : part maximale de contacts supprimés d'un coup (0,2 = 20 %)",
   breaker_min: "Sécurité : nombre de suppressions toujours permis",
 };
+
+const HINTS = {
+  auto_sync_minutes: "Toutes les combien de minutes ATARYS et Google Contacts se synchronisent seuls ; 0 : seulement à la main.",
+  phone_region: "Un numéro écrit 06 12 34 56 78, sans +33, est lu comme un numéro de ce pays.",
+};
+
+// The countries offered for phone numbers written without their calling code (ISO codes, as the API takes them).
+export const PHONE_REGIONS = [
+  ["FR", "France"],
+  ["BE", "Belgique"],
+  ["CH", "Suisse"],
+  ["LU", "Luxembourg"],
+  ["DE", "Allemagne"],
+  ["ES", "Espagne"],
+  ["IT", "Italie"],
+  ["GB", "Royaume-Uni"],
+];
 
 // What PUT /settings accepts, in the order shown; the rest is shown read-only.
 const EDITABLE = ["conflict_policy", "google_deletions", "atarys_deletions", "import_scope", "auto_sync_minutes", "phone_region"];
@@ -117,7 +134,9 @@ function SettingControl({ name, value, onChange, error }) {
   if (name === "import_scope" && value && !importScopeValues.includes(value)) {
     return <ImportScopeControl value={value} onChange={onChange} error={error} />;
   }
-  const common = { id, name, "aria-invalid": error ? "true" : undefined, "aria-describedby": error ? errorId : undefined };
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errorId : null, HINTS[name] ? hintId : null].filter(Boolean).join(" ") || undefined;
+  const common = { id, name, "aria-invalid": error ? "true" : undefined, "aria-describedby": describedBy };
   let control;
   if (typeof value === "boolean") {
     return (
@@ -142,6 +161,18 @@ function SettingControl({ name, value, onChange, error }) {
         ))}
       </select>
     );
+  } else if (name === "phone_region") {
+    const known = PHONE_REGIONS.some(([code]) => code === String(value || "").toUpperCase());
+    control = (
+      <select {...common} value={String(value || "").toUpperCase()} onChange={(e) => onChange(e.target.value)} className="mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm">
+        {!known && <option value={String(value || "").toUpperCase()}>{value ? `Pays ${String(value).toUpperCase()}` : "Choisissez un pays"}</option>}
+        {PHONE_REGIONS.map(([code, label]) => (
+          <option key={code} value={code}>
+            {label}
+          </option>
+        ))}
+      </select>
+    );
   } else if (typeof value === "number") {
     control = <input type="number" min="0" {...common} value={value} onChange={(e) => onChange(e.target.value === "" ? 0 : Number(e.target.value))} className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm sm:w-40" />;
   } else {
@@ -153,6 +184,11 @@ function SettingControl({ name, value, onChange, error }) {
         {(ENUMS[name] && ENUMS[name].label) || LABELS[name] || name}
       </label>
       {control}
+      {HINTS[name] && (
+        <p id={hintId} className="mt-1 text-xs text-slate-600">
+          {HINTS[name]}
+        </p>
+      )}
       {error && <p id={errorId} className="mt-1 text-sm text-red-700">{error}</p>}
     </div>
   );

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, paths } from "../lib/api.js";
 import { classifyError } from "../lib/errors.js";
-import { fieldLabel, formatDate, showValue } from "../lib/format.js";
+import { fieldLabel, fieldValue, formatDate } from "../lib/format.js";
 import {
   actionLabel,
   changedAtarys,
@@ -85,9 +85,9 @@ export function ChangeList({ items, emptyText = "Aucun changement." }) {
                       <tbody>
                         {changes.map((c) => (
                           <tr key={c.field} className="align-top">
-                            <th scope="row" className="py-1 pr-2 font-normal text-slate-700">{fieldLabel(c.field)}</th>
-                            <td className="py-1 pr-2 break-all text-red-800 line-through decoration-red-300">{showValue(c.before)}</td>
-                            <td className="py-1 break-all text-green-800">{showValue(c.after)}</td>
+                            <th scope="row" className="py-1 pr-2 text-left font-normal text-slate-700">{fieldLabel(c.field)}</th>
+                            <td className="py-1 pr-2 text-red-800 line-through decoration-red-300 [overflow-wrap:anywhere]">{fieldValue(c.field, c.before)}</td>
+                            <td className="py-1 text-green-800 [overflow-wrap:anywhere]">{fieldValue(c.field, c.after)}</td>
                           </tr>
                         ))}
                       </tbody>
@@ -397,7 +397,7 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
       )}
       {connected && phase === "idle" && !preview && !background && !applied && (
         <p className="text-sm text-slate-600">
-          Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
+          Envoie les clients ATARYS vers Google Contacts et importe les modifications faites dans Google. « Aperçu »
           montre ce qui changerait, sans rien écrire.
         </p>
       )}

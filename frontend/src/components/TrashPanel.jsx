@@ -45,7 +45,7 @@ export default function TrashPanel({ refreshKey, connected = true, onChanged }) 
   return (
     <Card id="corbeille" title="Corbeille des contacts Google">
       <p className="text-sm text-slate-600">
-        Les contacts Google supprimés par la synchronisation ces 30 derniers jours. « Restaurer » les remet dans Google
+        Les contacts Google supprimés par la synchronisation ces 30 derniers jours. « Restaurer » les remet dans Google
         Contacts tels qu'ils étaient (anniversaire, notes et autres e-mails compris).
       </p>
       {!connected && <p className="mt-2 text-sm text-slate-600">Connectez Google pour voir la corbeille.</p>}

@@ -161,9 +161,34 @@ export function Dialog({ title, onClose, children, footer, labelledBy }) {
           </button>
         </div>
         <div className="mt-4">{children}</div>
-        {footer && <div className="mt-6 flex flex-wrap justify-end gap-2">{footer}</div>}
+        {footer && <DialogActions className="mt-6">{footer}</DialogActions>}
       </div>
     </div>
+  );
+}
+
+/** A dialog's buttons: they stay in sight at the bottom of a long dialog (a form on a phone). */
+export function DialogActions({ children, className = "" }) {
+  return (
+    <div className={`sticky -bottom-4 -mx-4 flex flex-wrap justify-end gap-2 border-t border-slate-100 bg-white px-4 py-3 sm:-bottom-6 sm:-mx-6 sm:px-6 ${className}`}>
+      {children}
+    </div>
+  );
+}
+
+/** An e-mail address that wraps after its « @ » on a narrow screen, not mid-word. */
+export function Email({ value }) {
+  if (!value) return null;
+  const parts = String(value).split(/(?<=@)/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <span key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </span>
+      ))}
+    </>
   );
 }
 

@@ -79,14 +79,14 @@ export function explainError(err) {
         kind,
         title: "Accès Google révoqué",
         detail: "Google a retiré l'autorisation donnée à ATARYS (mot de passe changé ou accès supprimé).",
-        action: "Cliquez sur « Connecter Google » pour autoriser ATARYS à nouveau.",
+        action: "Cliquez sur « Connecter Google » pour autoriser ATARYS à nouveau.",
       };
     case "not_connected":
       return {
         kind,
         title: "Google n'est pas connecté",
         detail: "ATARYS n'a pas encore l'autorisation d'accéder à vos contacts Google.",
-        action: "Cliquez sur « Connecter Google » dans la carte Connexion, puis réessayez.",
+        action: "Cliquez sur « Connecter Google » dans la carte Connexion, puis réessayez.",
       };
     case "breaker":
       return {
@@ -96,7 +96,7 @@ export function explainError(err) {
           server ||
           "Cette synchronisation supprimerait un grand nombre de contacts d'un coup ; elle a été bloquée.",
         action:
-          "Vérifiez d'abord avec « Aperçu » que ces suppressions sont voulues. Si c'est le cas, forcez la synchronisation.",
+          "Vérifiez d'abord avec « Aperçu » que ces suppressions sont voulues. Si c'est le cas, forcez la synchronisation.",
       };
     case "busy":
       return {

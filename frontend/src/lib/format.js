@@ -83,3 +83,9 @@ export function formatPhone(value, region = "FR") {
   const grouped = rest.length % 2 ? `${rest[0]} ${pairs(rest.slice(1))}` : pairs(rest);
   return `+${cc} ${grouped}`;
 }
+
+/** A field's value as people read it: phones in the national format, « (vide) » for nothing. */
+export function fieldValue(field, value, region = "FR") {
+  if (field === "telephone" && value) return formatPhone(value, region);
+  return showValue(value);
+}

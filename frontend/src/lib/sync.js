@@ -336,9 +336,9 @@ export function changedAtarys(items) {
 }
 
 export const TRIGGER_LABELS = {
-  api: "bouton « Synchroniser »",
-  "api-async": "bouton « Synchroniser »",
-  manual: "bouton « Synchroniser »",
+  api: "bouton « Synchroniser »",
+  "api-async": "bouton « Synchroniser »",
+  manual: "bouton « Synchroniser »",
   schedule: "planifiée",
   scheduled: "planifiée",
   scheduler: "planifiée",

@@ -3,10 +3,14 @@ import { api, paths } from "../lib/api.js";
 import { clientName, FIELD_LABELS, formatDate, formatPhone } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
-import { Badge, Button, ConfirmDialog, Dialog, ErrorNotice, Field, Notice } from "../components/ui.jsx";
+import { Badge, Button, ConfirmDialog, Dialog, DialogActions, Email, ErrorNotice, Field, Notice } from "../components/ui.jsx";
 
 const PER_PAGE = 20;
-const EMPTY = Object.fromEntries(Object.keys(FIELD_LABELS).map((k) => [k, ""]));
+// The form's fields: the synced ones, and the tag (ATARYS only: it chooses which phones get the client).
+export const TAG_LABEL = "Étiquette";
+export const TAG_HINT =
+  "Choisit quels téléphones de l'équipe reçoivent ce client (leur filtre « Étiquette »), par exemple chantier-nord. Facultatif.";
+const EMPTY = Object.fromEntries([...Object.keys(FIELD_LABELS), "tag"].map((k) => [k, ""]));
 
 const SORTS = [
   { value: "nom", label: "Nom (A → Z)" },
@@ -56,7 +60,7 @@ const SYNC_BADGES = {
 };
 
 const EXCLUDED_TEXT =
-  "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
+  "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
 
 export function SyncBadge({ client, known }) {
   const state = syncStateOf(client, known);
@@ -76,7 +80,7 @@ export function SyncBadge({ client, known }) {
 
 /** What deleting a client does in Google, from the account's setting. */
 export function deletionConsequence(setting) {
-  if (setting === "propagate") return "Son contact sera aussi supprimé de Google Contacts à la prochaine synchronisation (réglage « Reporter les suppressions »).";
+  if (setting === "propagate") return "Son contact sera aussi supprimé de Google Contacts à la prochaine synchronisation (réglage « Reporter les suppressions »).";
   if (setting === "unlink") return "Son contact reste dans Google Contacts ; il ne sera simplement plus synchronisé.";
   if (setting === "not_connected") return "Google n'est pas connecté : rien ne change dans Google Contacts.";
   return "Vérification de ce qui se passera dans Google Contacts…";
@@ -108,7 +112,7 @@ function RowMenu({ client, busy, excluded, onEdit, onSync, onResume, onDelete })
   return (
     <div className="relative inline-block" ref={box}>
       <Button variant="ghost" size="sm" aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen((o) => !o)} aria-label={`Actions pour ${clientName(client)}`}>
-        {busy ? "Synchronisation…" : "Actions ▾"}
+        <span className="whitespace-nowrap">{busy ? "Synchronisation…" : "Actions ▾"}</span>
       </Button>
       {open && (
         <div role="menu" className="absolute right-0 z-20 mt-1 w-56 rounded-md border border-slate-200 bg-white py-1 shadow-lg">
@@ -175,13 +179,14 @@ function ClientForm({ initial, onSaved, onCancel }) {
     ["code_postal", { autoComplete: "postal-code" }],
     ["entreprise", { autoComplete: "organization" }],
     ["fonction", { autoComplete: "organization-title" }],
+    ["tag", { autoComplete: "off", hint: TAG_HINT, maxLength: 100 }],
   ];
   return (
     <Dialog title={editing ? `Modifier ${clientName(initial)}` : "Nouveau client"} onClose={onCancel}>
       <form onSubmit={submit} noValidate aria-label={editing ? "Modifier le client" : "Nouveau client"}>
         <div className="grid grid-cols-1 gap-4 sm:grid-cols-2">
           {fields.map(([key, props]) => (
-            <Field key={key} label={FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
+            <Field key={key} label={key === "tag" ? TAG_LABEL : FIELD_LABELS[key]} name={key} value={values[key]} onChange={set(key)} error={errors[key]} {...props} />
           ))}
         </div>
         {Object.keys(errors).length > 0 && (
@@ -190,14 +195,14 @@ function ClientForm({ initial, onSaved, onCancel }) {
           </Notice>
         )}
         <ErrorNotice error={failure} className="mt-4" />
-        <div className="mt-6 flex flex-wrap justify-end gap-2">
+        <DialogActions className="mt-6">
           <Button variant="secondary" onClick={onCancel}>
             Annuler
           </Button>
           <Button type="submit" disabled={busy}>
             {busy ? "Enregistrement…" : "Enregistrer"}
           </Button>
-        </div>
+        </DialogActions>
       </form>
     </Dialog>
   );
@@ -492,7 +497,7 @@ export default function ClientsPage() {
             type="search"
             value={query}
             onChange={(e) => setQuery(e.target.value)}
-            placeholder="Nom, e-mail, entreprise, téléphone…"
+            placeholder="Nom, e-mail, téléphone, étiquette…"
             className="mt-1 block w-full rounded-md border border-slate-300 px-3 py-2 text-sm"
           />
         </div>
@@ -542,7 +547,7 @@ export default function ClientsPage() {
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Téléphone</th>
               <th scope="col" className="hidden px-3 py-2 md:table-cell">Ville</th>
               <th scope="col" className="hidden px-3 py-2 lg:table-cell">Entreprise</th>
-              <th scope="col" className="px-2 py-2 sm:px-3">Google</th>
+              <th scope="col" className="px-1 py-2 sm:px-3">Google</th>
               <th scope="col" className="px-1 py-2 sm:px-3"><span className="sr-only">Actions</span></th>
             </tr>
           </thead>
@@ -551,14 +556,28 @@ export default function ClientsPage() {
               <tr key={c.id} className="border-t border-slate-100 align-middle" data-client-id={c.id}>
                 <td className="px-2 py-2 sm:px-3">
                   <span className="font-medium">{clientName(c)}</span>
-                  <span className="block text-xs break-all text-slate-600 md:hidden">{c.email}</span>
-                  <span className="block text-xs text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
+                  {c.tag && (
+                    <span
+                      className="ml-2 inline-block max-w-[10rem] truncate rounded-full bg-blue-50 px-2 py-0.5 align-middle text-xs font-medium text-blue-900 sm:max-w-[16rem]"
+                      title={`${TAG_LABEL} « ${c.tag} » : choisit quels téléphones de l'équipe reçoivent ce client`}
+                      data-testid="client-tag"
+                    >
+                      <span className="sr-only">{TAG_LABEL} : </span>
+                      {c.tag}
+                    </span>
+                  )}
+                  <span className="block text-xs text-slate-600 md:hidden">
+                    <Email value={c.email} />
+                  </span>
+                  <span className="block text-xs whitespace-nowrap text-slate-600 lg:hidden">{formatPhone(c.telephone, region)}</span>
                 </td>
-                <td className="hidden px-3 py-1.5 md:table-cell">{c.email}</td>
+                <td className="hidden px-3 py-1.5 md:table-cell">
+                  <Email value={c.email} />
+                </td>
                 <td className="hidden px-3 py-1.5 whitespace-nowrap lg:table-cell">{formatPhone(c.telephone, region)}</td>
                 <td className="hidden px-3 py-2 md:table-cell">{c.ville}</td>
                 <td className="hidden px-3 py-2 lg:table-cell">{c.entreprise}</td>
-                <td className="px-2 py-2 sm:px-3">
+                <td className="px-1 py-2 sm:px-3">
                   <SyncBadge client={c} known={known} />
                 </td>
                 <td className="px-1 py-1 text-right sm:px-3">
@@ -577,7 +596,7 @@ export default function ClientsPage() {
             {!loading && result.items.length === 0 && (
               <tr>
                 <td colSpan={7} className="px-3 py-6 text-center text-slate-600">
-                  {debounced ? `Aucun client ne correspond à « ${debounced} ».` : "Aucun client pour l'instant."}
+                  {debounced ? `Aucun client ne correspond à « ${debounced} ».` : "Aucun client pour l'instant."}
                 </td>
               </tr>
             )}

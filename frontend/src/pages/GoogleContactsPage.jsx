@@ -30,15 +30,15 @@ function returnNoticeFrom(search) {
   if (error) {
     const reasons = {
       access_denied: "Vous avez refusé l'accès : ATARYS n'est pas connecté à Google.",
-      state: "La demande de connexion n'est plus valable (page ouverte deux fois ?). Cliquez à nouveau sur « Connecter Google ».",
-      expired: "La demande de connexion a expiré. Cliquez à nouveau sur « Connecter Google ».",
+      state: "La demande de connexion n'est plus valable (page ouverte deux fois ?). Cliquez à nouveau sur « Connecter Google ».",
+      expired: "La demande de connexion a expiré. Cliquez à nouveau sur « Connecter Google ».",
       unreachable: "Google n'a pas pu être joint pendant la connexion. Réessayez dans un instant.",
       scope:
-        "Google n'a pas donné l'accès aux contacts : cliquez à nouveau sur « Connecter Google » et laissez cochée l'autorisation d'accès à vos contacts.",
+        "Google n'a pas donné l'accès aux contacts : cliquez à nouveau sur « Connecter Google » et laissez cochée l'autorisation d'accès à vos contacts.",
       other_session:
-        "Cette connexion à Google a été lancée depuis une autre session : reconnectez-vous à ATARYS puis cliquez à nouveau sur « Connecter Google ».",
+        "Cette connexion à Google a été lancée depuis une autre session : reconnectez-vous à ATARYS puis cliquez à nouveau sur « Connecter Google ».",
     };
-    const text = reasons[error] || `La connexion à Google a échoué (${error}). Cliquez à nouveau sur « Connecter Google ».`;
+    const text = reasons[error] || `La connexion à Google a échoué (${error}). Cliquez à nouveau sur « Connecter Google ».`;
     return (
       <Notice tone="error" title="Connexion à Google non aboutie" className="mb-3">
         {text}
@@ -118,8 +118,8 @@ export default function GoogleContactsPage() {
   return (
     <div>
       <h1 className="text-2xl font-semibold">Google Contacts</h1>
-      <nav aria-label="Sections de la page" className="mt-3 relative overflow-x-auto">
-        <ul className="flex gap-2 text-sm whitespace-nowrap">
+      <nav aria-label="Sections de la page" className="mt-3">
+        <ul className="flex flex-wrap gap-2 text-sm whitespace-nowrap">
           {SECTIONS.map(([id, label]) => (
             <li key={id}>
               <a href={`#${id}`} className="block rounded-full border border-slate-300 bg-white px-3 py-1 text-slate-700 hover:bg-slate-100">
@@ -133,7 +133,7 @@ export default function GoogleContactsPage() {
         <ConnectionCard status={status} setup={setup} error={statusError} onChanged={refresh} returnNotice={returnNotice} />
         {firstApplied && (
           <AppliedNotice title="Première synchronisation appliquée" previewed={firstApplied.previewed} result={firstApplied.result}>
-            <p className="mt-2">Les prochaines synchronisations se feront automatiquement ; « Aperçu » montre à tout moment ce qui changerait.</p>
+            <p className="mt-2">Les prochaines synchronisations se feront automatiquement ; « Aperçu » montre à tout moment ce qui changerait.</p>
             <button type="button" className="mt-2 underline" onClick={() => setFirstApplied(null)}>
               Masquer
             </button>

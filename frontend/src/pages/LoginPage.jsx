@@ -40,7 +40,7 @@ export default function LoginPage() {
         <p className="mt-1 text-sm text-slate-600">Connectez-vous pour gérer vos clients et leur synchronisation avec Google Contacts.</p>
         {demo && (
           <Notice tone="info" className="mt-4" title="Démonstration">
-            Identifiant « demo » ; le mot de passe est affiché dans le terminal qui a lancé « make run ».
+            Identifiant « demo » ; le mot de passe est affiché dans le terminal qui a lancé « make run ».
           </Notice>
         )}
         <form onSubmit={submit} className="mt-6 space-y-4" noValidate>

@@ -16,7 +16,7 @@ const SELECTS = [
 
 const HINTS = {
   code_postal: "Les premiers chiffres suffisent : 69 prend tous les codes postaux du Rhône.",
-  tag: "Le mot noté dans la fiche du client, par exemple chantier-nord.",
+  tag: "Le mot noté dans le champ « Étiquette » de la fiche du client, par exemple chantier-nord.",
 };
 
 /** The API's per-field errors by the field's last name ("client_filter.ville" → "ville"). */
@@ -45,7 +45,7 @@ function Select({ label, value, options, labels, onChange, error }) {
       >
         {known.map((v) => (
           <option key={v} value={v}>
-            {labels[v] || (options.includes(v) ? v : `Groupe « ${v} »`)}
+            {labels[v] || (options.includes(v) ? v : `Groupe « ${v} »`)}
           </option>
         ))}
       </select>
@@ -114,7 +114,8 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
             <Select key={key} label={label} value={values[key]} options={options} labels={labels} onChange={set(key)} error={errors[key]} />
           ))}
           <Field
-            label="Synchronisation automatique toutes les (minutes, 0 = désactivée)"
+            label="Synchronisation automatique, en minutes"
+            hint="Toutes les combien de minutes ce téléphone et ATARYS se synchronisent seuls ; 0 : seulement à la main."
             name="auto_sync_minutes"
             type="number"
             min="0"
@@ -236,7 +237,7 @@ function AccountCard({ account, onChanged }) {
             ATARYS ne synchronisera plus les contacts du compte Google <strong>{account.email}</strong>. Les contacts déjà sur ce téléphone y
             restent, et les clients restent dans ATARYS.
           </p>
-          <p className="mt-2">Pour le reconnecter plus tard : « Connecter un autre téléphone ».</p>
+          <p className="mt-2">Pour le reconnecter plus tard : « Connecter un autre téléphone ».</p>
         </ConfirmDialog>
       )}
     </li>
@@ -351,7 +352,7 @@ export function WorkspaceSection() {
       setInfo(null);
       setError({
         status: 422,
-        message: `Le fichier « ${file.name} » n'est pas une clé de compte de service : choisissez le fichier .json téléchargé depuis la console Google Cloud (Comptes de service › Clés).`,
+        message: `Le fichier « ${file.name} » n'est pas une clé de compte de service : choisissez le fichier .json téléchargé depuis la console Google Cloud (Comptes de service › Clés).`,
       });
       return;
     }
@@ -397,7 +398,15 @@ export function WorkspaceSection() {
         <label htmlFor={fileId} className="text-sm font-medium">
           {workspace.configured ? "Remplacer la clé (fichier JSON)" : "Clé du compte de service (fichier JSON)"}
         </label>
-        <input id={fileId} type="file" accept="application/json,.json" onChange={upload} disabled={busy} className="text-sm" />
+        {/* The browser's own file button speaks its language (« Choose File »): ours speaks French. */}
+        <input id={fileId} type="file" accept="application/json,.json" onChange={upload} disabled={busy} className="peer sr-only" />
+        <label
+          htmlFor={fileId}
+          aria-hidden="true"
+          className="inline-flex cursor-pointer items-center rounded-md border border-slate-300 bg-white px-3 py-2 text-sm font-medium text-slate-800 hover:bg-slate-100 peer-focus-visible:ring-2 peer-focus-visible:ring-blue-600 peer-disabled:cursor-not-allowed peer-disabled:text-slate-400"
+        >
+          Choisir le fichier…
+        </label>
         {workspace.configured && (
           <Button variant="secondary" onClick={() => setConfirmRemove(true)} disabled={busy}>
             Retirer la clé
@@ -507,7 +516,7 @@ export default function PhonesPage() {
         </p>
       )}
       {accounts && accounts.length === 0 && !error && (
-        <p className="mt-4 text-sm text-slate-600">Aucun téléphone n'est encore relié à ATARYS : cliquez sur « Connecter un autre téléphone ».</p>
+        <p className="mt-4 text-sm text-slate-600">Aucun téléphone n'est encore relié à ATARYS : cliquez sur « Connecter un autre téléphone ».</p>
       )}
       {accounts && accounts.length > 0 && (
         <ul className="mt-4 space-y-3" aria-label="Comptes Google reliés">

@@ -88,3 +88,51 @@ it("shows phones as people write them and keeps page, sort and search in the add
   await userEvent.selectOptions(screen.getByLabelText("Trier par"), "ville");
   await vi.waitFor(() => expect(window.location.search).toBe("?q=martin&tri=ville"));
 });
+
+it("sends the étiquette typed in the form, explains it, and shows it in the list", async () => {
+  const tagged = [{ ...CLIENTS[0], tag: "chantier-nord" }, CLIENTS[1]];
+  const calls = api(({ method, url }) => {
+    if (method === "PUT") return jsonResponse(200, envelope({ ...CLIENTS[1], tag: "chantier-sud" }, "Client mis à jour"));
+    if (method === "GET" && url.startsWith("/api/clients/?")) return jsonResponse(200, envelope(tagged, "", { pagination: PAGE }));
+    return null;
+  });
+  render(<ClientsPage />);
+  const row1 = (await screen.findByText("MARTIN Jean")).closest("tr");
+  expect(within(row1).getByTestId("client-tag")).toHaveTextContent("Étiquette : chantier-nord");
+  const row2 = screen.getByText("PETIT Claire").closest("tr");
+  expect(within(row2).queryByTestId("client-tag")).toBeNull();
+
+  // Editing MARTIN shows the tag he has; editing PETIT gives him one.
+  await userEvent.click(within(row1).getByRole("button", { name: "Actions pour MARTIN Jean" }));
+  await userEvent.click(screen.getByRole("menuitem", { name: "Modifier" }));
+  expect(within(screen.getByRole("dialog")).getByLabelText("Étiquette")).toHaveValue("chantier-nord");
+  await userEvent.click(within(screen.getByRole("dialog")).getByRole("button", { name: "Annuler" }));
+
+  await userEvent.click(within(row2).getByRole("button", { name: "Actions pour PETIT Claire" }));
+  await userEvent.click(screen.getByRole("menuitem", { name: "Modifier" }));
+  const dialog = screen.getByRole("dialog");
+  const field = within(dialog).getByLabelText("Étiquette");
+  expect(field).toHaveValue("");
+  expect(field).toHaveAccessibleDescription(/quels téléphones de l'équipe reçoivent ce client/);
+  await userEvent.type(field, "  chantier-sud ");
+  await userEvent.click(within(dialog).getByRole("button", { name: "Enregistrer" }));
+  expect(await screen.findByText("Client mis à jour")).toBeInTheDocument();
+  const put = calls.find((c) => c.method === "PUT");
+  expect(put.url).toBe("/api/clients/2");
+  expect(put.body.tag).toBe("chantier-sud");
+  expect(put.body.nom).toBe("Petit");
+});
+
+it("shows the API's error for a too long étiquette under the field", async () => {
+  api(({ method }) =>
+    method === "POST" ? jsonResponse(422, failure("Données invalides.", null, { errors: { tag: "Trop long : 100 caractères au maximum." } })) : null,
+  );
+  render(<ClientsPage />);
+  await userEvent.click(screen.getByRole("button", { name: "Nouveau client" }));
+  const dialog = screen.getByRole("dialog", { name: "Nouveau client" });
+  await userEvent.type(within(dialog).getByLabelText("Nom"), "Durand");
+  await userEvent.click(within(dialog).getByRole("button", { name: "Enregistrer" }));
+  expect(await within(dialog).findByText("Trop long : 100 caractères au maximum.")).toBeInTheDocument();
+  expect(within(dialog).getByLabelText("Étiquette")).toHaveAttribute("aria-invalid", "true");
+  expect(within(dialog).getByText("Le formulaire contient des erreurs")).toBeInTheDocument();
+});

@@ -24,7 +24,7 @@ it("shows both values side by side per field, grouped per client, with the clien
   api();
   render(<ConflictsPanel refreshKey={0} />);
   const group = await screen.findByRole("form", { name: "Conflit : ZÉPHYRIN Adèle" });
-  for (const text of ["Côté ATARYS SAS", "Côté Google SARL", "+33611111111", "+33622222222"]) {
+  for (const text of ["Côté ATARYS SAS", "Côté Google SARL", "06 11 11 11 11", "06 22 22 22 22"]) {
     expect(within(group).getByText(text)).toBeInTheDocument();
   }
   expect(within(group).getByRole("button", { name: "Régler ce conflit" })).toBeDisabled();

@@ -26,7 +26,7 @@ it("edits the settings in words and sends only what the API accepts", async () =
   render(<SettingsPanel />);
   await userEvent.selectOptions(await screen.findByLabelText("En cas de conflit"), "manual");
   await userEvent.selectOptions(screen.getByLabelText("Contact supprimé dans Google"), "unlink");
-  const minutes = screen.getByLabelText(/Synchronisation automatique toutes les/);
+  const minutes = screen.getByLabelText("Synchronisation automatique, en minutes");
   await userEvent.clear(minutes);
   await userEvent.type(minutes, "15");
   await userEvent.click(screen.getByRole("button", { name: "Enregistrer les réglages" }));
@@ -45,15 +45,27 @@ it("edits the settings in words and sends only what the API accepts", async () =
 it("shows a refused value under its input", async () => {
   mockFetch(({ method }) =>
     method === "PUT"
-      ? jsonResponse(422, failure("Données invalides.", null, { errors: { phone_region: "Code pays à deux lettres attendu." } }))
+      ? jsonResponse(422, failure("Données invalides.", null, { errors: { auto_sync_minutes: "Au plus 1440 minutes." } }))
       : jsonResponse(200, envelope(SETTINGS)),
   );
   render(<SettingsPanel />);
-  const region = await screen.findByLabelText(/Pays des numéros/);
-  await userEvent.clear(region);
-  await userEvent.type(region, "FRA");
+  const minutes = await screen.findByLabelText("Synchronisation automatique, en minutes");
+  await userEvent.clear(minutes);
+  await userEvent.type(minutes, "5000");
   await userEvent.click(screen.getByRole("button", { name: "Enregistrer les réglages" }));
-  expect(await screen.findByText("Code pays à deux lettres attendu.")).toBeInTheDocument();
-  expect(region).toHaveAttribute("aria-invalid", "true");
-  expect(region).toHaveAccessibleDescription("Code pays à deux lettres attendu.");
+  expect(await screen.findByText("Au plus 1440 minutes.")).toBeInTheDocument();
+  expect(minutes).toHaveAttribute("aria-invalid", "true");
+  expect(minutes).toHaveAccessibleDescription(/^Au plus 1440 minutes\./);
+});
+
+it("offers the phones' country by name, and sends its code", async () => {
+  const calls = mockFetch(({ method, body }) => jsonResponse(200, envelope(method === "PUT" ? { ...SETTINGS, ...body } : { ...SETTINGS, phone_region: "be" })));
+  render(<SettingsPanel />);
+  const region = await screen.findByLabelText("Pays des numéros écrits sans indicatif");
+  expect(region).toHaveDisplayValue("Belgique");
+  expect(region).toHaveAccessibleDescription(/sans \+33, est lu comme un numéro de ce pays/);
+  await userEvent.selectOptions(region, "Suisse");
+  await userEvent.click(screen.getByRole("button", { name: "Enregistrer les réglages" }));
+  expect(await screen.findByText("Réglages enregistrés.")).toBeInTheDocument();
+  expect(calls.at(-1).body.phone_region).toBe("CH");
 });

@@ -189,7 +189,7 @@ describe("SyncPanel", () => {
     expect(calls.filter((c) => c.method === "POST")[0].body).toEqual({ dry_run: true });
     expect(within(preview).getByText("Jean Dupont")).toBeInTheDocument();
     expect(within(preview).getByText("Téléphone")).toBeInTheDocument();
-    expect(within(preview).getByText("+33698765432")).toBeInTheDocument();
+    expect(within(preview).getByText("06 98 76 54 32")).toBeInTheDocument();
     expect(within(preview).getByText("MARTIN Claire")).toBeInTheDocument();
     const summary = within(preview).getByTestId("run-summary");
     expect(summary).toHaveTextContent("Depuis Google : 1 client créé — MARTIN Claire");

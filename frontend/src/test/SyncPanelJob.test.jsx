@@ -103,7 +103,7 @@ it("shows a dry-run plan item with its fields for each side", async () => {
   const preview = await screen.findByTestId("sync-preview");
   expect(within(preview).getByText("THOMAS François")).toBeInTheDocument();
   expect(within(preview).getByText("Nantes")).toBeInTheDocument();
-  expect(within(preview).getByText("+33698765432")).toBeInTheDocument();
+  expect(within(preview).getByText("06 98 76 54 32")).toBeInTheDocument();
   // Counts computed from the plan, since a dry run reports none.
   expect(preview.querySelector('[data-count="atarys_to_google.created"]')).toHaveTextContent("1");
   expect(preview.querySelector('[data-count="google_to_atarys.updated"]')).toHaveTextContent("1");
