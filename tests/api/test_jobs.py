@@ -114,9 +114,11 @@ def test_busy_account_waits_for_its_turn(gapp: Flask, connected: FlaskClient) ->
         time.sleep(0.1)
     assert data["status"] == "queued"
     assert "autre synchronisation" in data["run"]["error_message"]
-    # Asking again while it waits gives the same job, not a second one.
-    again = connected.post(SYNC_ALL, json={"async": True}).get_json()["data"]
-    assert again["run_id"] == run_id
+    # Asking again while it waits gives the same job, not a second one, and says so (the
+    # page then shows that run's progress as someone else's).
+    again = connected.post(SYNC_ALL, json={"async": True}).get_json()
+    assert again["data"]["run_id"] == run_id
+    assert again["message"] == "Une synchronisation est déjà en cours : suivez-la ici"
     no_wait(gapp)  # the synchronous call waits for the other run first (test_sync_wait.py)
     answer = connected.post(SYNC_ALL)
     assert answer.status_code == 409
