@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import html
-import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -19,6 +17,7 @@ from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.google_contacts import service as engine
 from atarys.jobs import queue as job_queue
+from fixtures.consent import approve_consent
 
 CALLBACK = "http://localhost/api/google-contacts/oauth2callback"
 GOOGLE_USER = "gtesteur"
@@ -62,36 +61,6 @@ def gclient(gapp: Flask) -> FlaskClient:
     return test_client
 
 
-def approve_consent(
-    authorization_url: str, *, decision: str = "allow", scope: str | None = None
-) -> str:
-    """Open the emulator's consent page like a browser and press a button; the redirect URL."""
-    page = requests.get(authorization_url, allow_redirects=False, timeout=10)
-    if page.status_code == 302:  # auto-approve
-        return str(page.headers["Location"])
-    assert page.status_code == 200, page.text
-    form = {
-        html.unescape(name): html.unescape(value)
-        for name, value in re.findall(
-            r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
-        )
-    }
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    assert action is not None
-    parts = urlsplit(authorization_url)
-    form["decision"] = decision
-    if scope is not None:  # the person unticked a permission on Google's page
-        form["scope"] = scope
-    answer = requests.post(
-        f"{parts.scheme}://{parts.netloc}{action.group(1)}",
-        data=form,
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code == 302, answer.text
-    return str(answer.headers["Location"])
-
-
 def connect_google(client: FlaskClient) -> dict[str, Any]:
     """Run the whole web flow: auth → consent (approved) → callback. Returns the callback answer."""
     body = client.post("/api/google-contacts/auth").get_json()
@@ -100,6 +69,33 @@ def connect_google(client: FlaskClient) -> dict[str, Any]:
     parts = urlsplit(location)
     resp = client.get(f"{parts.path}?{parts.query}")
     return {"status": resp.status_code, "location": resp.headers.get("Location", "")}
+
+
+def connect_account(client: FlaskClient, email: str) -> None:
+    """Connect another Google account (a staff member's phone): ``POST auth`` with
+    ``login_hint``, the consent page opened on that account and approved, the callback."""
+    body = client.post("/api/google-contacts/auth", json={"login_hint": email}).get_json()
+    assert body["data"]["authenticated"] is False, body
+    url = body["data"]["authorization_url"]
+    assert parse_qs(urlsplit(url).query)["login_hint"] == [email]
+    location = urlsplit(approve_consent(url, login_hint=email))
+    resp = client.get(f"{location.path}?{location.query}")
+    assert resp.headers["Location"].endswith("google=connected"), resp.headers
+
+
+def wait_run(
+    client: FlaskClient,
+    run_id: int,
+    until: Callable[[dict[str, Any]], bool],
+    timeout: float = 30.0,
+) -> dict[str, Any]:
+    """``GET runs/<id>`` until ``until(job)`` holds (the last answer when time is up)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job: dict[str, Any] = client.get(f"/api/google-contacts/runs/{run_id}").get_json()["data"]
+        if until(job) or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
 
 
 @pytest.fixture

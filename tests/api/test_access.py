@@ -19,9 +19,10 @@ from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.google.connection import stored_token
 from atarys.models import Client, OAuthState, SyncRun
+from fixtures.consent import approve_consent
 from fixtures.database import TEST_PASSWORD, TEST_USER
 
-from .conftest import GOOGLE_PASSWORD, GOOGLE_USER, approve_consent
+from .conftest import GOOGLE_PASSWORD, GOOGLE_USER
 
 PUBLIC = {"/api/health", "/api/google-contacts/oauth2callback", "/api/auth/login"}
 

@@ -4,12 +4,8 @@ input and unknown accounts answered in French."""
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,40 +14,14 @@ from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.models import Client, GoogleAccount
 
-from .conftest import GOOGLE_USER, connect_google
+from .conftest import GOOGLE_USER, connect_account, connect_google
 
 SECOND = "chantier@example.com"
 
 
-def connect_with_hint(client: FlaskClient, email: str) -> None:
-    """``POST auth`` with ``login_hint``, the consent page shows that account, approve it."""
-    body = client.post("/api/google-contacts/auth", json={"login_hint": email}).get_json()
-    assert body["data"]["authenticated"] is False, body
-    url = body["data"]["authorization_url"]
-    assert parse_qs(urlsplit(url).query)["login_hint"] == [email]
-    page = requests.get(url, allow_redirects=False, timeout=10)
-    assert page.status_code == 200
-    assert f'name="login_hint" value="{email}"' in page.text  # pre-filled
-    form = {
-        html.unescape(k): html.unescape(v)
-        for k, v in re.findall(r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text)
-    }
-    form.update(decision="allow", login_hint=email)
-    parts = urlsplit(url)
-    answer = requests.post(
-        f"{parts.scheme}://{parts.netloc}/o/oauth2/approve",
-        data=form,
-        allow_redirects=False,
-        timeout=10,
-    )
-    location = urlsplit(answer.headers["Location"])
-    resp = client.get(f"{location.path}?{location.query}")
-    assert resp.headers["Location"].endswith("google=connected")
-
-
 def two_accounts(client: FlaskClient) -> dict[str, dict[str, Any]]:
     assert connect_google(client)["location"].endswith("google=connected")
-    connect_with_hint(client, SECOND)
+    connect_account(client, SECOND)
     accounts = client.get("/api/google-contacts/accounts").get_json()["data"]["accounts"]
     return {a["email"]: a for a in accounts}
 

@@ -10,8 +10,7 @@ from flask.testing import FlaskClient
 
 from atarys.emulator.server import RunningEmulator
 from atarys.google.connection import refresh_failed, stored_token
-
-from .conftest import approve_consent
+from fixtures.consent import approve_consent
 
 
 def _account(gapp: Flask) -> str:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import re
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -23,7 +19,7 @@ from atarys.google_contacts import service as engine
 from atarys.jobs import queue as job_queue
 from atarys.models import SyncRun
 
-from .conftest import hold_account_lock, no_wait
+from .conftest import connect_account, hold_account_lock, no_wait, wait_run
 from .test_scheduler import wait_jobs
 
 SYNC_ALL = "/api/google-contacts/sync-all"
@@ -33,13 +29,9 @@ def _finished_job(http: FlaskClient) -> dict[str, Any]:
     resp = http.post(SYNC_ALL, json={"async": True})
     assert resp.status_code == 202, resp.get_json()
     job_id = resp.get_json()["data"]["run_id"]
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        data: dict[str, Any] = http.get(f"/api/google-contacts/runs/{job_id}").get_json()["data"]
-        if data["status"] in ("finished", "failed"):
-            return data
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still running")
+    data = wait_run(http, job_id, lambda job: job["status"] in ("finished", "failed"))
+    assert data["status"] in ("finished", "failed"), f"job {job_id} still running"
+    return data
 
 
 def _same_as_sync(error: dict[str, Any], http: FlaskClient) -> Any:
@@ -105,18 +97,14 @@ def test_busy_account_waits_for_its_turn(gapp: Flask, connected: FlaskClient) ->
     resp = connected.post(SYNC_ALL, json={"async": True})
     assert resp.status_code == 202
     run_id = resp.get_json()["data"]["run_id"]
-    deadline = time.monotonic() + 15
-    data: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        data = connected.get(f"/api/google-contacts/runs/{run_id}").get_json()["data"]
-        if data["run"]["error_message"]:
-            break
-        time.sleep(0.1)
+    data = wait_run(connected, run_id, lambda job: bool(job["run"]["error_message"]), 15)
     assert data["status"] == "queued"
     assert "autre synchronisation" in data["run"]["error_message"]
-    # Asking again while it waits gives the same job, not a second one.
-    again = connected.post(SYNC_ALL, json={"async": True}).get_json()["data"]
-    assert again["run_id"] == run_id
+    # Asking again while it waits gives the same job, not a second one, and says so (the
+    # page then shows that run's progress as someone else's).
+    again = connected.post(SYNC_ALL, json={"async": True}).get_json()
+    assert again["data"]["run_id"] == run_id
+    assert again["message"] == "Une synchronisation est déjà en cours : suivez-la ici"
     no_wait(gapp)  # the synchronous call waits for the other run first (test_sync_wait.py)
     answer = connected.post(SYNC_ALL)
     assert answer.status_code == 409
@@ -150,47 +138,6 @@ def test_another_process_follows_the_background_run(
 
 
 # --- several accounts: pushes, origin, budgets ----------------------------------------------
-
-
-def connect_as(http: FlaskClient, gapp: Flask, email: str) -> None:
-    """Connect another Google account through the web consent (the emulator's login_hint).
-
-    Until ``POST /auth`` takes a ``login_hint`` (the accounts work), the tokens already
-    stored are set aside for the flow, so the app asks for a consent. TODO(accounts): pass
-    ``{"login_hint": email}`` instead.
-    """
-    tokens = gapp.config["ATARYS_SETTINGS"].google_tokens_dir
-    aside = tokens.parent / "tokens-aside"
-    aside.mkdir(exist_ok=True)
-    kept = list(tokens.iterdir()) if tokens.exists() else []
-    for path in kept:
-        path.rename(aside / path.name)
-    try:
-        body = http.post("/api/google-contacts/auth").get_json()
-        url = body["data"]["authorization_url"]
-        page = requests.get(url, allow_redirects=False, timeout=10)
-        form = {
-            html.unescape(name): html.unescape(value)
-            for name, value in re.findall(
-                r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
-            )
-        }
-        form.update(decision="allow", login_hint=email)
-        action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-        assert action is not None
-        parts = urlsplit(url)
-        answer = requests.post(
-            f"{parts.scheme}://{parts.netloc}{action.group(1)}",
-            data=form,
-            allow_redirects=False,
-            timeout=10,
-        )
-        back = urlsplit(answer.headers["Location"])
-        resp = http.get(f"{back.path}?{back.query}")
-        assert resp.headers["Location"].endswith("google=connected")
-    finally:
-        for path in kept:
-            (aside / path.name).rename(path)
 
 
 def _accounts(gapp: Flask, emails: list[str]) -> dict[str, int]:
@@ -232,7 +179,7 @@ def test_a_burst_of_edits_is_one_push_per_account(
     """50 clients written in a burst: one push run per connected account, not 50 — and every
     phone holds the 50 clients after it."""
     for email in PHONES[1:]:
-        connect_as(connected, gapp, email)
+        connect_account(connected, email)
     ids = _accounts(gapp, PHONES)
     _pushes_on(gapp, 2.0)
     started = time.monotonic()
@@ -257,7 +204,7 @@ def test_a_burst_of_edits_is_one_push_per_account(
 def test_origin_account_gets_no_echo_push(gapp: Flask, connected: FlaskClient) -> None:
     """A client changed by a sync run of account A (``origin``): the others are pushed, not A."""
     for email in PHONES[1:]:
-        connect_as(connected, gapp, email)
+        connect_account(connected, email)
     ids = _accounts(gapp, PHONES)
     _pushes_on(gapp, 60.0)  # stays queued: the test reads the pending rows
     with gapp.app_context():
@@ -286,13 +233,7 @@ def test_daily_quota_makes_jobs_wait_until_tomorrow(gapp: Flask, connected: Flas
     gapp.config["ATARYS_SETTINGS"] = settings.with_overrides({"daily_quota": 1})
     resp = connected.post(SYNC_ALL, json={"async": True})
     run_id = resp.get_json()["data"]["run_id"]
-    deadline = time.monotonic() + 15
-    data: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        data = connected.get(f"/api/google-contacts/runs/{run_id}").get_json()["data"]
-        if data["run"]["error_message"]:
-            break
-        time.sleep(0.1)
+    data = wait_run(connected, run_id, lambda job: bool(job["run"]["error_message"]), 15)
     assert data["status"] == "queued"
     assert "quota quotidien" in data["run"]["error_message"]
     assert "demain" in data["run"]["error_message"]

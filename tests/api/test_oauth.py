@@ -14,8 +14,9 @@ from flask.testing import FlaskClient
 from atarys.emulator.server import RunningEmulator
 from atarys.google import oauth
 from atarys.google.connection import connection_state, stored_token, token_store
+from fixtures.consent import approve_consent
 
-from .conftest import approve_consent, connect_google
+from .conftest import connect_google
 
 
 def test_web_flow_end_to_end(gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator) -> None:

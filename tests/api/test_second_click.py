@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
 from atarys.emulator.server import RunningEmulator
+
+from .conftest import wait_run
 
 SYNC_ALL = "/api/google-contacts/sync-all"
 
@@ -46,12 +47,7 @@ def test_clicks_at_once_start_one_run_and_both_follow_it(
         run_ids = {a.get_json()["data"]["run_id"] for a in answers}
         assert len(run_ids) == 1, run_ids  # every click follows the same run
         (run_id,) = run_ids
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            job = connected.get(f"/api/google-contacts/runs/{run_id}").get_json()["data"]
-            if job["status"] in ("finished", "failed"):
-                break
-            time.sleep(0.2)
+        job = wait_run(connected, run_id, lambda j: j["status"] in ("finished", "failed"), 60)
         assert job["status"] == "finished", job
     finally:
         emulator.state.set_faults(latency_ms=0)

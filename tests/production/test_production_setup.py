@@ -13,10 +13,8 @@ without them, except when ``ATARYS_REQUIRE_POSTGRES=1`` (CI), where it fails.
 
 from __future__ import annotations
 
-import html
 import itertools
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -35,6 +33,8 @@ import pytest
 import requests
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+
+from fixtures.consent import approve_consent
 
 pytestmark = pytest.mark.production
 
@@ -274,33 +274,8 @@ def connect_phone(setup: Setup, email: str) -> None:
     emulator's consent page (opened on that account, « Autoriser » pressed) → the app's
     callback, all over HTTP."""
     body = setup.api("POST", "/api/google-contacts/auth", json={"login_hint": email}).json()
-    url = body["data"]["authorization_url"]
-    page = requests.get(url, allow_redirects=False, timeout=10)
-    assert page.status_code == 200, page.text
-    form = {
-        html.unescape(name): html.unescape(value)
-        for name, value in re.findall(
-            r'<input type=hidden name="([^"]*)" value="([^"]*)">', page.text
-        )
-    }
-    assert f'name="login_hint" value="{email}"' in page.text  # opened on that account
-    form.update(decision="allow", login_hint=email)
-    action = re.search(r'<form method="post" action="([^"]+)"', page.text)
-    assert action is not None
-    parts = urlsplit(url)
-    answer = requests.post(
-        f"{parts.scheme}://{parts.netloc}{action.group(1)}",
-        data=form,
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert answer.status_code == 302, answer.text
-    back = setup.api(
-        "GET",
-        urlsplit(answer.headers["Location"]).path
-        + "?"
-        + urlsplit(answer.headers["Location"]).query,
-    )
+    location = urlsplit(approve_consent(body["data"]["authorization_url"], login_hint=email))
+    back = setup.api("GET", f"{location.path}?{location.query}")
     assert back.headers["Location"].endswith("google=connected"), back.headers
 
 

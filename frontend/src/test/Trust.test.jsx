@@ -187,19 +187,27 @@ describe("Corbeilles", () => {
     expect(calls.filter((c) => c.method === "POST")).toHaveLength(1);
   });
 
-  it("Clients: a restore refused because the e-mail is taken shows the reason and what to do", async () => {
-    const message = "Impossible de restaurer ce client : un autre client (DUBOIS Anne) utilise déjà l'adresse e-mail martin@exemple.fr. Modifiez l'adresse de cet autre client, puis restaurez à nouveau.";
-    mockFetch(({ url }) => {
-      if (url.includes("deleted=true")) return jsonResponse(200, envelope([{ id: 8, nom: "Martin", prenom: "Paul", deleted_at: "2030-01-02T09:15:00Z" }]));
-      if (url.endsWith("/clients/8/restore")) return jsonResponse(409, failure(message, null, { errors: { email: "Un client avec cette adresse e-mail existe déjà." } }));
+  it("Clients: a client whose address another client uses now comes back all the same", async () => {
+    // E-mails may be shared (a company's info@): the API restores and says with whom.
+    let rows = [{ id: 8, nom: "Martin", prenom: "Paul", email: "info@martin-btp.fr", deleted_at: "2030-01-02T09:15:00Z" }];
+    const restored = vi.fn();
+    const calls = mockFetch(({ method, url }) => {
+      if (url.includes("deleted=true")) return jsonResponse(200, envelope(rows));
+      if (method === "POST" && url.endsWith("/clients/8/restore")) {
+        const client = { ...rows[0], deleted_at: null };
+        rows = [];
+        return jsonResponse(200, envelope(client, "Client restauré (adresse e-mail partagée avec DUBOIS Anne)"));
+      }
       return jsonResponse(404, failure("?"));
     });
-    render(<ClientsTrash onClose={() => {}} />);
+    render(<ClientsTrash onClose={() => {}} onRestored={restored} />);
     await screen.findByText("MARTIN Paul");
     await userEvent.click(screen.getByRole("button", { name: "Restaurer MARTIN Paul" }));
-    const alert = await screen.findByRole("alert");
-    expect(alert).toHaveTextContent("DUBOIS Anne");
-    expect(alert).toHaveTextContent("restaurez à nouveau");
+    await screen.findByText("MARTIN Paul est de retour dans la liste des clients.");
+    await screen.findByText("La corbeille est vide.");
+    expect(screen.queryByRole("alert")).not.toBeInTheDocument();
+    expect(restored).toHaveBeenCalledWith(expect.objectContaining({ id: 8 }));
+    expect(calls.filter((c) => c.method === "POST")).toHaveLength(1);
   });
 });
 

@@ -344,33 +344,21 @@ def sync_all() -> Response:
 
 def _start_job(email: str | None, options: s.SyncAllIn) -> dict[str, Any]:
     """Start (or join) one account's background run: its job, message and address."""
-    with engine.engine_errors():
-        service = engine.open_service(_app(), email)  # fail now (503…) rather than later
-    account = service.account.email
+    started = background.start(_app(), dry_run=options.dry_run, force=options.force, account=email)
     where = f"?{urlencode({'account': email})}" if email else ""
-    holder = background.holding_run(service.session, service.account)
-    if holder is not None:  # another run holds the account: follow that one
-        return {
-            "account": account,
-            "job": background.job_view(service.get_run(holder.id)),
-            "message": "Une synchronisation est déjà en cours : suivez-la ici",
-            "location": url_for("google_contacts.get_run", run_id=holder.id) + where,
-        }
-    run_id = background.start(
-        _app(),
-        dry_run=options.dry_run,
-        force=options.force,
-        opener=lambda app: engine.open_service(app, email),
-    )
     with engine.engine_errors():
-        job = background.job_view(  # the run started, or the one that beat it to the lock
-            engine.open_service(_app(), email, require_google=False).get_run(run_id)
+        job = background.job_view(  # the run started, or the one that holds the account
+            engine.open_service(_app(), email, require_google=False).get_run(started.run_id)
         )
     return {
-        "account": account,
+        "account": started.account,
         "job": job,
-        "message": "Synchronisation lancée en arrière-plan",
-        "location": url_for("google_contacts.get_run", run_id=run_id) + where,
+        "message": (
+            "Une synchronisation est déjà en cours : suivez-la ici"
+            if started.joined
+            else "Synchronisation lancée en arrière-plan"
+        ),
+        "location": url_for("google_contacts.get_run", run_id=started.run_id) + where,
     }
 
 

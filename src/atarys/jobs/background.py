@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -199,6 +200,17 @@ def job_message(job: dict[str, Any]) -> str:
     return JOB_MESSAGES.get(status, status)
 
 
+@dataclass(frozen=True)
+class Started:
+    """A background run asked for: the run row the person follows."""
+
+    run_id: int
+    account: str
+    """The account's e-mail."""
+    joined: bool
+    """Another run already held the account: the person follows that one."""
+
+
 def start(
     app: Flask,
     *,
@@ -206,22 +218,22 @@ def start(
     force: bool,
     opener: ServiceOpener = open_service,
     account: str | None = None,
-) -> int:
-    """Queue a ``sync_all`` job (``api-async``) for the account; the id of its run row.
+) -> Started:
+    """Queue a ``sync_all`` job (``api-async``) for the account; the run row to follow.
 
     The row is committed ``queued`` before this returns; a worker (``atarys worker``, or the
-    embedded one) makes it ``running``. A job of this account already waiting is returned
-    instead of a second one.
+    embedded one) makes it ``running``. A run already holding the account, or a job of this
+    account already waiting, is returned instead of a second one.
     """
     from atarys.jobs.queue import get_queue
 
-    with engine_errors():
+    with engine_errors():  # fail now (503…) rather than in the worker
         service = opener(app) if account is None else open_service(app, account)
-    if not dry_run:
-        # A run already holds the account (a double click, two tabs, a scheduled run):
-        # the person follows that run and gets its result, rather than a second one.
-        holder = holding_run(service.session, service.account)
-        if holder is not None:
-            return holder.id
+    email = service.account.email
+    # A run already holds the account (a double click, two tabs, a scheduled run):
+    # the person follows that run and gets its result, rather than a second one.
+    holder = holding_run(service.session, service.account)
+    if holder is not None:
+        return Started(holder.id, email, joined=True)
     run_id, _new = get_queue(app).enqueue(service.account, TRIGGER, dry_run=dry_run, force=force)
-    return run_id
+    return Started(run_id, email, joined=False)

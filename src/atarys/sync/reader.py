@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from atarys.models import SyncLink, SyncPending
 from atarys.sync.core.filters import ClientFilter
@@ -39,6 +39,11 @@ def link_state(link: SyncLink) -> LinkState:
     return LinkState(
         str(link.client_id), link.resource_name, Record.from_dict(link.snapshot), link.etag
     )
+
+
+class _LinkedByEmail(TypedDict):
+    linked_emails: dict[str, LinkState]
+    linked_names: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -276,23 +281,19 @@ class Reader:
             link.google_seen = kept or None
         return replace(item, field_times=times) if times else item
 
-    def _emails(self, items: Iterable[Item]) -> dict[str, LinkState]:
+    def _by_email(self, items: Iterable[Item]) -> _LinkedByEmail:
+        """The linked pairs holding the candidates' e-mails, and who holds each (shared
+        addresses): one query."""
         emails = {
             e
             for it in items
             if (e := normalize_value("email", it.record.email, self.region)) is not None
         }
         found = self.store.links_by_client_email(emails)
-        return {email: link_state(link) for email, link in found.items()}
-
-    def _names(self, items: Iterable[Item]) -> dict[str, frozenset[str]]:
-        """Who holds each candidate's e-mail among the linked pairs (shared addresses)."""
-        emails = {
-            e
-            for it in items
-            if (e := normalize_value("email", it.record.email, self.region)) is not None
+        return {
+            "linked_emails": {email: link_state(link) for email, link in found.links.items()},
+            "linked_names": found.names,
         }
-        return self.store.link_names_by_client_email(emails) if emails else {}
 
     # --- the account's client filter ----------------------------------------------------
 
@@ -423,8 +424,7 @@ class Reader:
             pairs=pairs,
             clients=clients,
             contacts=contacts,
-            linked_emails=self._emails([*clients, *contacts]),
-            linked_names=self._names([*clients, *contacts]),
+            **self._by_email([*clients, *contacts]),
             linked_client_ids=frozenset(linked_hints),
             linked=len(links) if g_listing.full else self.store.link_count(),
             full_listing=g_listing.full,
@@ -469,8 +469,7 @@ class Reader:
         return RunState(
             clients=clients,
             contacts=contacts,
-            linked_emails=self._emails([*clients, *contacts]),
-            linked_names=self._names([*clients, *contacts]),
+            **self._by_email([*clients, *contacts]),
             linked=self.store.link_count(),
             focus_client=client_id,
             client_filter=self.client_filter,
@@ -504,8 +503,7 @@ class Reader:
         return RunState(
             clients=clients,
             contacts=contacts,
-            linked_emails=self._emails([*clients, *contacts]),
-            linked_names=self._names([*clients, *contacts]),
+            **self._by_email([*clients, *contacts]),
             linked_client_ids=frozenset(linked_cids),
             linked=self.store.link_count(),
             focus_contact=resource_name,

@@ -14,7 +14,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy import false as sa_false
@@ -52,6 +52,15 @@ RETRY_BACKOFF_MAX = timedelta(hours=6)
 FILTER_REASON = "hors du filtre du compte"
 
 logger = logging.getLogger("atarys.sync.store")
+
+
+class EmailHolders(NamedTuple):
+    """The linked pairs whose live client holds some e-mails (lower case)."""
+
+    links: dict[str, SyncLink]
+    """E-mail → a link holding it."""
+    names: dict[str, frozenset[str]]
+    """E-mail → who holds it: the ``name_key`` of each linked pair's snapshot."""
 
 
 def new_lock_owner() -> str:
@@ -258,33 +267,15 @@ class Store:
             )
         return found
 
-    def links_by_client_email(self, emails: Iterable[str]) -> dict[str, SyncLink]:
-        """Links whose live client holds one of these e-mails (lower case)."""
+    def links_by_client_email(self, emails: Iterable[str]) -> EmailHolders:
+        """The links whose live client holds one of these e-mails, and who holds each
+        (several people may share a company's address): one query per 500 e-mails."""
         keys = sorted({e.lower() for e in emails if e})
-        found: dict[str, SyncLink] = {}
+        links: dict[str, SyncLink] = {}
+        names: dict[str, set[str]] = {}
         for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
             rows = self.session.execute(
                 select(func.lower(Client.email), SyncLink)
-                .join(SyncLink, SyncLink.client_id == Client.id)
-                .where(
-                    SyncLink.account_id == self.account.id,
-                    Client.deleted_at.is_(None),
-                    func.lower(Client.email).in_(chunk),
-                )
-            )
-            for email, link in rows:
-                found[email] = link
-        return found
-
-    def link_names_by_client_email(self, emails: Iterable[str]) -> dict[str, frozenset[str]]:
-        """E-mail → who holds it (``name_key`` of each linked pair's snapshot): several
-        people may share a company's address."""
-        keys = sorted({e.lower() for e in emails if e})
-        found: dict[str, set[str]] = {}
-        for start in range(0, len(keys), 500):
-            rows = self.session.execute(
-                select(func.lower(Client.email), SyncLink.snapshot)
                 .join(SyncLink, SyncLink.client_id == Client.id)
                 .where(
                     SyncLink.account_id == self.account.id,
@@ -292,9 +283,10 @@ class Store:
                     func.lower(Client.email).in_(keys[start : start + 500]),
                 )
             )
-            for email, snapshot in rows:
-                found.setdefault(email, set()).add(name_key(Record.from_dict(snapshot or {})))
-        return {email: frozenset(names) for email, names in found.items()}
+            for email, link in rows:
+                links[email] = link
+                names.setdefault(email, set()).add(name_key(Record.from_dict(link.snapshot or {})))
+        return EmailHolders(links, {email: frozenset(n) for email, n in names.items()})
 
     def unlinked_client_ids(self) -> list[str]:
         """Live clients with no link in this account and not excluded (anti-joins)."""

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 from atarys.models import Client, SyncExclusion, SyncLink, utcnow
 from atarys.models.client import fold, search_key_of
 from atarys.sync.core.errors import StaleItemError, WriteRejectedError
-from atarys.sync.core.records import FIELD_LENGTHS, FIELDS, Record, normalize_value
+from atarys.sync.core.records import (
+    FIELD_LENGTHS,
+    FIELDS,
+    Record,
+    display_name,
+    normalize_value,
+)
 from atarys.sync.sides.base import Change, Item, Listing, NewItem
 
 OVERLAP = timedelta(minutes=10)
@@ -74,6 +80,27 @@ def _column_value(name: str, value: str | None) -> str | None:
     if value is None:
         return "" if name == "nom" else None  # nom is NOT NULL: empty means "no family name"
     return value[: FIELD_LENGTHS[name]]
+
+
+def _refused(done: tuple[str, str], records: Sequence[Record]) -> str:
+    """The French detail of a write the database refused (an ``IntegrityError``).
+
+    ``done``: the feminine past participle, singular and plural (``créée``, ``créées``).
+    Live clients may share an e-mail (migration ``0011_shared_email``) and an empty ``nom``
+    is stored as ``""``, so what is left is rare: a primary key taken (PostgreSQL's id
+    sequence behind rows imported with their ids: each attempt moves it on) or another row
+    of the same flush. Trying again is the first thing to do.
+    """
+    names = sorted({display_name(r) for r in records})
+    if len(names) == 1:
+        what = f"la fiche client de {names[0]} n'a pas pu être {done[0]}"
+    else:
+        shown = ", ".join(names[:3]) + (f" et {len(names) - 3} autres" if len(names) > 3 else "")
+        what = f"les fiches clients de {shown} n'ont pas pu être {done[1]}"
+    return (
+        f"{what} dans la base ATARYS : relancez la synchronisation ; si cela se reproduit, "
+        "transmettez le journal de synchronisation à l'assistance"
+    )
 
 
 class AtarysDbSide:
@@ -209,7 +236,8 @@ class AtarysDbSide:
         except IntegrityError as exc:
             savepoint.rollback()
             raise WriteRejectedError(
-                [str(i) for i in range(len(items))], "adresse e-mail déjà utilisée"
+                [str(i) for i in range(len(items))],
+                _refused(("créée", "créées"), [n.record for n in items]),
             ) from exc
         savepoint.commit()
         out: list[Item] = []
@@ -249,16 +277,18 @@ class AtarysDbSide:
             savepoint.rollback()
             self.session.expire_all()
             raise WriteRejectedError(
-                [c.id for c in changes], "adresse e-mail déjà utilisée"
+                [c.id for c in changes],
+                _refused(("mise à jour", "mises à jour"), [c.record for c in changes]),
             ) from exc
         savepoint.commit()
         return [self._item(loaded[c.id]) for c in changes]
 
     def undelete(self, ids: Sequence[str]) -> list[Item]:
-        """Bring soft-deleted clients back (undo); ``WriteRejectedError`` if a live client
-        has taken the e-mail meanwhile."""
+        """Bring soft-deleted clients back (undo); ``WriteRejectedError`` if the database
+        refuses it."""
         now = self.clock()
         clients = list(self._load(ids).values())
+        records = [client_record(c) for c in clients]  # read before a refusal expires them
         savepoint = self.session.begin_nested()
         try:
             for client in clients:
@@ -270,7 +300,8 @@ class AtarysDbSide:
             savepoint.rollback()
             self.session.expire_all()
             raise WriteRejectedError(
-                [str(c.id) for c in clients], "adresse e-mail déjà utilisée par un autre client"
+                [str(c.id) for c in clients],
+                _refused(("restaurée", "restaurées"), records),
             ) from exc
         savepoint.commit()
         return [self._item(c) for c in clients]
