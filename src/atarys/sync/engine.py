@@ -67,7 +67,7 @@ class Outcome:
 
     @property
     def duplicates(self) -> list[Duplicate]:
-        return [*self.plan.duplicates, *self.results.duplicates]
+        return list(self.plan.duplicates)
 
     @property
     def breaker(self) -> list[str]:

@@ -33,7 +33,6 @@ from atarys.sync.core.actions import (
     CreateContact,
     DeleteClient,
     DeleteContact,
-    Duplicate,
     Link,
     Plan,
     RestoreClient,
@@ -63,6 +62,7 @@ logger = logging.getLogger("atarys.sync.executor")
 
 T = TypeVar("T")
 COUNTED = ("created", "updated", "deleted", "linked", "unlinked")
+_CLIENT_WRITES = ("created", "updated", "deleted", "restored")
 
 
 @dataclass
@@ -115,8 +115,9 @@ class Results:
     g2a: DirectionCounts = field(default_factory=DirectionCounts)
     items: list[ActionResult] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
-    duplicates: list[Duplicate] = field(default_factory=list)  # found while writing
     errors: list[str] = field(default_factory=list)
+    # clients this run wrote (created, updated, deleted, restored): the other accounts follow
+    written_clients: set[int] = field(default_factory=set)
 
     def counts(self, direction: str) -> DirectionCounts:
         return self.a2g if direction == A2G else self.g2a
@@ -179,7 +180,6 @@ class Executor:
         # creation's (already a result), not kept again for each of them
         self._follow: set[str] = set()
         self._moves: list[tuple[int, str, str | None, Record, datetime | None]] = []
-        self.reported: set[str] = set()  # e-mails the plan lists as duplicates already
         self.region = settings.phone_region
 
     # --- journal ----------------------------------------------------------------------
@@ -207,6 +207,8 @@ class Executor:
             self.results.errors.append(message or "")
         elif verb in COUNTED:
             setattr(counts, verb, getattr(counts, verb) + 1)
+        if direction == G2A and verb in _CLIENT_WRITES and cid and cid.isdigit():
+            self.results.written_clients.add(int(cid))
         self.store.add_item(
             self.run,
             direction=direction,
@@ -246,7 +248,6 @@ class Executor:
     # --- the run ----------------------------------------------------------------------
 
     def execute(self, plan: Plan) -> Results:
-        self.reported = {d.email_key for d in plan.duplicates}
         creates_a: list[CreateClient] = []
         creates_g: list[CreateContact] = []
         writes: list[Update | Link] = []
@@ -523,7 +524,9 @@ class Executor:
                     try:
                         done.append((a, self.atarys.create([NewItem(a.record)])[0]))
                     except WriteRejectedError as exc:
-                        self._set_aside(a, exc)
+                        # the database refused this one (an e-mail never blocks: clients
+                        # may share one); journaled by name, the next run tries again
+                        self._error(a, G2A, exc.message)
             new_links: list[tuple[int, str, str | None, Record, datetime | None]] = []
             for a, item in done:
                 assert a.resource_name is not None
@@ -570,32 +573,6 @@ class Executor:
             else:
                 self._changed(a, G2A)
         return out
-
-    def _set_aside(self, a: CreateClient, exc: WriteRejectedError) -> None:
-        """A contact whose e-mail a live client already holds: a duplicate for a person.
-
-        Never an error that comes back at every run: the link (if any) is dropped, the
-        pair is listed with both people, and the cursors move on.
-        """
-        email = a.record.email
-        holders = tuple(self.store.live_client_ids_by_email(email)) if email else ()
-        if not holders:
-            self._error(a, G2A, exc.message)
-            return
-        self._drop_link(a.client_id)
-        dup = Duplicate(
-            email_key=email or "",
-            client_ids=holders,
-            resource_names=(a.resource_name or "",),
-            reason="email_taken_in_atarys",
-            names=(a.name,),
-        )
-        if email not in self.reported:
-            self.results.duplicates.append(dup)
-        self._journal(
-            a, G2A, "unlinked", message="adresse e-mail déjà utilisée par un autre client"
-        )
-        self._result(a, "deferred", message="doublon à vérifier")
 
     def _create_contacts(self, actions: list[CreateContact]) -> None:
         """New contacts from clients; at Google's contact cap, stop (no call per client)."""

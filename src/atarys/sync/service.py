@@ -324,24 +324,13 @@ class SyncService:
             run_id=run_id,
         )
         if not dry_run:
-            self._announce(out.run.id)
+            self._announce(out.results.written_clients)
         return out
 
-    def _announce(self, run_id: int) -> None:
+    def _announce(self, written: set[int]) -> None:
         """After commit: the clients this run wrote, for the other accounts to follow."""
-        rows = self.session.scalars(
-            select(SyncRunItem.client_id)
-            .where(
-                SyncRunItem.run_id == run_id,
-                SyncRunItem.direction == G2A,
-                SyncRunItem.action.in_(("created", "updated", "deleted", "restored")),
-                SyncRunItem.client_id.is_not(None),
-            )
-            .distinct()
-        )
-        ids = sorted({int(i) for i in rows if i is not None})
-        if ids:
-            clients_written.send(self, client_ids=ids, origin=self.account.email)
+        if written:
+            clients_written.send(self, client_ids=sorted(written), origin=self.account.email)
 
     def _run_locked(
         self,

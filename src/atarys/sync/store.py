@@ -383,14 +383,6 @@ class Store:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    def live_client_ids_by_email(self, email: str) -> list[str]:
-        rows = self.session.scalars(
-            select(Client.id).where(
-                Client.deleted_at.is_(None), func.lower(Client.email) == email.lower()
-            )
-        )
-        return [str(i) for i in rows]
-
     def unlinked_client_ids_by_email(self, email: str) -> list[str]:
         linked = select(SyncLink.id).where(
             SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
