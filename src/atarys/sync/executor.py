@@ -134,6 +134,13 @@ def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def _only_hint(a: Update | Link) -> bool:
+    """Only the client's id goes into its contact (just created by this run): nothing
+    of the client is written, so an edit made meanwhile cannot be overwritten; the link
+    keeps the version planned, and the next run reads the edit."""
+    return a.write_hint and not a.google_changes and not a.atarys_changes
+
+
 def _payload(changes: Changes) -> dict[str, dict[str, str | None]]:
     return {k: {"before": c.before, "after": c.after} for k, c in changes.items()}
 
@@ -764,7 +771,11 @@ class Executor:
 
     def _check_atarys(self, chunk: list[Update | Link]) -> list[Update | Link]:
         """Clients changed since the plan are planned again before anything is written."""
-        ids = [a.client_id for a in chunk if a.client_id and a.atarys_etag is not None]
+        ids = [
+            a.client_id
+            for a in chunk
+            if a.client_id and a.atarys_etag is not None and not _only_hint(a)
+        ]
         fresh = self.atarys.get_any(ids) if ids else {}
         out: list[Update | Link] = []
         for a in chunk:

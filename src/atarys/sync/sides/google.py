@@ -257,6 +257,10 @@ class PersonCache:
         self._raw.pop(resource_name, None)
 
 
+# What an update body carries beside the fields of its mask: the contact's version.
+_UPDATE_KEYS = ("resourceName", "etag", "metadata")
+
+
 class GoogleSide:
     """Contacts of one Google account; ids are resourceNames."""
 
@@ -596,6 +600,11 @@ class GoogleSide:
         written: dict[str, Item] = {}
         if bodies:
             ordered = [f for f in PERSON_FIELDS.split(",") if f in mask]
+            # Only the fields of the batch's mask go out (with the etag and sources Google
+            # checks): a first sync's clientData writes would otherwise send every contact
+            # whole. The mask is the batch's, so each body keeps all of its fields.
+            keep = {*ordered, *_UPDATE_KEYS}
+            bodies = {rn: {k: v for k, v in b.items() if k in keep} for rn, b in bodies.items()}
             request_body = {
                 "contacts": bodies,
                 "updateMask": ",".join(ordered),
