@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from atarys.models import Client
 from atarys.sync.core.errors import StaleItemError
 from atarys.sync.core.records import Record, normalize_record
-from atarys.sync.sides.atarys_db import AtarysDbSide
+from atarys.sync.sides.atarys_db import AtarysDbSide, client_etag, client_record
 from atarys.sync.sides.base import Change, NewItem, Side
 from atarys.sync.sides.google import GoogleSide
 from atarys.sync.sides.memory import MemorySide
@@ -113,6 +114,22 @@ class TestAtarysDbSide(ContractSuite):
     @pytest.fixture
     def side(self, session: Session) -> Side:
         return AtarysDbSide(session)
+
+    def test_items_read_as_rows_match_the_client_objects(self, session: Session) -> None:
+        """Items read in bulk (rows) carry the etag and record the client object gives:
+        else every write would see its client as changed since the plan."""
+        side = AtarysDbSide(session)
+        [a, b] = side.create([NewItem(JEAN), NewItem(Record(nom="Lefèvre", prenom="Zoé"))])
+        side.delete([b.id])
+        session.flush()
+        for item in side.get_any([a.id, b.id]).values():
+            client = session.get(Client, int(item.id))
+            assert client is not None
+            assert item.etag == client_etag(client)
+            assert item.deleted == (client.deleted_at is not None)
+            if not item.deleted:
+                assert item.record == client_record(client)
+                assert item.record.email == JEAN.email
 
 
 class TestGoogleSide(ContractSuite):

@@ -52,7 +52,13 @@ from atarys.sync.core.plan import (
     match,
     plan_pair,
 )
-from atarys.sync.core.records import Record, display_name, name_key, normalize_record
+from atarys.sync.core.records import (
+    Record,
+    display_name,
+    name_key,
+    normalize_record,
+    normalize_value,
+)
 
 # An action's comment starting with this carries, in French, the values of a Google
 # contact that had to be adapted to be stored in ATARYS; the executor journals it.
@@ -351,7 +357,12 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     # Edit beats delete, but a live unlinked client already holds the contact's e-mail
     # (the office entered the person again): no copy of the deleted client, which would
     # collide with it; the contact is matched like an unlinked one, in this same run.
-    unlinked_emails = {normalize_record(c.record, region).email for c in state.clients}
+    recreated = any(isinstance(a, CreateClient) and a.recreate for a in actions)
+    unlinked_emails = (
+        {normalize_value("email", c.record.email, region) for c in state.clients}
+        if recreated
+        else set()
+    )
     by_client = {p.link.client_id: p for p in state.pairs}
     rematched: set[str] = set()
     staying: list[Action] = []

@@ -124,6 +124,23 @@ class AtarysDbSide:
         self.clock = clock
         self.overlap = overlap
 
+    @staticmethod
+    def _row_item(row: Row[Any]) -> Item:
+        """``_item`` of a row of ``_COLUMNS``, read by position (a run reads thousands)."""
+        client_id, *values, tag, updated, deleted, times = row
+        text = "|".join(
+            [str(v or "") for v in values] + [updated.isoformat() if updated else "", str(deleted)]
+        )
+        return Item(
+            id=str(client_id),
+            etag=hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(),
+            record=Record(*[v or None for v in values]) if deleted is None else Record(),
+            updated=updated,
+            deleted=deleted is not None,
+            tag=tag,
+            field_times=_field_times(times),
+        )
+
     def _item(self, client: Client | Row[Any]) -> Item:
         return Item(
             id=str(client.id),
@@ -168,7 +185,7 @@ class AtarysDbSide:
                 query = query.where(~synced.exists(), ~kept_out.exists())
         # streamed: a first sync reads every client (rows, not ORM objects)
         items = [
-            self._item(r) for r in self.session.execute(query.execution_options(yield_per=1000))
+            self._row_item(r) for r in self.session.execute(query.execution_options(yield_per=1000))
         ]
         return Listing(items, now.isoformat(), full=cursor is None, expected=None)
 
@@ -196,11 +213,11 @@ class AtarysDbSide:
         return found
 
     def get(self, ids: Sequence[str]) -> dict[str, Item]:
-        return {i: self._item(r) for i, r in self._rows(ids).items() if r.deleted_at is None}
+        return {i: self._row_item(r) for i, r in self._rows(ids).items() if r.deleted_at is None}
 
     def get_any(self, ids: Sequence[str]) -> dict[str, Item]:
         """Like ``get`` but soft-deleted clients come back too (marked deleted)."""
-        return {i: self._item(r) for i, r in self._rows(ids).items()}
+        return {i: self._row_item(r) for i, r in self._rows(ids).items()}
 
     def create(self, items: Sequence[NewItem]) -> list[Item]:
         """Insert new clients in one statement (a first sync creates thousands).
