@@ -52,3 +52,22 @@ def test_each_action_line_is_written_once(tmp_path: Path) -> None:
     for app in apps:
         with app.app_context():
             db.engine.dispose()
+
+
+def test_a_batch_of_action_lines_keeps_one_stamped_line_each(tmp_path: Path) -> None:
+    """Actions written as a batch read like any other line: time, level, action."""
+    from atarys.sync.log import stamp, write_lines
+
+    logger = action_logger(tmp_path)
+    logger.info("run=1 atarys_to_google created client=1 contact=c1 fields=nom")
+    write_lines(logger, [stamp(0.5, f"run=2 google_to_atarys created client={i}") for i in (2, 3)])
+    for handler in logger.handlers:
+        handler.flush()
+    lines = (tmp_path / LOG_NAME).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3
+    first_stamp = lines[0].split(" INFO ")[0]
+    for line, client in zip(lines[1:], (2, 3), strict=True):
+        stamp_text, _, action = line.partition(" INFO ")
+        assert len(stamp_text) == len(first_stamp)  # "YYYY-mm-dd HH:MM:SS,mmm" as logging's
+        assert stamp_text.endswith(",500")
+        assert action == f"run=2 google_to_atarys created client={client}"

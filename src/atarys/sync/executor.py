@@ -14,6 +14,7 @@ committed with the links it moves, so a crash costs at most the batch in flight.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,6 +54,7 @@ from atarys.sync.core.items import Change, Item, NewItem
 from atarys.sync.core.plan import PlanSettings
 from atarys.sync.core.planner import import_note, replan
 from atarys.sync.core.records import Record, diff, normalize_record
+from atarys.sync.log import stamp, write_lines
 from atarys.sync.sides.atarys_db import AtarysDbSide
 from atarys.sync.sides.base import Side
 from atarys.sync.sides.google import ContactsRejectedError
@@ -180,6 +182,7 @@ class Executor:
         # re-planned and written but reported as changed since the preview
         self.strict = strict
         self.results = Results()
+        self._lines: list[str] = []  # action log lines, written with their batch
         # clients whose link this run inserted in bulk (no ORM object: a first sync makes
         # one per client); their later moves go out in one statement per batch
         self.fresh: set[str] = set()
@@ -226,15 +229,14 @@ class Executor:
             message=message,
             name=action.name or None,
         )
-        self.log.info(
-            "run=%s %s %s client=%s contact=%s fields=%s%s",
-            self.run.id,
-            direction,
-            verb,
-            cid,
-            rn,
-            ",".join(sorted(payload)) or "-",
-            f" error={message}" if verb == "error" and message else "",
+        fields = ",".join(sorted(payload)) or "-"
+        error = f" error={message}" if verb == "error" and message else ""
+        self._lines.append(
+            stamp(
+                time.time(),
+                f"run={self.run.id} {direction} {verb} client={cid} contact={rn} fields={fields}"
+                f"{error}",
+            )
         )
 
     def _result(self, action: Action, status: Status, **kw: object) -> None:
@@ -255,6 +257,12 @@ class Executor:
     # --- the run ----------------------------------------------------------------------
 
     def execute(self, plan: Plan) -> Results:
+        try:
+            return self._execute(plan)
+        finally:
+            self.flush_log()  # a run stopped halfway still logs what it journaled
+
+    def _execute(self, plan: Plan) -> Results:
         creates_a: list[CreateClient] = []
         creates_g: list[CreateContact] = []
         writes: list[Update | Link] = []
@@ -319,7 +327,13 @@ class Executor:
             self.store.move_links(moves)
         self.store.flush_items()
         self.session.flush()
+        self.flush_log()
         self.progress(n)
+
+    def flush_log(self) -> None:
+        """Write the action log's lines of the actions journaled so far."""
+        lines, self._lines = self._lines, []
+        write_lines(self.log, lines)
 
     # --- deletions --------------------------------------------------------------------
 
@@ -711,6 +725,7 @@ class Executor:
                     "une copie est gardée dans la corbeille",
                 )
             self._commit(0)
+        self.flush_log()
 
     def _note(self, cid: str, rn: str, name: str, verb: str, message: str) -> None:
         """Journal a write that is no action of the plan."""
@@ -729,7 +744,9 @@ class Executor:
             message=message,
             name=name or None,
         )
-        self.log.info("run=%s %s %s client=%s contact=%s", self.run.id, A2G, verb, cid, rn)
+        self._lines.append(
+            stamp(time.time(), f"run={self.run.id} {A2G} {verb} client={cid} contact={rn}")
+        )
 
     def _fresh_clients(self, chunk: list[CreateContact]) -> list[tuple[CreateContact, Record]]:
         """The clients as they are now (one query): a client edited during the run goes
