@@ -104,9 +104,14 @@ def engine_sync(args: dict[str, Any]) -> dict[str, Any]:
     # time is computed from the call counts, and checked by one real paced run.
     account.quota_per_minute = args.get("quota_per_minute") or UNPACED
     session().commit()
-    result = SyncService(session(), account, people_service(args["emulator"])).sync_all(
-        trigger="bench", force=True
+    # the action log where the app writes it (``open_service`` passes the app's folder)
+    service = SyncService(
+        session(),
+        account,
+        people_service(args["emulator"]),
+        log_dir=Path(args["work_dir"]) / "logs",
     )
+    result = service.sync_all(trigger="bench", force=True)
     return result.to_dict()
 
 
