@@ -41,7 +41,7 @@ def fold(value: str | None) -> str:
     return _fold(value)
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=8192)
 def _fold(value: str) -> str:
     """``fold`` of a non-empty value (cached: towns, companies and titles repeat)."""
     decomposed = unicodedata.normalize("NFKD", value.translate(_LIGATURES))
@@ -59,7 +59,7 @@ def phone_digits(value: str | None) -> list[str]:
     return list(_phone_digits(value))
 
 
-@lru_cache(maxsize=65_536)
+@lru_cache(maxsize=4096)
 def _phone_digits(value: str) -> tuple[str, ...]:
     if len(value) == 12 and value.startswith("+33") and value[1:].isdigit():
         # a French number in E.164 (nearly every client's): its national form is 0 and
