@@ -232,8 +232,11 @@ export function ClientsTrash({ onClose, onRestored }) {
     setRowError(null);
     setDone(null);
     try {
-      await api.post(paths.restoreClient(client.id), {});
-      setDone(`${clientName(client)} est de retour dans la liste des clients.`);
+      const res = await api.post(paths.restoreClient(client.id), {});
+      // the API adds with whom the address is shared (a company's info@), if anyone
+      const shared = /partagée avec ([^)]*)\)/.exec(res.message || "");
+      const note = shared ? ` Son adresse e-mail est partagée avec ${shared[1]}.` : "";
+      setDone(`${clientName(client)} est de retour dans la liste des clients.${note}`);
       setReload((n) => n + 1);
       if (onRestored) onRestored(client);
     } catch (err) {

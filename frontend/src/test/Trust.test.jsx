@@ -203,7 +203,9 @@ describe("Corbeilles", () => {
     render(<ClientsTrash onClose={() => {}} onRestored={restored} />);
     await screen.findByText("MARTIN Paul");
     await userEvent.click(screen.getByRole("button", { name: "Restaurer MARTIN Paul" }));
-    await screen.findByText("MARTIN Paul est de retour dans la liste des clients.");
+    await screen.findByText(
+      "MARTIN Paul est de retour dans la liste des clients. Son adresse e-mail est partagée avec DUBOIS Anne.",
+    );
     await screen.findByText("La corbeille est vide.");
     expect(screen.queryByRole("alert")).not.toBeInTheDocument();
     expect(restored).toHaveBeenCalledWith(expect.objectContaining({ id: 8 }));

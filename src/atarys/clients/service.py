@@ -133,7 +133,11 @@ def restore_client(session: Session, client_id: int) -> Client:
     """Bring a client of the trash back to life; 404 when it is not in the trash."""
     client = session.scalars(_trashed().where(Client.id == client_id)).first()
     if client is None:
-        raise ApiError(404, f"Client {client_id} introuvable dans la corbeille.")
+        raise ApiError(
+            404,
+            "Ce client n'est plus dans la corbeille (déjà restauré ou supprimé pour de bon) : "
+            "actualisez la liste.",
+        )
     client.deleted_at = None
     _commit(session)
     client_changed.send(client.id)
