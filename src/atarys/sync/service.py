@@ -6,9 +6,12 @@ Every method returns a typed result with ``to_dict()`` (JSON-serialisable) or ra
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -240,6 +243,36 @@ class RunDetail:
         return data
 
 
+_GC_LOCK = threading.Lock()
+_GC_RUNS = 0  # runs of this process inside ``bulk_allocations``
+_GC_SAVED: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextmanager
+def bulk_allocations() -> Iterator[None]:
+    """The garbage collector tuned for a run: a first sync allocates millions of objects
+    that live until its end (persons, items, actions), which the default thresholds scan
+    again and again (about a quarter of its CPU). Objects older than the run are frozen
+    out of the scans, and young collections wait for 50,000 allocations. Process-wide:
+    the first run in sets it, the last one out puts the defaults back.
+    """
+    global _GC_RUNS, _GC_SAVED
+    with _GC_LOCK:
+        if _GC_RUNS == 0:
+            _GC_SAVED = gc.get_threshold()
+            gc.freeze()
+            gc.set_threshold(50_000, 20, 10)
+        _GC_RUNS += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_RUNS -= 1
+            if _GC_RUNS == 0:
+                gc.set_threshold(*_GC_SAVED)
+                gc.unfreeze()
+
+
 class SyncService:
     """Sync of one Google account with ATARYS, through a session and a People API service.
 
@@ -313,16 +346,17 @@ class SyncService:
         plan: Plan | None = None,
         run_id: int | None = None,
     ) -> Outcome:
-        out = self._run_locked(
-            trigger=trigger,
-            dry_run=dry_run,
-            force=force,
-            progress=progress,
-            focus_client=focus_client,
-            focus_contact=focus_contact,
-            plan=plan,
-            run_id=run_id,
-        )
+        with bulk_allocations():
+            out = self._run_locked(
+                trigger=trigger,
+                dry_run=dry_run,
+                force=force,
+                progress=progress,
+                focus_client=focus_client,
+                focus_contact=focus_contact,
+                plan=plan,
+                run_id=run_id,
+            )
         if not dry_run:
             self._announce(out.results.written_clients)
         return out
