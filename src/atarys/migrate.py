@@ -1,18 +1,25 @@
-"""Schema migrations, driven from code (``atarys db upgrade``, ``atarys serve``, tests)."""
+"""Schema migrations, driven from code (``atarys db upgrade``, ``atarys serve``, tests).
+
+Alembic (with Mako and Pygments) is imported only when a migration runs: a worker or
+a web process that does not migrate does not carry it (about 12 MB each).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Connection
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     """An Alembic config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -24,6 +31,8 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 
 def upgrade(url: str | None = None, *, connection: Connection | None = None) -> None:
     """Bring the database at ``url`` (or on ``connection``) to the newest revision."""
+    from alembic import command
+
     command.upgrade(alembic_config(url, connection), "head")
 
 
