@@ -469,18 +469,24 @@ class SyncMachine(RuleBasedStateMachine):
             assert client_id_of(contacts[link.resource_name]) == str(link.client_id)
 
     def _check_no_duplicates(self) -> None:
-        """No two live contacts carry the same client id; every live contact and client is accounted for."""
+        """No two live contacts carry the same client id unless the second one is reported
+        as that client's duplicate; every live contact and client is accounted for."""
         contacts = self._live_contacts()
-        hints = [client_id_of(p) for p in contacts.values() if client_id_of(p)]
-        assert len(hints) == len(set(hints)), hints
         linked_rns = {lk.resource_name for lk in self.session.scalars(select(SyncLink))}
-        open_dups = {
-            rn
-            for d in self.session.scalars(
-                select(SyncDuplicate).where(SyncDuplicate.status == "open")
-            )
-            for rn in d.resource_names
-        }
+        reports = list(
+            self.session.scalars(select(SyncDuplicate).where(SyncDuplicate.status == "open"))
+        )
+        open_dups = {rn for d in reports for rn in d.resource_names}
+        reported = {(str(i), rn) for d in reports for i in d.client_ids for rn in d.resource_names}
+        by_hint: dict[str, list[str]] = {}
+        for rn, p in contacts.items():
+            if client_id_of(p):
+                by_hint.setdefault(str(client_id_of(p)), []).append(rn)
+        for cid, rns in by_hint.items():
+            # a copy Google kept out of sight (a rename under propagation delay) while the
+            # sync wrote the client anew, differing from it: shown to a person, never lost
+            unreported = [rn for rn in rns if (cid, rn) not in reported]
+            assert len(unreported) <= 1, (cid, rns, [d.to_dict() for d in reports])
         for rn in contacts:
             # a live contact is linked, reported as a duplicate, or out of any client's reach
             assert rn in linked_rns or rn in open_dups or rn in self.contacts, rn
@@ -649,5 +655,47 @@ def test_replay_a_lost_create_whose_contact_the_phone_deleted(
         m.sync_with_fault(fault="expired", i=31)
         m.create_contact(nom="Élodie", phone="+33612345678", pick=1, shared=True)
         m.clean_sync()
+    finally:
+        m.teardown()
+
+
+def test_replay_a_rename_hidden_by_propagation_delay(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the deep profile (seed 330921438): a linked contact renamed by Google
+    while its new name is not listed yet (propagation delay), its client edited. The run
+    sees the old name answer 404 and no contact with the client's id: the edit wins, the
+    contact is created again. When the renamed copy shows up, it differs from the client
+    (the name before the edit): it is not deleted as our own copy (a phone edit could be
+    in it) but reported as the client's duplicate, and every invariant holds."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.create_contact(nom="Dubois", phone="+33123456789", pick=0, shared=False)
+        m.edit_contact(field="entreprise", i=31, phone=None, value=None)
+        m.create_contact(nom="Élodie", phone="+33698765432", pick=1, shared=False)
+        m.create_contact(nom="Paris", phone="+33123456789", pick=0, shared=False)
+        m.clean_sync()
+        m.sync_with_fault(fault="phone", i=19)
+        m.touch_contact(i=15)
+        m.create_client(nom="Dubois", phone="+33698765432", pick=0, shared=True, ville="  Nice  ")
+        m.touch_contact(i=49)
+        m.create_client(nom=None, phone=None, pick=2, shared=False, ville="Élodie")
+        m.sync_with_fault(fault="delay", i=11)
+        m.edit_contact(field="prenom", i=20, phone="+33123456789", value="Paris")
+        m.delete_contact(i=18)
+        m.delete_contact(i=29)
+        m.edit_client(field="nom", i=28, phone=None, value="  Nice  ")
+        m.sync_with_fault(fault="rename", i=20)
+        m.create_contact(nom="Élodie", phone="+33123456789", pick=0, shared=False)
+        m.delete_contact(i=46)
+        m.create_contact(nom="Lyon", phone="+33123456789", pick=0, shared=False)
+        m.clean_sync()
+        # the client has one linked contact and the late copy is shown as its duplicate
+        (link,) = m.session.scalars(select(SyncLink).where(SyncLink.client_id == 4))
+        (report,) = m.session.scalars(select(SyncDuplicate).where(SyncDuplicate.status == "open"))
+        assert report.client_ids == [4]
+        (copy,) = report.resource_names
+        assert copy != link.resource_name
+        assert client_id_of(m._live_contacts()[copy]) == "4"
     finally:
         m.teardown()
