@@ -699,3 +699,34 @@ def test_replay_a_rename_hidden_by_propagation_delay(
         assert client_id_of(m._live_contacts()[copy]) == "4"
     finally:
         m.teardown()
+
+
+def test_replay_a_deleted_client_whose_reported_copy_comes_in_the_same_run(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the deep profile (seed 268268870 on SQLite, 2267225881 on PostgreSQL): a
+    client whose late renamed copy is reported as its duplicate is deleted in ATARYS. The
+    run that deletes its contact must also take in the copy (it no longer belongs to a
+    client), not leave it to the next run: the sync after a clean one writes nothing."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        m.clean_sync()
+        m.create_client(nom="Martin", phone="+33612345678", pick=0, shared=True, ville="Martin")
+        m.create_client(nom="Martin", phone="+33612345678", pick=0, shared=False, ville="Martin")
+        m.sync_with_fault(fault="delay", i=11)
+        m.delete_contact(i=18)
+        m.delete_contact(i=0)
+        m.edit_client(field="nom", i=28, phone="+33612345678", value="  Nice  ")
+        m.sync_with_fault(fault="rename", i=20)
+        m.clean_sync()
+        (report,) = m.session.scalars(select(SyncDuplicate).where(SyncDuplicate.status == "open"))
+        (copy,) = report.resource_names
+        m.delete_client(i=22)
+        m.clean_sync()  # one run: the contact deleted, the copy taken in as a client
+        (client,) = m._live_clients()
+        assert (client.nom, client.email) == ("Martin", "anne@example.com")
+        (link,) = m.session.scalars(select(SyncLink))
+        assert (link.client_id, link.resource_name) == (client.id, copy)
+    finally:
+        m.teardown()
