@@ -61,9 +61,12 @@ bench-quick: install
 clean:
 	rm -rf $(VENV) frontend/node_modules src/atarys/static
 
-## Adversarial soak (not in CI): the sync state machine with every fault, random seeds,
-## SOAK_SECONDS per database (default 600), on SQLite and PostgreSQL; a failure prints its seed.
+## Adversarial soak (not in CI): the sync state machine's deep profile (batches of 25
+## examples of up to 40 steps, every fault, a fresh random seed per batch) until SOAK_SECONDS
+## per database (default 600), on SQLite and PostgreSQL; one line per batch, then the
+## examples, steps and clean syncs explored; a failure prints its seed (replay:
+## ATARYS_HYPOTHESIS_PROFILE=deep ATARYS_HYPOTHESIS_SEED=<seed>).
 SOAK_SECONDS ?= 600
 soak: install
-	ATARYS_HYPOTHESIS_SECONDS=$(SOAK_SECONDS) ATARYS_TEST_POSTGRES_URL=$${ATARYS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	PYTHONUNBUFFERED=1 ATARYS_HYPOTHESIS_PROFILE=deep ATARYS_HYPOTHESIS_SECONDS=$(SOAK_SECONDS) ATARYS_TEST_POSTGRES_URL=$${ATARYS_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 		$(BIN)/pytest -q -s -p no:cacheprovider tests/sync/test_state_machine.py

@@ -473,6 +473,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         lce.pop(email, None)
         lge.pop(email, None)
 
+    deleted = {cid for cid, p in in_run.items() if p.atarys_deleted and cid in leaving}
     clients = [Candidate(c.id, normalize_record(c.record, region)) for c in state.clients]
     candidates = [
         Candidate(c.id, normalize_record(c.record, region), c.hint, c.in_scope, c.emails)
@@ -481,7 +482,9 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
     result = match(
         clients,
         candidates,
-        linked_clients=(set(state.linked_client_ids) | set(in_run)) - rematched,
+        # a client deleted in this run no longer holds its id: a contact still carrying
+        # it (a copy reported as its duplicate) is matched like an unlinked one now
+        linked_clients=(set(state.linked_client_ids) | set(in_run)) - rematched - deleted,
         linked_client_emails=lce,
         linked_contact_emails=lge,
         linked_names={e: frozenset(n) for e, n in holders.items() if e in lce},
