@@ -27,6 +27,7 @@ def test_overlapping_runs_leave_the_collector_as_they_found_it() -> None:
         assert gc.get_freeze_count() > 0
     second_done.set()
     thread.join(10)
-    assert seen and seen[0] != before
+    assert seen
+    assert seen[0] != before
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
