@@ -524,6 +524,11 @@ class SyncMachine(RuleBasedStateMachine):
                 continue
             if field == "nom" and want is None and got:
                 continue  # a client needs a nom: an emptied family name is replaced by a name
+            snapshot = Record.from_dict(link.snapshot)
+            if field == "prenom" and got is None and want and snapshot.nom == want:
+                # a contact with no family name: its given name is the client's nom (seed
+                # 3596227934: the edit is there, one field over, as the run journals it)
+                continue
             kept = [
                 c
                 for c in conflicts
@@ -728,5 +733,26 @@ def test_replay_a_deleted_client_whose_reported_copy_comes_in_the_same_run(
         assert (client.nom, client.email) == ("Martin", "anne@example.com")
         (link,) = m.session.scalars(select(SyncLink))
         assert (link.client_id, link.resource_name) == (client.id, copy)
+    finally:
+        m.teardown()
+
+
+def test_replay_a_given_name_edited_on_a_contact_without_family_name(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the deep machine (seed 3596227934): the phone clears a contact's family
+    name, then edits its given name. The client's nom takes the given name (a client
+    needs one, and the journal says so): the edit is kept, and a clean sync after it
+    writes nothing."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        m.clean_sync()
+        m.edit_contact(field="nom", i=0, phone=None, value=None)
+        m.clean_sync()
+        m.edit_contact(field="prenom", i=0, phone=None, value="Gérant")
+        m.clean_sync()
+        (client,) = m._live_clients()
+        assert (client.nom, client.prenom) == ("Gérant", None)
     finally:
         m.teardown()
