@@ -69,7 +69,7 @@ class Record:
         return all(getattr(self, n) is None for n in FIELDS)
 
 
-@lru_cache(maxsize=16_384)
+@lru_cache(maxsize=50_000)
 def normalize_value(name: str, value: str | None, region: str = "FR") -> str | None:
     """The normalized form of one field's value."""
     text = clean_text(value)
