@@ -104,15 +104,18 @@ class Engine:
         self.progress_cb = progress
         self.lock_owner = lock_owner
         self._reader: Reader | None = None
+        self._done = 0  # actions carried out, of ``_total`` (the run's progress)
+        self._total = 0
 
     def _progress(self, out: Outcome, n: int) -> None:
-        run = out.run
-        run.progress_done = min(run.progress_done + n, run.progress_total)
+        # counted here, not read back from the run row (it expires at every commit)
+        self._done = min(self._done + n, self._total)
+        out.run.progress_done = self._done
         if self.lock_owner:
             self.store.heartbeat(self.lock_owner)
         self.session.commit()
         if self.progress_cb is not None:
-            self.progress_cb(run.progress_done, run.progress_total)
+            self.progress_cb(self._done, self._total)
 
     def plan(
         self, out: Outcome, *, focus_client: str | None = None, focus_contact: str | None = None
@@ -167,7 +170,8 @@ class Engine:
         if plan.breaker and not force:
             counts = {**plan.deletions, "linked": plan.linked}
             raise MassDeletionError(counts, list(plan.breaker))
-        out.run.progress_total = len(plan.work)
+        out.run.progress_total = self._total = len(plan.work)
+        self._done = out.run.progress_done or 0
         self.session.commit()
         executor = Executor(
             self.session,

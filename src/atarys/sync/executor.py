@@ -175,6 +175,7 @@ class Executor:
         self.google = google
         self.settings = settings
         self.run = run
+        self.run_id = run.id  # the run row expires at every commit: its id, read once
         self.links = links  # client id → link row (read by the reader)
         self.log = actions_log
         self.progress = progress
@@ -234,7 +235,7 @@ class Executor:
         self._lines.append(
             stamp(
                 time.time(),
-                f"run={self.run.id} {direction} {verb} client={cid} contact={rn} fields={fields}"
+                f"run={self.run_id} {direction} {verb} client={cid} contact={rn} fields={fields}"
                 f"{error}",
             )
         )
@@ -745,7 +746,7 @@ class Executor:
             name=name or None,
         )
         self._lines.append(
-            stamp(time.time(), f"run={self.run.id} {A2G} {verb} client={cid} contact={rn}")
+            stamp(time.time(), f"run={self.run_id} {A2G} {verb} client={cid} contact={rn}")
         )
 
     def _fresh_clients(self, chunk: list[CreateContact]) -> list[tuple[CreateContact, Record]]:

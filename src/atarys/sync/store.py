@@ -16,7 +16,18 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -140,6 +151,9 @@ class Store:
     ) -> None:
         self.session = session
         self.account = account
+        # read once: the account object expires at every commit (one per batch), and
+        # reading its id again would load its row again
+        self.account_id: int = account.id
         self.clock = clock
         self._items: list[dict[str, Any]] = []  # journal rows not inserted yet
 
@@ -159,7 +173,7 @@ class Store:
         now = self.clock()
         row = self.session.execute(
             select(GoogleAccount.lock_owner, GoogleAccount.lock_heartbeat).where(
-                GoogleAccount.id == self.account.id
+                GoogleAccount.id == self.account_id
             )
         ).one()
         holder, beat = row
@@ -180,10 +194,10 @@ class Store:
         previous = _LIVE.pop(owner, None)
         if previous is not None:
             previous.stop()
-        live = _Liveness.start(self.session.get_bind(), owner, self.account.id)
+        live = _Liveness.start(self.session.get_bind(), owner, self.account_id)
         result = self.session.execute(
             update(GoogleAccount)
-            .where(GoogleAccount.id == self.account.id, condition)
+            .where(GoogleAccount.id == self.account_id, condition)
             .values(lock_owner=owner, lock_heartbeat=now)
             .execution_options(synchronize_session=False)
         )
@@ -194,7 +208,7 @@ class Store:
         _LIVE[owner] = live
         self.session.execute(
             update(SyncRun)
-            .where(SyncRun.account_id == self.account.id, SyncRun.status == "running")
+            .where(SyncRun.account_id == self.account_id, SyncRun.status == "running")
             .values(
                 status="interrupted",
                 finished_at=now,
@@ -221,7 +235,7 @@ class Store:
     def heartbeat(self, owner: str) -> None:
         self.session.execute(
             update(GoogleAccount)
-            .where(GoogleAccount.id == self.account.id, GoogleAccount.lock_owner == owner)
+            .where(GoogleAccount.id == self.account_id, GoogleAccount.lock_owner == owner)
             .values(lock_heartbeat=self.clock())
             .execution_options(synchronize_session=False)
         )
@@ -233,7 +247,7 @@ class Store:
         self.session.rollback()
         self.session.execute(
             update(GoogleAccount)
-            .where(GoogleAccount.id == self.account.id, GoogleAccount.lock_owner == owner)
+            .where(GoogleAccount.id == self.account_id, GoogleAccount.lock_owner == owner)
             .values(lock_owner=None, lock_heartbeat=None)
             .execution_options(synchronize_session=False)
         )
@@ -243,12 +257,12 @@ class Store:
 
     def links(self) -> list[SyncLink]:
         return list(
-            self.session.scalars(select(SyncLink).where(SyncLink.account_id == self.account.id))
+            self.session.scalars(select(SyncLink).where(SyncLink.account_id == self.account_id))
         )
 
     def link_count(self) -> int:
         query = select(func.count()).select_from(SyncLink)
-        return self.session.scalar(query.where(SyncLink.account_id == self.account.id)) or 0
+        return self.session.scalar(query.where(SyncLink.account_id == self.account_id)) or 0
 
     def links_for_clients(self, client_ids: Iterable[str]) -> list[SyncLink]:
         """The links of these clients (an indexed query per 500 ids)."""
@@ -263,7 +277,7 @@ class Store:
         for start in range(0, len(keys), 500):
             chunk = keys[start : start + 500]
             found += self.session.scalars(
-                select(SyncLink).where(SyncLink.account_id == self.account.id, column.in_(chunk))
+                select(SyncLink).where(SyncLink.account_id == self.account_id, column.in_(chunk))
             )
         return found
 
@@ -278,7 +292,7 @@ class Store:
                 select(func.lower(Client.email), SyncLink)
                 .join(SyncLink, SyncLink.client_id == Client.id)
                 .where(
-                    SyncLink.account_id == self.account.id,
+                    SyncLink.account_id == self.account_id,
                     Client.deleted_at.is_(None),
                     func.lower(Client.email).in_(keys[start : start + 500]),
                 )
@@ -291,10 +305,10 @@ class Store:
     def unlinked_client_ids(self) -> list[str]:
         """Live clients with no link in this account and not excluded (anti-joins)."""
         linked = select(SyncLink.id).where(
-            SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
+            SyncLink.account_id == self.account_id, SyncLink.client_id == Client.id
         )
         excluded = select(SyncExclusion.id).where(
-            SyncExclusion.account_id == self.account.id, SyncExclusion.client_id == Client.id
+            SyncExclusion.account_id == self.account_id, SyncExclusion.client_id == Client.id
         )
         rows = self.session.scalars(
             select(Client.id).where(
@@ -309,7 +323,7 @@ class Store:
             return
         self.session.add(
             SyncExclusion(
-                account_id=self.account.id,
+                account_id=self.account_id,
                 client_id=int(client_id),
                 reason=reason,
                 created_at=self.clock(),
@@ -320,7 +334,7 @@ class Store:
         return (
             self.session.scalars(
                 select(SyncExclusion.id).where(
-                    SyncExclusion.account_id == self.account.id,
+                    SyncExclusion.account_id == self.account_id,
                     SyncExclusion.client_id == client_id,
                 )
             ).first()
@@ -334,7 +348,7 @@ class Store:
         for start in range(0, len(keys), 500):
             rows = self.session.scalars(
                 select(SyncExclusion.client_id).where(
-                    SyncExclusion.account_id == self.account.id,
+                    SyncExclusion.account_id == self.account_id,
                     SyncExclusion.reason == FILTER_REASON,
                     SyncExclusion.client_id.in_(keys[start : start + 500]),
                 )
@@ -345,7 +359,7 @@ class Store:
     def clear_filter_exclusions(self, client_ids: Iterable[str] | None = None) -> None:
         """Forget the filter's verdicts (all of them: the filter changed)."""
         query = delete(SyncExclusion).where(
-            SyncExclusion.account_id == self.account.id, SyncExclusion.reason == FILTER_REASON
+            SyncExclusion.account_id == self.account_id, SyncExclusion.reason == FILTER_REASON
         )
         if client_ids is not None:
             keys = [int(i) for i in client_ids if str(i).isdigit()]
@@ -358,7 +372,7 @@ class Store:
         """Keep a contact out of the sync (never imported again) until resumed."""
         self.session.add(
             SyncExclusion(
-                account_id=self.account.id,
+                account_id=self.account_id,
                 resource_name=resource_name,
                 reason=reason,
                 created_at=self.clock(),
@@ -368,7 +382,7 @@ class Store:
     def excluded_contacts(self) -> set[str]:
         rows = self.session.scalars(
             select(SyncExclusion.resource_name).where(
-                SyncExclusion.account_id == self.account.id,
+                SyncExclusion.account_id == self.account_id,
                 SyncExclusion.resource_name.is_not(None),
             )
         )
@@ -377,7 +391,7 @@ class Store:
     def resume(self, client_id: int) -> bool:
         result = self.session.execute(
             delete(SyncExclusion).where(
-                SyncExclusion.account_id == self.account.id,
+                SyncExclusion.account_id == self.account_id,
                 SyncExclusion.client_id == client_id,
             )
         )
@@ -385,7 +399,7 @@ class Store:
 
     def unlinked_client_ids_by_email(self, email: str) -> list[str]:
         linked = select(SyncLink.id).where(
-            SyncLink.account_id == self.account.id, SyncLink.client_id == Client.id
+            SyncLink.account_id == self.account_id, SyncLink.client_id == Client.id
         )
         rows = self.session.scalars(
             select(Client.id).where(
@@ -399,14 +413,14 @@ class Store:
     def link_for_client(self, client_id: int) -> SyncLink | None:
         return self.session.scalars(
             select(SyncLink).where(
-                SyncLink.account_id == self.account.id, SyncLink.client_id == client_id
+                SyncLink.account_id == self.account_id, SyncLink.client_id == client_id
             )
         ).first()
 
     def link_for_contact(self, resource_name: str) -> SyncLink | None:
         return self.session.scalars(
             select(SyncLink).where(
-                SyncLink.account_id == self.account.id, SyncLink.resource_name == resource_name
+                SyncLink.account_id == self.account_id, SyncLink.resource_name == resource_name
             )
         ).first()
 
@@ -420,7 +434,7 @@ class Store:
     ) -> SyncLink:
         now = self.clock()
         link = SyncLink(
-            account_id=self.account.id,
+            account_id=self.account_id,
             client_id=client_id,
             resource_name=resource_name,
             etag=etag,
@@ -441,7 +455,7 @@ class Store:
         now = self.clock()
         rows = [
             {
-                "account_id": self.account.id,
+                "account_id": self.account_id,
                 "client_id": client_id,
                 "resource_name": resource_name,
                 "etag": etag,
@@ -483,7 +497,7 @@ class Store:
         statement = (
             update(table)
             .where(
-                table.c.account_id == self.account.id,
+                table.c.account_id == self.account_id,
                 table.c.client_id == bindparam("b_client_id"),
             )
             .values(
@@ -538,7 +552,7 @@ class Store:
     ) -> SyncRun:
         """A new run row, ``running`` (or, with ``run_id``, the queued row of a job, taken)."""
         queued = self.session.get(SyncRun, run_id) if run_id is not None else None
-        if queued is not None and queued.account_id == self.account.id:
+        if queued is not None and queued.account_id == self.account_id:
             if queued.status != "queued":  # another worker ran this job meanwhile
                 raise AccountBusyError()
             queued.status = "running"
@@ -549,7 +563,7 @@ class Store:
             self.session.commit()
             return queued
         run = SyncRun(
-            account_id=self.account.id,
+            account_id=self.account_id,
             trigger=trigger,
             status="running",
             dry_run=dry_run,
@@ -587,7 +601,7 @@ class Store:
         self._items.append(
             {
                 "name": name,
-                "run_id": run.id,
+                "run_id": _id_of(run),
                 "client_id": client_id,
                 "resource_name": resource_name,
                 "direction": direction,
@@ -620,9 +634,9 @@ class Store:
             self.account.last_success_run_id = run.id
 
     def runs(self, limit: int, offset: int) -> tuple[list[SyncRun], int]:
-        query = select(SyncRun).where(SyncRun.account_id == self.account.id)
+        query = select(SyncRun).where(SyncRun.account_id == self.account_id)
         count = select(func.count()).select_from(SyncRun)
-        total = self.session.scalar(count.where(SyncRun.account_id == self.account.id)) or 0
+        total = self.session.scalar(count.where(SyncRun.account_id == self.account_id)) or 0
         rows = list(
             self.session.scalars(query.order_by(SyncRun.id.desc()).limit(limit).offset(offset))
         )
@@ -656,7 +670,7 @@ class Store:
                     SyncConflict.status == "open",
                 )
             ).first()
-        row = existing or SyncConflict(account_id=self.account.id, created_at=self.clock())
+        row = existing or SyncConflict(account_id=self.account_id, created_at=self.clock())
         row.link_id = link.id if link is not None else None
         row.run_id = run.id
         row.client_id = client_id
@@ -686,14 +700,14 @@ class Store:
         )
 
     def conflicts(self, status: str | None) -> list[SyncConflict]:
-        query = select(SyncConflict).where(SyncConflict.account_id == self.account.id)
+        query = select(SyncConflict).where(SyncConflict.account_id == self.account_id)
         if status:
             query = query.where(SyncConflict.status == status)
         return list(self.session.scalars(query.order_by(SyncConflict.id)))
 
     def conflict(self, conflict_id: int) -> SyncConflict | None:
         row = self.session.get(SyncConflict, conflict_id)
-        return row if row is not None and row.account_id == self.account.id else None
+        return row if row is not None and row.account_id == self.account_id else None
 
     def record_duplicates(self, run: SyncRun, duplicates: Iterable[Duplicate]) -> int:
         """Upsert the duplicates seen this run (one row per e-mail and reason).
@@ -707,14 +721,14 @@ class Store:
             n += 1
             row = self.session.scalars(
                 select(SyncDuplicate).where(
-                    SyncDuplicate.account_id == self.account.id,
+                    SyncDuplicate.account_id == self.account_id,
                     SyncDuplicate.email_key == d.email_key,
                     SyncDuplicate.reason == d.reason,
                 )
             ).first()
             if row is None:
                 row = SyncDuplicate(
-                    account_id=self.account.id,
+                    account_id=self.account_id,
                     email_key=d.email_key,
                     reason=d.reason,
                     first_seen_at=now,
@@ -735,7 +749,7 @@ class Store:
         return n
 
     def duplicates(self, status: str | None = "open") -> list[SyncDuplicate]:
-        query = select(SyncDuplicate).where(SyncDuplicate.account_id == self.account.id)
+        query = select(SyncDuplicate).where(SyncDuplicate.account_id == self.account_id)
         if status:
             query = query.where(SyncDuplicate.status == status)
         return list(self.session.scalars(query.order_by(SyncDuplicate.id)))
@@ -755,7 +769,7 @@ class Store:
         person: dict[str, Any],
     ) -> SyncTrash:
         row = SyncTrash(
-            account_id=self.account.id,
+            account_id=self.account_id,
             run_id=run.id,
             client_id=int(client_id) if client_id and client_id.isdigit() else None,
             resource_name=resource_name,
@@ -773,7 +787,7 @@ class Store:
             self.session.scalars(
                 select(SyncTrash)
                 .where(
-                    SyncTrash.account_id == self.account.id,
+                    SyncTrash.account_id == self.account_id,
                     SyncTrash.deleted_at >= since,
                     SyncTrash.restored_at.is_(None),
                 )
@@ -785,18 +799,18 @@ class Store:
         """The trash rows a run made: contact resourceName → trash id."""
         rows = self.session.scalars(
             select(SyncTrash).where(
-                SyncTrash.account_id == self.account.id, SyncTrash.run_id == run_id
+                SyncTrash.account_id == self.account_id, SyncTrash.run_id == run_id
             )
         )
         return {row.resource_name: row.id for row in rows}
 
     def trash_item(self, trash_id: int) -> SyncTrash | None:
         row = self.session.get(SyncTrash, trash_id)
-        return row if row is not None and row.account_id == self.account.id else None
+        return row if row is not None and row.account_id == self.account_id else None
 
     def forget_all_links(self) -> None:
         """Test and support helper: wipe the status (links), as a lost database would."""
-        self.session.execute(delete(SyncLink).where(SyncLink.account_id == self.account.id))
+        self.session.execute(delete(SyncLink).where(SyncLink.account_id == self.account_id))
 
     # --- items to come back to (creates in doubt, failed items) ---------------------------
 
@@ -809,7 +823,7 @@ class Store:
         if row is None:
             self.session.add(
                 SyncPending(
-                    account_id=self.account.id,
+                    account_id=self.account_id,
                     kind="in_doubt",
                     client_id=int(client_id),
                     name=name or None,
@@ -828,7 +842,7 @@ class Store:
         """Creates in doubt: client id → row (``next_at``: end of the hold)."""
         rows = self.session.scalars(
             select(SyncPending).where(
-                SyncPending.account_id == self.account.id, SyncPending.kind == "in_doubt"
+                SyncPending.account_id == self.account_id, SyncPending.kind == "in_doubt"
             )
         )
         return {str(r.client_id): r for r in rows}
@@ -839,7 +853,7 @@ class Store:
             self.session.execute(
                 delete(SyncPending)
                 .where(
-                    SyncPending.account_id == self.account.id,
+                    SyncPending.account_id == self.account_id,
                     SyncPending.kind == "in_doubt",
                     SyncPending.client_id.in_(keys),
                 )
@@ -850,7 +864,7 @@ class Store:
         self, kind: str, client_id: int | None, resource_name: str | None
     ) -> SyncPending | None:
         query = select(SyncPending).where(
-            SyncPending.account_id == self.account.id, SyncPending.kind == kind
+            SyncPending.account_id == self.account_id, SyncPending.kind == kind
         )
         if client_id is not None:
             query = query.where(SyncPending.client_id == client_id)
@@ -869,7 +883,7 @@ class Store:
         row = self._pending("retry", cid, resource_name)
         if row is None:
             row = SyncPending(
-                account_id=self.account.id,
+                account_id=self.account_id,
                 kind="retry",
                 client_id=cid,
                 attempts=0,
@@ -889,7 +903,7 @@ class Store:
     def retries(self, *, due: bool = False) -> list[SyncPending]:
         """Failed items kept for the next runs (``due``: those to try in this run)."""
         query = select(SyncPending).where(
-            SyncPending.account_id == self.account.id, SyncPending.kind == "retry"
+            SyncPending.account_id == self.account_id, SyncPending.kind == "retry"
         )
         if due:
             query = query.where(SyncPending.next_at <= self.clock())
@@ -904,9 +918,15 @@ class Store:
                 self.session.execute(
                     delete(SyncPending)
                     .where(
-                        SyncPending.account_id == self.account.id,
+                        SyncPending.account_id == self.account_id,
                         SyncPending.kind == "retry",
                         column.in_(values[start : start + 500]),
                     )
                     .execution_options(synchronize_session=False)
                 )
+
+
+def _id_of(row: SyncRun) -> int:
+    """A persisted row's id without loading it again (rows expire at every commit)."""
+    identity = inspect(row).identity
+    return int(identity[0]) if identity else int(row.id)
