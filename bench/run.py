@@ -225,22 +225,13 @@ def scaling(rows: list[Row]) -> list[str]:
     return out
 
 
-# The same scenarios at 25,000 in the run of 2026-11-28 23:36 UTC (before the bulk first
-# sync): (DB, scenario) → (CPU s, peak RSS MB). The api_edit figure then also counted the
-# harness's setup (API user's password hash, scheduler start) and polling.
+# The same scenarios at 25,000, SQLite, before this round's changes (commit 7b78c29), on
+# a quiet machine (2026-11-29 04:15 UTC): (DB, scenario) → (CPU s, peak RSS MB).
+PREVIOUS_LABEL = "commit 7b78c29, 2026-11-29 04:15 UTC, quiet machine"
 PREVIOUS = {
-    ("sqlite", "first_to_google"): (20.82, 503),
-    ("sqlite", "first_from_google"): (40.19, 483),
-    ("sqlite", "overlap_50"): (31.53, 517),
-    ("sqlite", "steady_no_change"): (0.10, 125),
-    ("sqlite", "one_percent"): (0.81, 125),
-    ("sqlite", "api_edit"): (0.27, 138),
-    ("postgresql", "first_to_google"): (23.43, 511),
-    ("postgresql", "first_from_google"): (54.85, 488),
-    ("postgresql", "overlap_50"): (44.43, 522),
-    ("postgresql", "steady_no_change"): (0.16, 125),
-    ("postgresql", "one_percent"): (0.95, 130),
-    ("postgresql", "api_edit"): (0.40, 146),
+    ("sqlite", "first_to_google"): (14.11, 233),
+    ("sqlite", "first_from_google"): (24.43, 257),
+    ("sqlite", "one_percent"): (1.42, 128),
 }
 
 
@@ -255,7 +246,7 @@ def previous(rows: list[Row]) -> list[str]:
         return []
     out = [
         "",
-        "## At 25,000: this run against the run of 2026-11-28 (before the bulk first sync)",
+        f"## At 25,000: this run against the code before it ({PREVIOUS_LABEL})",
         "",
         "| DB | scenario | CPU s before | CPU s now | peak RSS MB before | peak RSS MB now |",
         "|---|---|---:|---:|---:|---:|",
