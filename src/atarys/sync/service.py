@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from atarys.google.connection import NotConnectedError as GoogleNotConnectedError
@@ -243,6 +243,8 @@ class RunDetail:
         return data
 
 
+# A run that created or linked this many pairs refreshes PostgreSQL's statistics.
+ANALYZE_AFTER_ROWS = 1000
 _GC_LOCK = threading.Lock()
 _GC_RUNS = 0  # runs of this process inside ``bulk_allocations``
 _GC_SAVED: tuple[int, int, int] = gc.get_threshold()
@@ -358,8 +360,20 @@ class SyncService:
                 run_id=run_id,
             )
         if not dry_run:
+            self._refresh_statistics(out)
             self._announce(out.results.written_clients)
         return out
+
+    def _refresh_statistics(self, out: Outcome) -> None:
+        """After a run that added thousands of rows (a first sync), PostgreSQL's planner
+        statistics still describe empty tables: the next incremental run's query then
+        took 16 s at 25,000 clients instead of 0.1 s (until autovacuum came round).
+        ``ANALYZE`` the tables a run reads; about 0.1 s, and only after such a run."""
+        made = sum(c.created + c.linked for c in (out.results.a2g, out.results.g2a))
+        if made < ANALYZE_AFTER_ROWS or self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(text("ANALYZE clients, sync_links, sync_exclusions"))
+        self.session.commit()
 
     def _announce(self, written: set[int]) -> None:
         """After commit: the clients this run wrote, for the other accounts to follow."""
