@@ -232,13 +232,7 @@ class Executor:
         )
         fields = ",".join(sorted(payload)) or "-"
         error = f" error={message}" if verb == "error" and message else ""
-        self._lines.append(
-            stamp(
-                time.time(),
-                f"run={self.run_id} {direction} {verb} client={cid} contact={rn} fields={fields}"
-                f"{error}",
-            )
-        )
+        self._log(f"{direction} {verb} client={cid} contact={rn} fields={fields}{error}")
 
     def _result(self, action: Action, status: Status, **kw: object) -> None:
         self.results.items.append(ActionResult(action, status, **kw))  # type: ignore[arg-type]
@@ -330,6 +324,10 @@ class Executor:
         self.session.flush()
         self.flush_log()
         self.progress(n)
+
+    def _log(self, text: str) -> None:
+        """One action log line of this run, stamped now, written with its batch."""
+        self._lines.append(stamp(time.time(), f"run={self.run_id} {text}"))
 
     def flush_log(self) -> None:
         """Write the action log's lines of the actions journaled so far."""
@@ -745,9 +743,7 @@ class Executor:
             message=message,
             name=name or None,
         )
-        self._lines.append(
-            stamp(time.time(), f"run={self.run_id} {A2G} {verb} client={cid} contact={rn}")
-        )
+        self._log(f"{A2G} {verb} client={cid} contact={rn}")
 
     def _fresh_clients(self, chunk: list[CreateContact]) -> list[tuple[CreateContact, Record]]:
         """The clients as they are now (one query): a client edited during the run goes

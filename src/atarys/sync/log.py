@@ -55,7 +55,8 @@ class _ActionFormatter(logging.Formatter):
 
 def stamp(when: float, text: str) -> str:
     """One action line as the log writes it (``asctime INFO text``), stamped ``when``."""
-    clock = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(when))
+    clock = time.strftime(logging.Formatter.default_time_format, time.localtime(when))
+    # logging's default_msec_format ("%s,%03d"), typed optional there
     return f"{clock},{int(when % 1 * 1000):03d} INFO {text}"
 
 

@@ -32,7 +32,7 @@ from atarys.sync.core.records import (
 from atarys.sync.sides.base import Change, Item, Listing, NewItem
 
 OVERLAP = timedelta(minutes=10)
-# What an item is read from (``AtarysDbSide._item`` takes a row of these or a ``Client``).
+# What an item is read from in bulk (``AtarysDbSide._row_item``), in this order.
 _COLUMNS = (
     Client.id,
     *(getattr(Client, n) for n in FIELDS),
@@ -43,12 +43,12 @@ _COLUMNS = (
 )
 
 
-def client_record(client: Client | Row[Any]) -> Record:
+def client_record(client: Client) -> Record:
     """The mapped fields of a client (an empty ``nom`` reads as ``None``)."""
     return Record(**{n: (getattr(client, n) or None) for n in FIELDS})
 
 
-def client_etag(client: Client | Row[Any]) -> str:
+def client_etag(client: Client) -> str:
     return values_etag(
         {n: getattr(client, n) for n in FIELDS}, client.updated_at, client.deleted_at
     )
@@ -58,9 +58,13 @@ def values_etag(
     values: Mapping[str, str | None], updated: datetime | None, deleted: datetime | None
 ) -> str:
     """The etag of a client row from its column values (``client_etag`` of its object)."""
+    return _etag([values.get(n) for n in FIELDS], updated, deleted)
+
+
+def _etag(values: Sequence[str | None], updated: datetime | None, deleted: datetime | None) -> str:
+    """The etag of the mapped column values (in ``FIELDS`` order) and the row's times."""
     text = "|".join(
-        [str(values.get(n) or "") for n in FIELDS]
-        + [updated.isoformat() if updated else "", str(deleted)]
+        [str(v or "") for v in values] + [updated.isoformat() if updated else "", str(deleted)]
     )
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
@@ -103,6 +107,12 @@ def _refused(done: tuple[str, str], records: Sequence[Record]) -> str:
     )
 
 
+def _id_chunks(ids: Sequence[str], size: int = 500) -> list[list[int]]:
+    """Client ids (the numeric ones) in chunks an ``IN`` list takes."""
+    keys = [int(i) for i in ids if i.isdigit()]
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
 class AtarysDbSide:
     """Clients in the database; ids are client ids as strings."""
 
@@ -128,12 +138,9 @@ class AtarysDbSide:
     def _row_item(row: Row[Any]) -> Item:
         """``_item`` of a row of ``_COLUMNS``, read by position (a run reads thousands)."""
         client_id, *values, tag, updated, deleted, times = row
-        text = "|".join(
-            [str(v or "") for v in values] + [updated.isoformat() if updated else "", str(deleted)]
-        )
         return Item(
             id=str(client_id),
-            etag=hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest(),
+            etag=_etag(values, updated, deleted),
             record=Record(*[v or None for v in values]) if deleted is None else Record(),
             updated=updated,
             deleted=deleted is not None,
@@ -141,7 +148,7 @@ class AtarysDbSide:
             field_times=_field_times(times),
         )
 
-    def _item(self, client: Client | Row[Any]) -> Item:
+    def _item(self, client: Client) -> Item:
         return Item(
             id=str(client.id),
             etag=client_etag(client),
@@ -194,20 +201,16 @@ class AtarysDbSide:
         return {str(i) for i in rows}
 
     def _load(self, ids: Sequence[str]) -> dict[str, Client]:
-        keys = [int(i) for i in ids if i.isdigit()]
         found: dict[str, Client] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk in _id_chunks(ids):
             for c in self.session.scalars(select(Client).where(Client.id.in_(chunk))):
                 found[str(c.id)] = c
         return found
 
     def _rows(self, ids: Sequence[str]) -> dict[str, Row[Any]]:
         """The mapped columns of clients (no ORM object: a run reads them in thousands)."""
-        keys = [int(i) for i in ids if i.isdigit()]
         found: dict[str, Row[Any]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
+        for chunk in _id_chunks(ids):
             for row in self.session.execute(select(*_COLUMNS).where(Client.id.in_(chunk))):
                 found[str(row.id)] = row
         return found
