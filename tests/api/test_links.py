@@ -60,6 +60,10 @@ def test_badges_follow_connection_sync_and_edits(gclient: FlaskClient) -> None:
     gclient.delete(f"/api/clients/{second}")
     assert _status(gclient, first, second, 999_999) == {first: "linked"}
 
+    # Google disconnected: the linked client no longer says it is synchronised.
+    assert gclient.post("/api/google-contacts/disconnect").status_code == 200
+    assert _status(gclient, first) == {first: "disconnected"}
+
 
 def test_conflict_and_duplicate_badges(
     connected: FlaskClient, people_service: Any, emulator: Any

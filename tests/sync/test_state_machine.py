@@ -420,6 +420,16 @@ class SyncMachine(RuleBasedStateMachine):
             )
 
     @rule()
+    def push(self) -> None:
+        """The job queue's run after an edit: the edited linked clients and their contacts
+        only (no listing) when it can, else a whole incremental run; refused before the
+        first sync a person ran."""
+        try:
+            self.service.sync_all(trigger="push")
+        except (SyncError, MassDeletionError):
+            self.session.rollback()
+
+    @rule()
     def clean_sync(self) -> None:
         """Faults off (phone format stays), writes visible: sync, check, sync again: no write."""
         self.emulator.set_faults(fail_next=0, fail_after_apply=0, error_rate=0.0)

@@ -1268,7 +1268,7 @@ export interface components {
          * @description A client's sync badge (the first that applies, in this order).
          * @enum {string}
          */
-        LinkStatus: "conflict" | "duplicate" | "error" | "pending" | "linked" | "unlinked";
+        LinkStatus: "conflict" | "duplicate" | "error" | "excluded" | "disconnected" | "pending" | "linked" | "unlinked";
         /** LinksAnswer */
         LinksAnswer: {
             /** Data */
@@ -5550,5 +5550,5 @@ export const deletionSettingValues: ReadonlyArray<FlattenedDeepRequired<componen
 export const duplicateRecordSideValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DuplicateRecord"]["side"]> = ["atarys", "google"];
 export const importScopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ImportScope"]> = ["all", "group"];
 export const jobStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["JobStatus"]> = ["queued", "running", "finished", "failed"];
-export const linkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LinkStatus"]> = ["conflict", "duplicate", "error", "pending", "linked", "unlinked"];
+export const linkStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LinkStatus"]> = ["conflict", "duplicate", "error", "excluded", "disconnected", "pending", "linked", "unlinked"];
 export const resolveInChoiceValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["ResolveIn"]["choice"]> = ["atarys", "google", "value"];

@@ -54,11 +54,14 @@ const SYNC_BADGES = {
   error: { tone: "red", label: "Erreur" },
   duplicate: { tone: "purple", label: "Doublon" },
   excluded: { tone: "amber", label: "dissocié" },
+  disconnected: { tone: "slate", label: "Google déconnecté" },
   none: { tone: "slate", label: "Non lié" },
   unlinked: { tone: "slate", label: "Non lié" },
   unknown: { tone: "slate", label: "—" },
 };
 
+const DISCONNECTED_TEXT =
+  "Google Contacts est déconnecté : les modifications de ce client ne partent plus vers les téléphones. Reconnectez Google (page Google Contacts) pour reprendre, sans créer de doublon.";
 const EXCLUDED_TEXT =
   "Son contact a été supprimé sur un téléphone : ce client n'est plus synchronisé. « Réactiver la synchronisation » recrée son contact dans Google.";
 
@@ -68,7 +71,8 @@ export function SyncBadge({ client, known }) {
   const detail =
     (client.sync && (client.sync.error || client.sync.message)) ||
     (state === "unknown" ? "État de synchronisation inconnu" : undefined) ||
-    (state === "excluded" ? EXCLUDED_TEXT : undefined);
+    (state === "excluded" ? EXCLUDED_TEXT : undefined) ||
+    (state === "disconnected" ? DISCONNECTED_TEXT : undefined);
   return (
     <Badge tone={badge.tone} title={detail} data-sync-state={state}>
       {badge.label}

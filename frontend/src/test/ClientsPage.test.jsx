@@ -37,6 +37,19 @@ it("lists clients with a sync badge each", async () => {
   expect(screen.getByText("2 clients — page 1 sur 1")).toBeInTheDocument();
 });
 
+it("says so when Google is disconnected, instead of « Synchronisé »", async () => {
+  api((call) =>
+    call.url.includes("/links")
+      ? jsonResponse(200, envelope([{ client_id: 1, resource_name: "people/c1", status: "disconnected", synced_at: "2026-11-24T00:00:20+00:00" }]))
+      : null,
+  );
+  render(<ClientsPage />);
+  const row1 = (await screen.findByText("MARTIN Jean")).closest("tr");
+  const badge = await within(row1).findByText("Google déconnecté");
+  expect(badge).toHaveAttribute("title", expect.stringContaining("Reconnectez Google"));
+  expect(within(row1).queryByText("Synchronisé")).toBeNull();
+});
+
 it("shows the API's validation errors under each input, and sends the CSRF token", async () => {
   setCsrfToken("jeton-csrf");
   const calls = api(({ method }) =>

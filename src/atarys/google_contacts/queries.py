@@ -37,7 +37,8 @@ def client_link_states(
     open conflict on its link), ``duplicate`` (listed in an open duplicate), ``error``
     (its newest journal item in a real run failed, and no sync of the link since),
     ``excluded`` (kept out of the sync since its contact was deleted in Google, until a
-    person turns it back on: ``links/<id>/resume``), ``pending`` (its mapped fields differ from the link's last synchronised snapshot,
+    person turns it back on: ``links/<id>/resume``), ``disconnected`` (linked, but the
+    account is disconnected: nothing syncs until it is connected again), ``pending`` (its mapped fields differ from the link's last synchronised snapshot,
     or it was never synced while Google is connected), ``linked``, else ``unlinked``.
     """
     session = db_session()
@@ -123,6 +124,8 @@ def client_link_states(
             status = "error"
         elif client_id in excluded and link is None:
             status = "excluded"
+        elif link is not None and not connected:
+            status = "disconnected"  # kept for a reconnection, but nothing syncs now
         elif link is not None:
             status = "pending" if changed else "linked"
         else:

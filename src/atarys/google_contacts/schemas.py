@@ -282,6 +282,8 @@ class LinkStatus(StrEnum):
     CONFLICT = "conflict"
     DUPLICATE = "duplicate"
     ERROR = "error"
+    EXCLUDED = "excluded"  # its contact was deleted on a phone: kept out until resumed
+    DISCONNECTED = "disconnected"  # linked, but its Google account is disconnected
     PENDING = "pending"
     LINKED = "linked"
     UNLINKED = "unlinked"

@@ -29,7 +29,7 @@ from atarys.sync.core.actions import A2G, G2A, Conflict, Duplicate, Plan
 from atarys.sync.core.errors import MassDeletionError, SyncError
 from atarys.sync.core.filters import ClientFilter
 from atarys.sync.core.plan import PlanSettings
-from atarys.sync.core.planner import plan_run
+from atarys.sync.core.planner import RunState, plan_run
 from atarys.sync.core.records import display_name, normalize_record
 from atarys.sync.executor import DirectionCounts, Executor, Results
 from atarys.sync.reader import ExtraCopy, Reader
@@ -38,6 +38,9 @@ from atarys.sync.sides.base import Side
 from atarys.sync.store import Store
 
 logger = logging.getLogger("atarys.sync.engine")
+
+# A push of more edited clients than one update batch is a whole incremental run.
+PUSH_LIMIT = 200
 
 
 @dataclass
@@ -118,9 +121,15 @@ class Engine:
             self.progress_cb(self._done, self._total)
 
     def plan(
-        self, out: Outcome, *, focus_client: str | None = None, focus_contact: str | None = None
+        self,
+        out: Outcome,
+        *,
+        focus_client: str | None = None,
+        focus_contact: str | None = None,
+        push: bool = False,
     ) -> Reader:
-        """Read and plan (steps 1 and 2); the plan lands in ``out.plan``."""
+        """Read and plan (steps 1 and 2); the plan lands in ``out.plan``. A ``push`` reads
+        only the edited linked clients when it can (``Reader.read_pushed``)."""
         self.session.commit()  # no transaction held across the listing's network calls
         reader = Reader(
             self.store,
@@ -129,11 +138,14 @@ class Engine:
             self.settings.phone_region,
             ClientFilter.of(self.store.account.client_filter),
         )
+        state: RunState | None = None
         if focus_client is not None:
             state = reader.read_client(focus_client)
         elif focus_contact is not None:
             state = reader.read_contact(focus_contact)
-        else:
+        elif push:
+            state = reader.read_pushed(PUSH_LIMIT)
+        if state is None:
             state = reader.read_all()
         if self.lock_owner:  # a long listing: show the run is alive
             self.store.heartbeat(self.lock_owner)
@@ -152,13 +164,17 @@ class Engine:
         focus_client: str | None = None,
         focus_contact: str | None = None,
         plan: Plan | None = None,
+        push: bool = False,
     ) -> Outcome:
         """Read, plan and execute; with ``plan`` (a previewed one), execute exactly it:
         an action whose side changed since the preview is reported, not re-planned."""
         applying = plan is not None
         self._reader = None
         if plan is None:
-            links = self.plan(out, focus_client=focus_client, focus_contact=focus_contact).links
+            reader = self.plan(
+                out, focus_client=focus_client, focus_contact=focus_contact, push=push
+            )
+            links = reader.links
         else:
             out.plan = plan
             ids = [a.client_id for a in plan.actions if a.client_id]

@@ -435,6 +435,46 @@ class Reader:
             client_filter=self.client_filter,
         )
 
+    def read_pushed(self, limit: int) -> RunState | None:
+        """A push: the linked clients edited since the watermark and their contacts only.
+
+        Two calls for an edit (a batch get of the contacts, then the write), no listing:
+        Google's other changes wait for the next scheduled run. ``None`` when a push
+        must be a whole incremental run: no cursor yet, more than ``limit`` clients, or
+        an unlinked client among them (its contact may have been made on a phone a
+        moment ago: only the listing tells). The cursors do not move.
+        """
+        account = self.store.account
+        if account.atarys_watermark is None or not account.sync_token:
+            return None
+        a_listing = self.atarys.list_changes(
+            account.atarys_watermark.isoformat(), account_id=account.id
+        )
+        a_items = {i.id: i for i in a_listing.items}
+        if not a_items or len(a_items) > limit:
+            return None
+        links = self.store.links_for_clients(a_items)
+        if len(links) != len(a_items):
+            return None
+        g_items = self.google.get(sorted(link.resource_name for link in links))
+        for link in links:
+            if link.resource_name in g_items:
+                continue
+            # 404: renamed, or deleted? proof first (as for one client)
+            new = self._renamed(link)
+            if new is not None:
+                self.store.set_link(link, resource_name=new)
+                self.store.session.commit()  # a fact; no write lock across the next call
+                g_items.update(self.google.get([new]))
+        g_gone = {link.resource_name for link in links} - set(g_items)
+        self._refilter(a_items)
+        return RunState(
+            pairs=self._pairs(links, a_items, g_items, g_gone=g_gone),
+            linked=self.store.link_count(),
+            pushed=True,
+            client_filter=self.client_filter,
+        )
+
     def read_client(self, client_id: str) -> RunState:
         """One client and, if linked, its contact."""
         link = self.store.link_for_client(int(client_id)) if client_id.isdigit() else None

@@ -421,6 +421,7 @@ class SyncService:
                     focus_client=focus_client,
                     focus_contact=focus_contact,
                     plan=plan,
+                    push=trigger == "push",
                 )
             except MassDeletionError as exc:
                 self._finish(out, google, "refused", exc.message)

@@ -13,7 +13,7 @@ from datetime import datetime
 from atarys.sync.core.records import Record
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One item as a side reports it."""
 
@@ -34,7 +34,7 @@ class Item:
     field_times: Mapping[str, datetime] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listing:
     """Items changed since a cursor, the cursor to pass next time, and how complete it is."""
 
@@ -45,7 +45,7 @@ class Listing:
     cursor_expired: bool = False  # the given cursor was refused: this is a full listing
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NewItem:
     """An item to create: its record and the hint to store on it."""
 
@@ -53,7 +53,7 @@ class NewItem:
     hint: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Change:
     """A write to an existing item, conditional on ``etag`` (``None``: unconditional).
 

@@ -37,7 +37,7 @@ PairAction = Literal[
 Changes = dict[str, tuple[str | None, str | None]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanSettings:
     """The account's sync settings, as the pure core sees them."""
 
@@ -49,7 +49,7 @@ class PlanSettings:
     breaker_min: int = 10
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """One side's current state of an item: its mapped fields and when it last changed."""
 
@@ -78,7 +78,7 @@ SideState = Version | _Marker
 FieldConflict = Conflict
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairPlan:
     """What to do with one linked pair."""
 
@@ -209,7 +209,7 @@ def plan_pair(snapshot: Record, a: SideState, g: SideState, settings: PlanSettin
 MatchHow = Literal["client_data", "email", "create_google", "create_atarys"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """An unlinked client or contact; ``hint`` is the client id a contact's clientData names."""
 
@@ -237,7 +237,7 @@ class Candidate:
         return found
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Match:
     """A decision for unlinked items: link the two, or create the missing side."""
 
@@ -246,7 +246,7 @@ class Match:
     resource_name: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchResult:
     matches: tuple[Match, ...]
     duplicates: tuple[Duplicate, ...]

@@ -74,7 +74,7 @@ def _noted(comment: str, notes: Sequence[str]) -> str:
     return IMPORT_NOTE + " ; ".join(notes) + "." if notes else comment
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkState:
     """A link as the run found it: who with whom, the last synchronised snapshot."""
 
@@ -84,7 +84,7 @@ class LinkState:
     etag: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PairState:
     """A linked pair and what the run read of each side.
 
@@ -99,7 +99,7 @@ class PairState:
     google_deleted: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunState:
     """Everything ``plan_run`` decides from."""
 
@@ -120,6 +120,7 @@ class RunState:
     atarys_cursor: str | None = None
     focus_client: str | None = None
     focus_contact: str | None = None
+    pushed: bool = False  # a push: only edited linked clients were read (cursors stay)
     # which clients go to this account's phone (``None``: all of them)
     client_filter: ClientFilter | None = None
 
@@ -599,7 +600,7 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         listed=state.listed,
         expected=state.expected,
     )
-    focused = state.focus_client is not None or state.focus_contact is not None
+    focused = state.focus_client is not None or state.focus_contact is not None or state.pushed
     return Plan(
         actions=tuple(actions),
         duplicates=tuple(_sorted_dups(duplicates)),
