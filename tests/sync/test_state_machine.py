@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pprint
 import random
 import time
 from pathlib import Path
@@ -448,10 +449,13 @@ class SyncMachine(RuleBasedStateMachine):
         second = self._sync(force=False)
         writes = sum(n for m, n in second.api_calls.items() if m.endswith(WRITES))
         d = second.to_dict()
-        assert writes == 0, (
-            d,
-            self.service.get_run(second.run_id).to_dict()["items"],
-            self.service.get_run(result.run_id).to_dict(),
+        assert writes == 0, pprint.pformat(
+            (
+                d,
+                self.service.get_run(second.run_id).to_dict()["items"],
+                self.service.get_run(result.run_id).to_dict(),
+            ),
+            width=120,
         )
         assert d["atarys_to_google"]["success"] == 0, d
         assert d["google_to_atarys"]["success"] == 0, d
@@ -773,5 +777,35 @@ def test_replay_a_given_name_edited_on_a_contact_without_family_name(
         m.clean_sync()
         (client,) = m._live_clients()
         assert (client.nom, client.prenom) == ("Gérant", None)
+    finally:
+        m.teardown()
+
+
+def test_replay_a_push_after_the_phone_made_twins_of_one_person(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the machine (seed 1991112893): contacts made on the phone with one phone
+    number, one of them edited, a push, then an e-mail edit on the phone: a clean sync,
+    then nothing left to write."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        for _ in range(5):
+            m.clean_sync()
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        m.clean_sync()
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        for _ in range(3):
+            m.clean_sync()
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        m.create_contact(nom="Dubois", phone="+33612345678", pick=0, shared=True)
+        for _ in range(3):
+            m.clean_sync()
+        m.create_contact(nom="Dubois", phone="+33698765432", pick=0, shared=True)
+        m.clean_sync()
+        m.edit_contact(field="ville", i=2, phone=None, value="Lyon")
+        m.create_contact(nom="Martin", phone="+33612345678", pick=2, shared=False)
+        m.push()
+        m.edit_contact(field="email", i=29, phone=None, value="Lyon")
+        m.clean_sync()
     finally:
         m.teardown()

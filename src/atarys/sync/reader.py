@@ -44,6 +44,7 @@ def link_state(link: SyncLink) -> LinkState:
 class _LinkedByEmail(TypedDict):
     linked_emails: dict[str, LinkState]
     linked_names: dict[str, frozenset[str]]
+    linked_holders: dict[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -293,6 +294,7 @@ class Reader:
         return {
             "linked_emails": {email: link_state(link) for email, link in found.links.items()},
             "linked_names": found.names,
+            "linked_holders": found.ids,
         }
 
     # --- the account's client filter ----------------------------------------------------

@@ -110,6 +110,8 @@ class RunState:
     linked_emails: Mapping[str, LinkState] = field(default_factory=dict)
     # who holds those e-mails among the linked pairs (``name_key``; shared addresses)
     linked_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the ids of the linked clients holding those e-mails
+    linked_holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
     # client ids named by candidates' clientData that are already linked elsewhere
     linked_client_ids: frozenset[str] = frozenset()
     linked: int = 0  # links of the account before the run
@@ -445,6 +447,8 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         holders.setdefault(email, set()).add(name_key(link.snapshot))
     in_run = {p.link.client_id: p for p in state.pairs}
     planned = {a.client_id: a for a in actions}
+    # who holds each e-mail once this run is done (a pair of the run may give its up)
+    holding = {e: set(ids) for e, ids in state.linked_holders.items()}
     for cid, pair in in_run.items():
         if cid in leaving:
             continue
@@ -465,12 +469,18 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
             if isinstance(action, CreateContact | CreateClient)
             else pair.link.snapshot
         )
+        for email, ids in holding.items():
+            if email not in held:
+                ids.discard(cid)
         for kept in held:
             if kept is not None:
                 lce[kept] = cid
                 lge[kept] = rn
                 holders.setdefault(kept, set()).add(who)
-    for email in [e for e, cid in lce.items() if cid in leaving]:
+                holding.setdefault(kept, set()).add(cid)
+    for ids in holding.values():
+        ids -= leaving
+    for email in [e for e, cid in lce.items() if cid in leaving or not holding.get(e, {cid})]:
         lce.pop(email, None)
         lge.pop(email, None)
 
