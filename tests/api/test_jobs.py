@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,18 @@ def test_daily_quota_makes_jobs_wait_until_tomorrow(gapp: Flask, connected: Flas
     assert data["status"] == "queued"
     assert "quota quotidien" in data["run"]["error_message"]
     assert "demain" in data["run"]["error_message"]
+
+
+def test_google_quota_day_starts_at_midnight_pacific_time() -> None:
+    """Google resets its daily quotas at midnight in California, not in London."""
+    from atarys.jobs.queue import daily_message, day_start, next_day_start
+
+    winter = datetime(2026, 1, 15, 7, 30, tzinfo=UTC)  # 23:30 the day before, in California
+    assert day_start(winter) == datetime(2026, 1, 14, 8, 0, tzinfo=UTC)
+    assert next_day_start(winter) == datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+    summer = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
+    assert day_start(summer) == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
+    # the day the clocks go back lasts 25 hours
+    change = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    assert next_day_start(change) - day_start(change) == timedelta(hours=25)
+    assert "demain vers 9 h 00 (heure de Paris)" in daily_message(next_day_start(winter))

@@ -27,8 +27,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
@@ -70,11 +72,20 @@ MINUTE_MESSAGE = (
     "En attente : le quota par minute de ce compte Google est atteint, "
     "la synchronisation reprend dans moins d'une minute."
 )
-DAILY_MESSAGE = (
-    "En attente : le quota quotidien de l'API Google est atteint pour aujourd'hui ; "
-    "la synchronisation reprendra automatiquement demain (après minuit UTC). "
-    "Pour l'éviter, demandez un quota plus élevé dans la console Google Cloud."
-)
+# Google's daily quotas start again at midnight, Pacific time.
+GOOGLE_DAY = ZoneInfo("America/Los_Angeles")
+OFFICE_TIME = ZoneInfo("Europe/Paris")
+
+
+def daily_message(resume: datetime) -> str:
+    """Why a job waits for Google's next day, and when it resumes (Paris time)."""
+    at = resume.astimezone(OFFICE_TIME)
+    return (
+        "En attente : le quota quotidien de l'API Google est atteint pour aujourd'hui ; "
+        f"la synchronisation reprendra automatiquement demain vers {at.hour} h {at.minute:02d} "
+        "(heure de Paris), quand Google remet ce quota à zéro. "
+        "Pour l'éviter, demandez un quota plus élevé dans la console Google Cloud."
+    )
 
 
 def _settings(app: Flask) -> Settings:
@@ -139,7 +150,17 @@ def minute_budget_spent(session: Session, account: GoogleAccount, now: datetime)
 
 
 def day_start(now: datetime) -> datetime:
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+    """When Google's quota day of ``now`` began (midnight Pacific time), in UTC."""
+    local = now.astimezone(GOOGLE_DAY)
+    midnight = datetime.combine(local.date(), clock_time.min, tzinfo=GOOGLE_DAY)
+    return midnight.astimezone(UTC)
+
+
+def next_day_start(now: datetime) -> datetime:
+    """When Google's next quota day begins (23 or 25 hours away on a clock change)."""
+    local = now.astimezone(GOOGLE_DAY)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), clock_time.min, tzinfo=GOOGLE_DAY)
+    return tomorrow.astimezone(UTC)
 
 
 class JobQueue:
@@ -415,8 +436,8 @@ class JobQueue:
                 self._wait(session, row, (due - now).total_seconds(), None)
                 return
         if settings.daily_quota and calls_since(session, day_start(now)) >= settings.daily_quota:
-            tomorrow = day_start(now) + timedelta(days=1, seconds=30)
-            self._wait(session, row, (tomorrow - now).total_seconds(), DAILY_MESSAGE)
+            tomorrow = next_day_start(now) + timedelta(seconds=30)
+            self._wait(session, row, (tomorrow - now).total_seconds(), daily_message(tomorrow))
             return
         if minute_budget_spent(session, account, now):
             self._wait(session, row, MINUTE_WAIT_SECONDS, MINUTE_MESSAGE)
