@@ -3,9 +3,14 @@ import { api, paths } from "../lib/api.js";
 import { clientName, FIELD_LABELS, formatDate, formatPhone } from "../lib/format.js";
 import { navigate, useLocation } from "../lib/router.jsx";
 import { itemsOf } from "../lib/sync.js";
+import openapi from "../generated/openapi.json";
 import { Badge, Button, ConfirmDialog, Dialog, DialogActions, Email, ErrorNotice, Field, Notice } from "../components/ui.jsx";
 
 const PER_PAGE = 20;
+// Each field's length limit, from the API's own schema (one source: clients/schemas.py).
+export const FIELD_LIMITS = Object.fromEntries(
+  Object.entries(openapi.components.schemas.ClientIn.properties).map(([key, field]) => [key, field.maxLength]),
+);
 // The form's fields: the synced ones, and the tag (ATARYS only: it chooses which phones get the client).
 export const TAG_LABEL = "Étiquette";
 export const TAG_HINT =
@@ -183,8 +188,8 @@ function ClientForm({ initial, onSaved, onCancel }) {
     ["code_postal", { autoComplete: "postal-code" }],
     ["entreprise", { autoComplete: "organization" }],
     ["fonction", { autoComplete: "organization-title" }],
-    ["tag", { autoComplete: "off", hint: TAG_HINT, maxLength: 100 }],
-  ];
+    ["tag", { autoComplete: "off", hint: TAG_HINT }],
+  ].map(([key, props]) => [key, { maxLength: FIELD_LIMITS[key], ...props }]);
   return (
     <Dialog title={editing ? `Modifier ${clientName(initial)}` : "Nouveau client"} onClose={onCancel}>
       <form onSubmit={submit} noValidate aria-label={editing ? "Modifier le client" : "Nouveau client"}>

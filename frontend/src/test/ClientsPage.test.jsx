@@ -149,3 +149,13 @@ it("shows the API's error for a too long étiquette under the field", async () =
   expect(within(dialog).getByLabelText("Étiquette")).toHaveAttribute("aria-invalid", "true");
   expect(within(dialog).getByText("Le formulaire contient des erreurs")).toBeInTheDocument();
 });
+
+it("limits each field of the form to what the API accepts (from its OpenAPI schema)", async () => {
+  api();
+  render(<ClientsPage />);
+  await userEvent.click(screen.getByRole("button", { name: "Nouveau client" }));
+  const dialog = screen.getByRole("dialog", { name: "Nouveau client" });
+  expect(within(dialog).getByLabelText("Code postal")).toHaveAttribute("maxlength", "10");
+  expect(within(dialog).getByLabelText("Nom")).toHaveAttribute("maxlength", "100");
+  expect(within(dialog).getByLabelText("Étiquette")).toHaveAttribute("maxlength", "100");
+});

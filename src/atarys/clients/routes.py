@@ -5,17 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from atarys.clients import service
-from atarys.clients.schemas import ClientFields, ClientIn
+from atarys.clients.schemas import ClientFields, ClientIn, ClientOut, ClientsQuery, Deleted
 from atarys.extensions import session
 from atarys.http import ApiError, int_arg, json_body, ok
+from atarys.openapi import answers, documented, envelope
 from atarys.validation import validate
 
 bp = Blueprint("clients", __name__, url_prefix="/api/clients")
 
 MAX_PER_PAGE = 200
+TAGS = ("Clients",)
+ONE = envelope(ClientOut, "ClientAnswer")
 
 
 @bp.get("/")
+@documented(
+    query=ClientsQuery,
+    resp=answers(HTTP_200=envelope(list[ClientOut], "ClientsAnswer", paginated=True)),
+    tags=TAGS,
+)
 def list_clients() -> Response:
     page = int_arg("page", 1, 1, 1_000_000)
     per_page = int_arg("per_page", 50, 1, MAX_PER_PAGE)
@@ -55,6 +63,7 @@ def _deleted_arg() -> bool:
 
 
 @bp.post("/")
+@documented(json=ClientIn, resp=answers(HTTP_201=ONE), tags=TAGS)
 def create_client() -> Response:
     values = validate(ClientIn, json_body()).model_dump()
     client = service.create_client(session(), values)
@@ -62,11 +71,13 @@ def create_client() -> Response:
 
 
 @bp.get("/<int:client_id>")
+@documented(resp=answers(HTTP_200=ONE), tags=TAGS)
 def get_client(client_id: int) -> Response:
     return ok(service.get_client(session(), client_id).to_dict(), "Client trouvé")
 
 
 @bp.put("/<int:client_id>")
+@documented(json=ClientIn, resp=answers(HTTP_200=ONE), tags=TAGS)
 def replace_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     values = validate(ClientIn, json_body()).model_dump()
@@ -76,6 +87,7 @@ def replace_client(client_id: int) -> Response:
 
 
 @bp.patch("/<int:client_id>")
+@documented(json=ClientFields, resp=answers(HTTP_200=ONE), tags=TAGS)
 def patch_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     payload = json_body()
@@ -90,6 +102,7 @@ def patch_client(client_id: int) -> Response:
 
 
 @bp.delete("/<int:client_id>")
+@documented(resp=answers(HTTP_200=envelope(Deleted, "DeletedAnswer")), tags=TAGS)
 def delete_client(client_id: int) -> Response:
     client = service.get_client(session(), client_id)
     service.delete_client(session(), client)
@@ -97,6 +110,7 @@ def delete_client(client_id: int) -> Response:
 
 
 @bp.post("/<int:client_id>/restore")
+@documented(resp=answers(HTTP_200=ONE), tags=TAGS)
 def restore_client(client_id: int) -> Response:
     """Bring a client deleted in the last 30 days back (the clients' trash)."""
     client = service.restore_client(session(), client_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from flask import current_app
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -10,7 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from atarys.models.client import CLIENT_FIELDS, TAG_LENGTH
 from atarys.normalize import InvalidValueError, clean_text, normalize_email, normalize_phone
 
-OptText = Annotated[str | None, Field(default=None)]
+
+def _text(name: str, label: str) -> Any:
+    """An optional text field with its length limit (in the OpenAPI document too)."""
+    limit = CLIENT_FIELDS.get(name, TAG_LENGTH)
+    return Field(default=None, description=label, json_schema_extra={"maxLength": limit})
 
 
 def _region() -> str:
@@ -25,17 +29,17 @@ class ClientFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    nom: OptText
-    prenom: OptText
-    email: OptText
-    telephone: OptText
-    adresse: OptText
-    ville: OptText
-    code_postal: OptText
-    entreprise: OptText
-    fonction: OptText
+    nom: str | None = _text("nom", "Nom")
+    prenom: str | None = _text("prenom", "Prénom")
+    email: str | None = _text("email", "E-mail (mis en minuscules)")
+    telephone: str | None = _text("telephone", "Téléphone (enregistré au format E.164)")
+    adresse: str | None = _text("adresse", "Adresse")
+    ville: str | None = _text("ville", "Ville")
+    code_postal: str | None = _text("code_postal", "Code postal")
+    entreprise: str | None = _text("entreprise", "Entreprise")
+    fonction: str | None = _text("fonction", "Fonction")
     # a free-text label (not synced to Google), used by the accounts' client filters
-    tag: OptText
+    tag: str | None = _text("tag", "Étiquette (choisit les téléphones qui reçoivent le client)")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -64,7 +68,9 @@ class ClientFields(BaseModel):
 class ClientIn(ClientFields):
     """A whole client (POST, PUT): ``nom`` is required and not empty."""
 
-    nom: str | None  # required: no default
+    nom: str | None = Field(  # required: no default
+        description="Nom (obligatoire)", json_schema_extra={"maxLength": CLIENT_FIELDS["nom"]}
+    )
 
     @field_validator("nom", mode="after")
     @classmethod
@@ -72,3 +78,41 @@ class ClientIn(ClientFields):
         if not value:
             raise InvalidValueError("Ce champ est obligatoire.")
         return value
+
+
+class ClientOut(BaseModel):
+    """A client as the API shows it (``Client.to_dict``)."""
+
+    id: int
+    nom: str
+    prenom: str | None
+    email: str | None
+    telephone: str | None
+    adresse: str | None
+    ville: str | None
+    code_postal: str | None
+    entreprise: str | None
+    fonction: str | None
+    tag: str | None
+    created_at: str
+    updated_at: str
+    deleted_at: str | None
+
+
+class ClientsQuery(BaseModel):
+    """``GET /api/clients/``: a page of clients, searched and sorted."""
+
+    page: int = Field(default=1, ge=1, le=1_000_000)
+    per_page: int = Field(default=50, ge=1, le=200)
+    sort: str = Field(
+        default="nom",
+        description="nom, ville, entreprise, created_at… ; « - » devant : ordre inverse",
+    )
+    q: str | None = Field(default=None, description="Recherche (nom, e-mail, téléphone, ville…)")
+    deleted: bool = Field(
+        default=False, description="true : la corbeille (supprimés depuis 30 jours)"
+    )
+
+
+class Deleted(BaseModel):
+    id: int
