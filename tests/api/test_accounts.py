@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
@@ -213,3 +213,54 @@ def test_clients_carry_a_tag_that_search_finds(gclient: FlaskClient) -> None:
     too_long = gclient.patch(f"/api/clients/{client_id}", json={"tag": "x" * 101})
     assert too_long.status_code == 422
     assert too_long.get_json()["errors"] == {"tag": "Trop long : 100 caractères au maximum."}
+
+
+def test_a_filter_that_takes_contacts_off_a_phone_waits_for_a_persons_confirmation(
+    gapp: Flask, gclient: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """Narrowing a phone's filter names who would leave it and saves nothing until
+    confirmed; once confirmed, the next run takes them off that phone (not a mass
+    deletion to refuse) and every client stays in ATARYS."""
+    accounts = two_accounts(gclient)
+    second = accounts[SECOND]
+    with gapp.app_context():
+        db.session.add_all(
+            [Client(nom="Abel", ville="Lyon", tag="chantier")]
+            + [Client(nom=f"Nord{i:02d}", ville="Lille", tag="chantier") for i in range(30)]
+        )
+        db.session.commit()
+    url = f"/api/google-contacts/accounts/{second['id']}"
+    body = gclient.put(url, json={"client_filter": {"tag": "chantier"}}).get_json()
+    assert body["success"] is True, body  # nothing linked yet: nothing leaves
+    run = gclient.post(f"/api/google-contacts/sync-all?account={SECOND}", json={}).get_json()
+    assert run["data"]["atarys_to_google"]["created"] == 31, run
+
+    asked = gclient.put(url, json={"client_filter": {"tag": "chantier", "ville": "Lyon"}})
+    body = asked.get_json()
+    assert asked.status_code == 409, body
+    assert body["data"]["reason"] == "filter_removes"
+    assert body["data"]["leaving"] == 30
+    assert body["message"].startswith(
+        f"Avec ce filtre, 30 contacts quitteront le téléphone de {SECOND}"
+    )
+    assert "NORD00" in body["message"]
+    assert "Rien n'est enregistré" in body["message"]
+    with gapp.app_context():
+        account = db.session.get(GoogleAccount, second["id"])
+        assert account is not None
+        assert account.client_filter == {"tag": "chantier"}  # unchanged
+
+    confirmed = gclient.put(
+        url, json={"client_filter": {"tag": "chantier", "ville": "Lyon"}, "confirm_removals": True}
+    )
+    assert confirmed.status_code == 200, confirmed.get_json()
+    run = gclient.post(f"/api/google-contacts/sync-all?account={SECOND}", json={}).get_json()
+    assert run["success"] is True, run  # 30 of 31 leave the phone: no breaker
+    assert run["data"]["atarys_to_google"]["deleted"] == 30
+    with gapp.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count()).select_from(Client).where(Client.deleted_at.is_(None))
+            )
+            == 31
+        )

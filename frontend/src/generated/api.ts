@@ -758,6 +758,11 @@ export interface components {
             auto_sync_minutes: number | null;
             /** @default null */
             client_filter: components["schemas"]["ClientFilterIn"] | null;
+            /**
+             * Confirm Removals
+             * @default false
+             */
+            confirm_removals: boolean;
             /** @default null */
             conflict_policy: components["schemas"]["ConflictPolicy"] | null;
             /** @default null */
@@ -879,6 +884,83 @@ export interface components {
              */
             login_hint: string | null;
         };
+        /** ClientAnswer */
+        ClientAnswer: {
+            data: components["schemas"]["ClientOut"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * ClientFields
+         * @description Every client field optional (PATCH); ``ClientIn`` makes ``nom`` required.
+         */
+        ClientFields: {
+            /**
+             * Adresse
+             * @description Adresse
+             * @default null
+             */
+            adresse: string | null;
+            /**
+             * Code Postal
+             * @description Code postal
+             * @default null
+             */
+            code_postal: string | null;
+            /**
+             * Email
+             * @description E-mail (mis en minuscules)
+             * @default null
+             */
+            email: string | null;
+            /**
+             * Entreprise
+             * @description Entreprise
+             * @default null
+             */
+            entreprise: string | null;
+            /**
+             * Fonction
+             * @description Fonction
+             * @default null
+             */
+            fonction: string | null;
+            /**
+             * Nom
+             * @description Nom
+             * @default null
+             */
+            nom: string | null;
+            /**
+             * Prenom
+             * @description Prénom
+             * @default null
+             */
+            prenom: string | null;
+            /**
+             * Tag
+             * @description Étiquette (choisit les téléphones qui reçoivent le client)
+             * @default null
+             */
+            tag: string | null;
+            /**
+             * Telephone
+             * @description Téléphone (enregistré au format E.164)
+             * @default null
+             */
+            telephone: string | null;
+            /**
+             * Ville
+             * @description Ville
+             * @default null
+             */
+            ville: string | null;
+        };
         /**
          * ClientFilterIn
          * @description Which clients go to an account's phone: every given criterion must match.
@@ -907,6 +989,152 @@ export interface components {
              * @default null
              */
             ville: string | null;
+        };
+        /**
+         * ClientIn
+         * @description A whole client (POST, PUT): ``nom`` is required and not empty.
+         */
+        ClientIn: {
+            /**
+             * Adresse
+             * @description Adresse
+             * @default null
+             */
+            adresse: string | null;
+            /**
+             * Code Postal
+             * @description Code postal
+             * @default null
+             */
+            code_postal: string | null;
+            /**
+             * Email
+             * @description E-mail (mis en minuscules)
+             * @default null
+             */
+            email: string | null;
+            /**
+             * Entreprise
+             * @description Entreprise
+             * @default null
+             */
+            entreprise: string | null;
+            /**
+             * Fonction
+             * @description Fonction
+             * @default null
+             */
+            fonction: string | null;
+            /**
+             * Nom
+             * @description Nom (obligatoire)
+             */
+            nom: string | null;
+            /**
+             * Prenom
+             * @description Prénom
+             * @default null
+             */
+            prenom: string | null;
+            /**
+             * Tag
+             * @description Étiquette (choisit les téléphones qui reçoivent le client)
+             * @default null
+             */
+            tag: string | null;
+            /**
+             * Telephone
+             * @description Téléphone (enregistré au format E.164)
+             * @default null
+             */
+            telephone: string | null;
+            /**
+             * Ville
+             * @description Ville
+             * @default null
+             */
+            ville: string | null;
+        };
+        /**
+         * ClientOut
+         * @description A client as the API shows it (``Client.to_dict``).
+         */
+        ClientOut: {
+            /** Adresse */
+            adresse: string | null;
+            /** Code Postal */
+            code_postal: string | null;
+            /** Created At */
+            created_at: string;
+            /** Deleted At */
+            deleted_at: string | null;
+            /** Email */
+            email: string | null;
+            /** Entreprise */
+            entreprise: string | null;
+            /** Fonction */
+            fonction: string | null;
+            /** Id */
+            id: number;
+            /** Nom */
+            nom: string;
+            /** Prenom */
+            prenom: string | null;
+            /** Tag */
+            tag: string | null;
+            /** Telephone */
+            telephone: string | null;
+            /** Updated At */
+            updated_at: string;
+            /** Ville */
+            ville: string | null;
+        };
+        /** ClientsAnswer */
+        ClientsAnswer: {
+            /** Data */
+            data: components["schemas"]["ClientOut"][];
+            /** Message */
+            message: string;
+            pagination: components["schemas"]["Pagination"];
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /**
+         * ClientsQuery
+         * @description ``GET /api/clients/``: a page of clients, searched and sorted.
+         */
+        ClientsQuery: {
+            /**
+             * Deleted
+             * @description true : la corbeille (supprimés depuis 30 jours)
+             * @default false
+             */
+            deleted: boolean;
+            /**
+             * Page
+             * @default 1
+             */
+            page: number;
+            /**
+             * Per Page
+             * @default 50
+             */
+            per_page: number;
+            /**
+             * Q
+             * @description Recherche (nom, e-mail, téléphone, ville…)
+             * @default null
+             */
+            q: string | null;
+            /**
+             * Sort
+             * @description nom, ville, entreprise, created_at… ; « - » devant : ordre inverse
+             * @default nom
+             */
+            sort: string;
         };
         /** ConflictAnswer */
         ConflictAnswer: {
@@ -983,6 +1211,22 @@ export interface components {
             /** Message */
             message: string;
             pagination: components["schemas"]["Pagination"];
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
+        };
+        /** Deleted */
+        Deleted: {
+            /** Id */
+            id: number;
+        };
+        /** DeletedAnswer */
+        DeletedAnswer: {
+            data: components["schemas"]["Deleted"];
+            /** Message */
+            message: string;
             /**
              * Success
              * @constant
@@ -1994,13 +2238,94 @@ export interface operations {
     };
     get__api_clients_: {
         parameters: {
-            query?: never;
+            query?: {
+                page?: number;
+                per_page?: number;
+                /** @description nom, ville, entreprise, created_at… ; « - » devant : ordre inverse */
+                sort?: string;
+                /** @description Recherche (nom, e-mail, téléphone, ville…) */
+                q?: string | null;
+                /** @description true : la corbeille (supprimés depuis 30 jours) */
+                deleted?: boolean;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientsAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2019,8 +2344,84 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientIn"];
+            };
+        };
         responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2043,6 +2444,78 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2063,8 +2536,84 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientIn"];
+            };
+        };
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2087,6 +2636,78 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeletedAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2107,8 +2728,84 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClientFields"];
+            };
+        };
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {
@@ -2131,6 +2828,78 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientAnswer"];
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Unprocessable Content */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorAnswer"];
+                };
+            };
             /** @description L'enveloppe {success, message, data} ; message en français */
             default: {
                 headers: {

@@ -66,11 +66,12 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
   const [filter, setFilter] = useState(() => ({ ...(account.client_filter || {}) }));
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
+  // a narrower filter takes contacts off the phone: the API names them, a person confirms
+  const [leaving, setLeaving] = useState(null);
   const errors = fieldErrors(error);
   const set = (key) => (value) => setValues((v) => ({ ...v, [key]: value }));
 
-  const submit = async (event) => {
-    event.preventDefault();
+  const save = async (confirmRemovals) => {
     setBusy(true);
     setError(null);
     const minutes = Number(values.auto_sync_minutes);
@@ -79,13 +80,20 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
         ...values,
         auto_sync_minutes: Number.isFinite(minutes) ? minutes : values.auto_sync_minutes,
         client_filter: filterBody(filter),
+        ...(confirmRemovals ? { confirm_removals: true } : {}),
       });
+      setLeaving(null);
       onSaved(`Réglages du téléphone ${account.email} enregistrés.`);
     } catch (err) {
-      setError(err);
+      if (err.status === 409 && err.data?.reason === "filter_removes") setLeaving(err);
+      else setError(err);
     } finally {
       setBusy(false);
     }
+  };
+  const submit = (event) => {
+    event.preventDefault();
+    save(false);
   };
 
   return (
@@ -126,6 +134,17 @@ function AccountSettingsForm({ account, onSaved, onCancel }) {
         </div>
       </fieldset>
       <ErrorNotice error={error} />
+      {leaving && (
+        <ConfirmDialog
+          title={`Retirer ${leaving.data.leaving} contact${leaving.data.leaving > 1 ? "s" : ""} de ce téléphone ?`}
+          confirmLabel="Appliquer le filtre"
+          busy={busy}
+          onConfirm={() => save(true)}
+          onCancel={() => setLeaving(null)}
+        >
+          <p>{leaving.message}</p>
+        </ConfirmDialog>
+      )}
       <div className="flex flex-wrap justify-end gap-2">
         <Button variant="secondary" onClick={onCancel}>
           Annuler

@@ -118,6 +118,32 @@ it("shows the API's refusal next to the field, in French", async () => {
   expect(within(card).getByLabelText("Code postal")).toHaveAttribute("aria-invalid", "true");
 });
 
+it("asks before a narrower filter takes contacts off a phone, naming them, then applies it", async () => {
+  const LEAVING =
+    "Avec ce filtre, 2 contacts quitteront le téléphone de chantier@exemple.fr à la prochaine synchronisation (DUPONT Anne, MARTIN Jean). Les clients restent dans ATARYS et reviennent sur le téléphone si vous élargissez le filtre. Rien n'est enregistré : confirmez pour appliquer ce filtre.";
+  const calls = mockFetch(({ method, url, body }) => {
+    if (method === "GET" && url.endsWith("/accounts")) return jsonResponse(200, envelope({ accounts: ACCOUNTS }));
+    if (method === "PUT" && !body.confirm_removals) return jsonResponse(409, failure(LEAVING, { reason: "filter_removes", leaving: 2, names: ["DUPONT Anne", "MARTIN Jean"] }));
+    if (method === "PUT") return jsonResponse(200, envelope({ ...ACCOUNTS[1], ...body }, "Réglages enregistrés"));
+    return jsonResponse(403, failure("Réservé aux administrateurs."));
+  });
+  render(<PhonesPage />);
+  const card = (await screen.findAllByTestId("account"))[1];
+  await userEvent.click(within(card).getByRole("button", { name: "Modifier les réglages" }));
+  await userEvent.type(within(card).getByLabelText("Code postal"), "69003");
+  await userEvent.click(within(card).getByRole("button", { name: "Enregistrer les réglages" }));
+  const dialog = await screen.findByRole("dialog", { name: "Retirer 2 contacts de ce téléphone ?" });
+  expect(dialog).toHaveTextContent("DUPONT Anne, MARTIN Jean");
+  expect(dialog).toHaveTextContent("Les clients restent dans ATARYS");
+  await userEvent.click(within(dialog).getByRole("button", { name: "Appliquer le filtre" }));
+  expect(await within(card).findByText("Réglages du téléphone chantier@exemple.fr enregistrés.")).toBeInTheDocument();
+  const puts = calls.filter((c) => c.method === "PUT");
+  expect(puts).toHaveLength(2);
+  expect(puts[0].body.confirm_removals).toBeUndefined();
+  expect(puts[1].body.confirm_removals).toBe(true);
+  expect(puts[1].body.client_filter).toEqual({ ville: "Lyon", code_postal: "69003", tag: "chantier-nord" });
+});
+
 it("disconnects a phone after a confirmation naming its e-mail", async () => {
   const calls = server();
   render(<PhonesPage />);

@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session, scoped_session
 from atarys.google import oauth
 from atarys.google.connection import stored_token, token_store
 from atarys.google_contacts.service import SETTING_KEYS, is_connected
-from atarys.models import GoogleAccount, ScheduledJob, SyncLink, SyncRun
+from atarys.models import Client, GoogleAccount, ScheduledJob, SyncLink, SyncRun
 from atarys.sync.core.filters import FILTER_KEYS, ClientFilter
+from atarys.sync.core.records import display_name
+from atarys.sync.sides.atarys_db import client_record
 from atarys.sync.store import Store
 
 FAILED = ("failed", "refused", "partial")
@@ -100,13 +102,41 @@ def list_accounts(app: Flask, session: Session | scoped_session[Any]) -> list[di
     return [account_view(app, session, account) for account in rows]
 
 
+def _kept(values: dict[str, Any] | None) -> dict[str, str] | None:
+    """The filter as stored: its given criteria, or ``None`` (every client)."""
+    kept = {k: str(v).strip() for k, v in (values or {}).items() if k in FILTER_KEYS and v}
+    return kept if ClientFilter.of(kept) is not None else None
+
+
+def leaving_with(
+    session: Session | scoped_session[Any], account: GoogleAccount, values: dict[str, Any] | None
+) -> list[str]:
+    """The clients whose contact would leave this phone with this filter (linked to it
+    now, outside the filter), by name; empty when the filter does not change."""
+    new = _kept(values)
+    wanted = ClientFilter.of(new)
+    if wanted is None or new == (account.client_filter or None):
+        return []
+    rows = session.scalars(
+        select(Client)
+        .join(SyncLink, SyncLink.client_id == Client.id)
+        .where(SyncLink.account_id == account.id, Client.deleted_at.is_(None))
+        .order_by(Client.nom, Client.prenom, Client.id)
+    )
+    names = []
+    for client in rows:
+        record = client_record(client)
+        if not wanted.matches(record, client.tag):
+            names.append(display_name(record))
+    return names
+
+
 def set_client_filter(
     session: Session | scoped_session[Any], account: GoogleAccount, values: dict[str, Any] | None
 ) -> bool:
     """Store a new filter; when it changes, the next run of the account compares every
     client once (its watermark is reset, the filter's cached verdicts forgotten)."""
-    kept = {k: str(v).strip() for k, v in (values or {}).items() if k in FILTER_KEYS and v}
-    new = kept if ClientFilter.of(kept) is not None else None
+    new = _kept(values)
     if new == (account.client_filter or None):
         return False
     account.client_filter = new

@@ -1182,11 +1182,20 @@ def update_account(account_id: int) -> Response:
     _require_admin()
     account = _account_by_id(account_id)
     body = validate(s.AccountIn, optional_json_body())
-    values = body.model_dump(exclude_none=True, exclude={"client_filter"}, mode="json")
+    values = body.model_dump(
+        exclude_none=True, exclude={"client_filter", "confirm_removals"}, mode="json"
+    )
     if "phone_region" in values:
         values["phone_region"] = values["phone_region"].upper()
     given = "client_filter" in body.model_fields_set
     wanted = body.client_filter.model_dump(exclude_none=True) if body.client_filter else None
+    leaving = acc.leaving_with(db.session, account, wanted) if given else []
+    if leaving and not body.confirm_removals:
+        raise ApiError(
+            409,
+            _leaving_message(leaving, account.email),
+            data={"reason": "filter_removes", "leaving": len(leaving), "names": leaving[:5]},
+        )
     changed = acc.update_account(
         db.session, account, values, client_filter=wanted, filter_given=given
     )
@@ -1199,6 +1208,18 @@ def update_account(account_id: int) -> Response:
             "(les clients hors filtre en sont retirés, gardés dans ATARYS)"
         )
     return ok(acc.account_view(_app(), db.session, account), message)
+
+
+def _leaving_message(names: list[str], email: str) -> str:
+    """What a filter takes off a phone, by name, and what to do (nothing saved yet)."""
+    shown = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+    count = f"{len(names)} contact" + ("s" if len(names) > 1 else "")
+    return (
+        f"Avec ce filtre, {count} quitter{'ont' if len(names) > 1 else 'a'} le téléphone "
+        f"de {email} à la prochaine synchronisation ({shown}). Les clients restent dans "
+        "ATARYS et reviennent sur le téléphone si vous élargissez le filtre. Rien n'est "
+        "enregistré : confirmez pour appliquer ce filtre."
+    )
 
 
 @bp.delete("/accounts/<int:account_id>")

@@ -379,6 +379,8 @@ class AccountIn(SettingsIn):
     absent: unchanged)."""
 
     client_filter: ClientFilterIn | None = None
+    # a filter that takes contacts off this phone is only saved once a person confirmed it
+    confirm_removals: bool = False
 
 
 class LastRun(BaseModel):

@@ -599,10 +599,13 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         for d in duplicates
     ]
 
+    # A contact leaving a phone by its filter is no loss (the client stays, and comes
+    # back with a wider filter) and a person confirmed the filter: not the breaker's.
     dg = sum(1 for a in actions if isinstance(a, DeleteContact))
+    filtered = sum(1 for a in actions if isinstance(a, DeleteContact) and a.filtered)
     da = sum(1 for a in actions if isinstance(a, DeleteClient))
     reasons = breaker_reasons(
-        google_deletions=dg,
+        google_deletions=dg - filtered,
         atarys_deletions=da,
         linked=state.linked,
         settings=settings,
