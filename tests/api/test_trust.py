@@ -13,6 +13,8 @@ from atarys.emulator.server import RunningEmulator
 from atarys.extensions import db
 from atarys.models import SyncPlan, utcnow
 
+from .conftest import wait_run
+
 WRITES = ("people.batchCreateContacts", "people.batchUpdateContacts", "people.batchDeleteContacts")
 
 
@@ -72,6 +74,39 @@ def test_an_item_changed_after_the_preview_is_reported_not_applied(
     assert "1 élément" in applied["message"]
     nxt = connected.post("/api/google-contacts/sync-all").get_json()["data"]
     assert nxt["atarys_to_google"]["created"] == 1  # Martin, with Lyon, now
+
+
+def test_a_preview_applied_in_the_background_is_a_job_to_follow(
+    connected: FlaskClient, emulator: RunningEmulator
+) -> None:
+    """``{"async": true}``: the answer comes at once (202, the run to follow); a second
+    click follows the same job; the run ends with what the synchronous answer says,
+    including the items changed since the preview, by name."""
+    first = _client(connected, "Martin", "martin@exemple.fr")
+    for nom in ("Dubois", "Leroy"):
+        _client(connected, nom, f"{nom.lower()}@exemple.fr")
+    plan_id = connected.post("/api/google-contacts/sync-all", json={"dry_run": True}).get_json()[
+        "data"
+    ]["plan_id"]
+    assert connected.patch(f"/api/clients/{first}", json={"ville": "Lyon"}).status_code == 200
+    url = f"/api/google-contacts/plans/{plan_id}/apply"
+    started = connected.post(url, json={"async": True})
+    body = started.get_json()
+    assert started.status_code in (200, 202), body
+    run_id = body["data"]["run_id"]
+    assert started.headers["Location"].startswith(f"/api/google-contacts/runs/{run_id}")
+    job = wait_run(connected, run_id, lambda j: j["status"] in ("finished", "failed"))
+    assert job["status"] == "finished", job
+    assert job["run"]["trigger"] == "apply"
+    assert job["result"]["atarys_to_google"]["created"] == 2
+    assert [c["name"] for c in job["result"]["changed_since_preview"]] == ["MARTIN"]
+    again = connected.post(url, json={"async": True})
+    assert again.status_code == 409
+    assert "déjà été appliqué" in again.get_json()["message"]
+    missing = connected.post(
+        "/api/google-contacts/plans/0123456789abcdef/apply", json={"async": True}
+    )
+    assert missing.status_code == 404
 
 
 def test_an_old_preview_cannot_be_applied(gapp: Flask, connected: FlaskClient) -> None:

@@ -826,14 +826,31 @@ export interface components {
         };
         /**
          * ApplyIn
-         * @description ``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker).
+         * @description ``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker;
+         *     ``async``: as a job, answered at once with the run to follow).
          */
         ApplyIn: {
+            /**
+             * Async
+             * @default false
+             */
+            async: boolean;
             /**
              * Force
              * @default false
              */
             force: boolean;
+        };
+        /** ApplyJobAnswer */
+        ApplyJobAnswer: {
+            data: components["schemas"]["JobData"];
+            /** Message */
+            message: string;
+            /**
+             * Success
+             * @constant
+             */
+            success: true;
         };
         /** AuthAnswer */
         AuthAnswer: {
@@ -4253,6 +4270,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplyAnswer"];
+                };
+            };
+            /** @description Accepted */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApplyJobAnswer"];
                 };
             };
             /** @description Bad Request */

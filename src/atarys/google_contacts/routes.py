@@ -414,12 +414,32 @@ def _sync_every_account(emails: list[str], options: s.SyncAllIn) -> Response:
 @bp.post("/plans/<plan_id>/apply")
 @documented(
     json=s.ApplyIn,
-    resp=answers(HTTP_200=envelope(s.RunResultData, "ApplyAnswer")),
+    resp=answers(
+        HTTP_200=envelope(s.RunResultData, "ApplyAnswer"),
+        HTTP_202=envelope(s.JobData, "ApplyJobAnswer"),
+    ),
     tags=TAGS,
 )
 def apply_plan(plan_id: str) -> Response:
     """Apply a previewed plan exactly as it was shown (once, within 30 minutes)."""
     options = validate(s.ApplyIn, optional_json_body())
+    if options.run_async:
+        started = background.start_apply(_app(), plan_id, force=options.force, account=_account())
+        where = f"?{urlencode({'account': started.account})}"
+        with engine.engine_errors():
+            job = background.job_view(
+                engine.open_service(_app(), started.account, require_google=False).get_run(
+                    started.run_id
+                )
+            )
+        message = (
+            "Cet aperçu est déjà en cours d'application : suivez-la ici"
+            if started.joined
+            else "Application de l'aperçu lancée en arrière-plan"
+        )
+        resp = ok(job, message, 202)
+        resp.headers["Location"] = url_for("google_contacts.get_run", run_id=started.run_id) + where
+        return resp
     with engine.engine_errors():
         service = engine.open_service(_app(), _account())
         data = engine.run_apply(service, plan_id, force=options.force)

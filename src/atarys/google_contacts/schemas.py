@@ -219,11 +219,13 @@ class UndoIn(BaseModel):
 
 
 class ApplyIn(BaseModel):
-    """``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker)."""
+    """``POST plans/<plan_id>/apply``: write the previewed plan (``force`` past the breaker;
+    ``async``: as a job, answered at once with the run to follow)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     force: StrictBool = False
+    run_async: StrictBool = Field(default=False, alias="async")
 
 
 class JobStatus(StrEnum):

@@ -338,9 +338,13 @@ def counted_run(trigger: str, run: Callable[[], RunResult]) -> dict[str, Any]:
     return data
 
 
-def run_apply(service: SyncService, plan_id: str, *, force: bool = False) -> dict[str, Any]:
-    """``apply_plan`` timed and counted in the metrics; returns ``RunResult.to_dict()``."""
-    return counted_run("apply", lambda: service.apply_plan(plan_id, force=force))
+def run_apply(
+    service: SyncService, plan_id: str, *, force: bool = False, run_id: int | None = None
+) -> dict[str, Any]:
+    """``apply_plan`` timed and counted in the metrics; returns ``RunResult.to_dict()``.
+
+    ``run_id``: a job's queued run row, which the run takes over (``atarys.jobs``)."""
+    return counted_run("apply", lambda: service.apply_plan(plan_id, force=force, run_id=run_id))
 
 
 def run_sync_all(

@@ -137,8 +137,10 @@ JOB_TRIGGERS = frozenset({TRIGGER, "schedule", "poll", "push"})
 
 
 def job_of(detail: RunDetail) -> dict[str, Any] | None:
-    """A queued run as a job (``None`` for a run started otherwise)."""
-    if detail.run.trigger not in JOB_TRIGGERS:
+    """A queued run as a job (``None`` for a run started otherwise): a sync's job, or a
+    previewed plan applied in the background (its row keeps ``counts["job"]``)."""
+    counts = detail.run.counts if isinstance(detail.run.counts, dict) else {}
+    if detail.run.trigger not in JOB_TRIGGERS and not isinstance(counts.get("job"), dict):
         return None
     return job_view(detail)
 
@@ -152,7 +154,8 @@ def job_view(detail: RunDetail) -> dict[str, Any]:
     if status == "failed" and not isinstance(error, dict):
         # The engine commits "failed" a moment before the worker adds the error envelope.
         finished = run.finished_at or run.started_at
-        if run.trigger == TRIGGER and utcnow() - finished < ENVELOPE_GRACE:
+        queued = run.trigger == TRIGGER or isinstance(counts.get("job"), dict)
+        if queued and utcnow() - finished < ENVELOPE_GRACE:
             status = "running"
         else:  # the worker died before writing it: what the row says
             error = {
@@ -191,6 +194,8 @@ def _result_of(run: SyncRun) -> dict[str, Any]:
         "api_calls": run.api_calls,
         "duration_seconds": run.duration_seconds,
         "full_listing": run.full_listing,
+        # an applied preview: the items left alone because they changed since
+        "changed_since_preview": counts.get("changed_since_preview") or [],
     }
 
 
@@ -237,3 +242,19 @@ def start(
         return Started(holder.id, email, joined=True)
     run_id, _new = get_queue(app).enqueue(service.account, TRIGGER, dry_run=dry_run, force=force)
     return Started(run_id, email, joined=False)
+
+
+def start_apply(app: Flask, plan_id: str, *, force: bool, account: str | None = None) -> Started:
+    """Queue the job that applies a previewed plan (once: a second click joins it).
+
+    The plan is checked first (unknown, applied, expired: the same French answer as a
+    synchronous apply, nothing queued); a worker then writes it, with its progress on the
+    run row, however long a first sync of the whole account takes.
+    """
+    from atarys.jobs.queue import get_queue
+
+    with engine_errors():
+        service = open_service(app, account)
+        trigger = service.plan_trigger(plan_id)
+    run_id, new = get_queue(app).enqueue(service.account, trigger, force=force, plan_id=plan_id)
+    return Started(run_id, service.account.email, joined=not new)

@@ -45,6 +45,7 @@ from atarys.google_contacts.service import (
     engine_errors,
     live_accounts,
     open_service,
+    run_apply,
     run_sync_all,
 )
 from atarys.http import ApiError
@@ -231,15 +232,17 @@ class JobQueue:
         dry_run: bool = False,
         force: bool = False,
         session: Session | None = None,
+        plan_id: str | None = None,
     ) -> tuple[int, bool]:
-        """The pending job of ``account`` and ``trigger`` (made and sent when there is none).
+        """The pending job of ``account`` and ``trigger`` (made and sent when there is none);
+        with ``plan_id``, the job that applies that previewed plan.
 
         Returns the run id and whether it is new.
         """
         # SQLite has no row lock (FOR UPDATE is a no-op there): one process's clicks take
         # turns here, so a double click never makes two jobs in the embedded mode.
         with _ENQUEUE_LOCK, self.app.app_context():
-            return self._enqueue(account, trigger, dry_run, force, session)
+            return self._enqueue(account, trigger, dry_run, force, session, plan_id)
 
     def _enqueue(
         self,
@@ -248,6 +251,7 @@ class JobQueue:
         dry_run: bool,
         force: bool,
         session: Session | None,
+        plan_id: str | None = None,
     ) -> tuple[int, bool]:
         own = session is None
         session = session if session is not None else Session(db.engine)
@@ -256,7 +260,7 @@ class JobQueue:
             session.execute(
                 select(GoogleAccount.id).where(GoogleAccount.id == account.id).with_for_update()
             )
-            pending = session.scalars(
+            waiting = session.scalars(
                 select(SyncRun)
                 .where(
                     SyncRun.account_id == account.id,
@@ -265,12 +269,12 @@ class JobQueue:
                     SyncRun.dry_run == dry_run,
                 )
                 .order_by(SyncRun.id)
-                .limit(1)
-            ).first()
+            )
+            pending = next((r for r in waiting if plan_of(r) == plan_id), None)
             if pending is not None:
                 session.commit()
                 return pending.id, False
-            row = _queued_row(account.id, trigger, dry_run=dry_run, force=force)
+            row = _queued_row(account.id, trigger, dry_run=dry_run, force=force, plan_id=plan_id)
             session.add(row)
             session.commit()
             run_id = row.id
@@ -447,10 +451,16 @@ class JobQueue:
             session.commit()
             return
         email, dry_run, force, trigger = account.email, row.dry_run, row.forced, row.trigger
+        plan_id = plan_of(row)
         try:
             with engine_errors():
                 service = open_service(self.app, email)
-                run_sync_all(service, dry_run=dry_run, force=force, trigger=trigger, run_id=run_id)
+                if plan_id is not None:
+                    run_apply(service, plan_id, force=force, run_id=run_id)
+                else:
+                    run_sync_all(
+                        service, dry_run=dry_run, force=force, trigger=trigger, run_id=run_id
+                    )
         except ApiError as exc:
             session.rollback()
             reason = exc.data.get("reason") if isinstance(exc.data, dict) else None
@@ -475,8 +485,21 @@ def _mark_due(row: SyncRun, due: datetime) -> None:
     row.counts = counts
 
 
+def plan_of(row: SyncRun) -> str | None:
+    """The previewed plan a queued job applies (``None``: a sync)."""
+    counts = row.counts if isinstance(row.counts, dict) else {}
+    job = counts.get("job")
+    plan_id = job.get("plan_id") if isinstance(job, dict) else None
+    return str(plan_id) if plan_id else None
+
+
 def _queued_row(
-    account_id: int, trigger: str, *, dry_run: bool = False, force: bool = False
+    account_id: int,
+    trigger: str,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    plan_id: str | None = None,
 ) -> SyncRun:
     return SyncRun(
         account_id=account_id,
@@ -486,7 +509,7 @@ def _queued_row(
         forced=force,
         full_listing=False,
         started_at=utcnow(),
-        counts={},
+        counts={"job": {"plan_id": plan_id}} if plan_id else {},
         conflicts=0,
         duplicates=0,
         errors=0,

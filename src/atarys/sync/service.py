@@ -458,7 +458,10 @@ class SyncService:
             # the group was found (or created) again during the run
             self.account.group_resource_name = google.group
         run = out.run
+        job = run.counts.get("job") if isinstance(run.counts, dict) else None
         run.counts = {A2G: out.a2g.to_dict(), G2A: out.g2a.to_dict()}
+        if isinstance(job, dict):
+            run.counts["job"] = job  # a job's row: what it was asked stays
         run.conflicts = len(out.conflicts)
         run.duplicates = len(out.duplicates)
         run.errors = out.a2g.errors + out.g2a.errors
@@ -547,18 +550,12 @@ class SyncService:
         self.session.commit()
         return row.id, row.expires_at
 
-    def apply_plan(
-        self,
-        plan_id: str,
-        *,
-        force: bool = False,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> RunResult:
-        """Write a previewed plan exactly as shown, once, within 30 minutes.
+    def plan_trigger(self, plan_id: str) -> str:
+        """The run trigger of a previewed plan that may still be applied (``apply``,
+        ``undo`` or ``merge``); raises what ``apply_plan`` would."""
+        return self._pending_plan(plan_id)[1]
 
-        An item whose client or contact changed since the preview is not written: it is
-        listed in ``changed_since_preview`` and the next sync plans it again.
-        """
+    def _pending_plan(self, plan_id: str) -> tuple[SyncPlan, str]:
         row = self.session.get(SyncPlan, plan_id)
         if row is None or row.account_id != self.account.id:
             raise PlanNotFound()
@@ -566,6 +563,24 @@ class SyncService:
             raise PlanAlreadyApplied()
         if row.expires_at < self.clock():
             raise PlanExpired()
+        return row, {"undo": "undo", "merge": "merge"}.get(row.kind, "apply")
+
+    def apply_plan(
+        self,
+        plan_id: str,
+        *,
+        force: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        run_id: int | None = None,
+    ) -> RunResult:
+        """Write a previewed plan exactly as shown, once, within 30 minutes.
+
+        An item whose client or contact changed since the preview is not written: it is
+        listed in ``changed_since_preview`` (kept on the run row too, for a background
+        apply's answer) and the next sync plans it again. ``run_id``: the queued row of a
+        job, which the run takes over.
+        """
+        row, trigger = self._pending_plan(plan_id)
         taken = self.session.execute(
             update(SyncPlan)
             .where(SyncPlan.id == plan_id, SyncPlan.status == "pending")
@@ -576,10 +591,14 @@ class SyncService:
         if getattr(taken, "rowcount", 0) != 1:
             raise PlanAlreadyApplied()  # a second click won the race
         plan = Plan.model_validate(row.plan)
-        trigger = {"undo": "undo", "merge": "merge"}.get(row.kind, "apply")
         try:
             out = self._run(
-                trigger=trigger, dry_run=False, force=force, progress=progress, plan=plan
+                trigger=trigger,
+                dry_run=False,
+                force=force,
+                progress=progress,
+                plan=plan,
+                run_id=run_id,
             )
         except (
             AccountBusyError,
@@ -604,6 +623,12 @@ class SyncService:
             for r in out.results.items
             if r.status == "changed"
         ]
+        if result.changed_since_preview:
+            out.run.counts = {
+                **out.run.counts,
+                "changed_since_preview": result.changed_since_preview,
+            }
+            self.session.commit()
         return result
 
     def _item_result(self, out: Outcome, focus: str, default: str) -> ItemResult:

@@ -566,7 +566,9 @@ class Store:
             queued.status = "running"
             queued.started_at = self.clock()
             queued.error_message = None
-            queued.counts = {}
+            # what the job was asked (its plan, its debounce times) stays on its row
+            job = queued.counts.get("job") if isinstance(queued.counts, dict) else None
+            queued.counts = {"job": job} if isinstance(job, dict) else {}
             self.account.last_run_id = queued.id
             self.session.commit()
             return queued
