@@ -227,11 +227,13 @@ def scaling(rows: list[Row]) -> list[str]:
 
 # The same scenarios at 25,000, SQLite, before this round's changes (commit 7b78c29), on
 # a quiet machine (2026-11-29 04:15 UTC): (DB, scenario) → (CPU s, peak RSS MB).
-PREVIOUS_LABEL = "commit 7b78c29, 2026-11-29 04:15 UTC, quiet machine"
+PREVIOUS_LABEL = (
+    "commit 405d49e (the previous stop), measured on this machine, quiet, 2026-11-29 07:50 UTC"
+)
 PREVIOUS = {
-    ("sqlite", "first_to_google"): (14.11, 233),
-    ("sqlite", "first_from_google"): (24.43, 257),
-    ("sqlite", "one_percent"): (1.42, 128),
+    ("sqlite", "first_to_google"): (6.08, 219),
+    ("sqlite", "first_from_google"): (9.20, 253),
+    ("sqlite", "one_percent"): (0.67, 119),
 }
 
 

@@ -37,6 +37,15 @@ def test_phones_page_lists_accounts_and_saves_a_filter(page: Any, fresh_server: 
     form.get_by_label("En cas de conflit").select_option("manual")
     screenshot(page, "32-telephone-reglages")
     form.get_by_role("button", name="Enregistrer les réglages").click()
+    # the narrower filter takes contacts off this phone: named, and nothing saved unconfirmed
+    confirm = page.get_by_role(
+        "dialog", name=re.compile(r"^Retirer \d+ contacts? de ce téléphone \?$")
+    )
+    confirm.wait_for()
+    assert "Les clients restent dans ATARYS" in confirm.inner_text()
+    assert "Rien n'est enregistré" in confirm.inner_text()
+    screenshot(page, "32b-filtre-a-confirmer")
+    confirm.get_by_role("button", name="Appliquer le filtre").click()
     card.get_by_text("Réglages du téléphone demo@example.com enregistrés.").wait_for()
     filter_text = card.get_by_test_id("account-filter")
     filter_text.get_by_text("Ville : Lyon · Étiquette : chantier-nord").wait_for()

@@ -3,11 +3,12 @@
 // "Appliquer" (exactly the previewed plan).
 import { useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { itemsOf, planGroups } from "../lib/sync.js";
+import { applyInBackground } from "../lib/apply.js";
+import { itemsOf, planGroups, progressOf } from "../lib/sync.js";
 import { conflictPolicyValues, deletionSettingValues } from "../generated/api.ts";
 import { PlanErrorNotice, PlanExpiry, PlanView } from "./Plan.jsx";
 import { ATARYS_DELETION_LABELS, GOOGLE_DELETION_LABELS, POLICY_LABELS } from "./SettingsPanel.jsx";
-import { Button, Card, ErrorNotice, Notice } from "./ui.jsx";
+import { Button, Card, ErrorNotice, Notice, ProgressBar } from "./ui.jsx";
 
 const SCOPES = [
   { value: "group", label: "Seulement les contacts du libellé « ATARYS »", hint: "Recommandé : les contacts personnels des téléphones restent en dehors d'ATARYS." },
@@ -48,6 +49,7 @@ export default function FirstSyncPanel({ onApplied }) {
   const [phase, setPhase] = useState("loading"); // loading | ready | saving | applying
   const [error, setError] = useState(null);
   const [applyError, setApplyError] = useState(null);
+  const [progress, setProgress] = useState(null); // the applying job's {done, total}
   const alive = useRef(true);
   useEffect(() => () => (alive.current = false), []);
 
@@ -130,8 +132,12 @@ export default function FirstSyncPanel({ onApplied }) {
   const apply = async () => {
     setPhase("applying");
     setApplyError(null);
+    setProgress(null);
     try {
-      const res = await api.post(paths.applyPlan(preview.plan_id), {});
+      // a job on the server: a whole address book takes minutes, beyond any request's time
+      const res = await applyInBackground(preview.plan_id, {
+        onProgress: (job) => alive.current && setProgress(progressOf(job)),
+      });
       if (onApplied) onApplied({ result: res.data || {}, message: res.message, previewed: preview.items });
     } catch (err) {
       if (alive.current) setApplyError(err);
@@ -235,6 +241,12 @@ export default function FirstSyncPanel({ onApplied }) {
           <div className="mt-2 space-y-3" data-testid="first-sync-preview">
             <PlanView items={preview.items} emptyText="Rien à échanger : les deux côtés sont déjà identiques." />
             <PlanExpiry at={preview.plan_expires_at} />
+          </div>
+        )}
+        {phase === "applying" && (
+          <div className="mt-3" aria-live="polite" data-testid="first-sync-progress">
+            <ProgressBar label="Application de la première synchronisation" done={progress ? progress.done : 0} total={progress ? progress.total : null} />
+            <p className="mt-1 text-xs text-slate-600">Vous pouvez quitter cette page : l'application continue sur le serveur.</p>
           </div>
         )}
         <PlanErrorNotice error={applyError} onPreviewAgain={previewAgain} className="mt-3" />

@@ -1,6 +1,7 @@
 // Past runs: a small chart (items and duration per run), a table, and one run's detail.
 import { useEffect, useState } from "react";
 import { api, paths } from "../lib/api.js";
+import { applyInBackground } from "../lib/apply.js";
 import { formatDate, formatDuration, formatShortDate } from "../lib/format.js";
 import { countsOf, durationOf, isFailed, isRunning, itemsOf, runOf, totalItems, triggerLabel } from "../lib/sync.js";
 import { classifyError } from "../lib/errors.js";
@@ -133,7 +134,7 @@ export function UndoDialog({ run, onClose, onDone }) {
     setApplying(true);
     setApplyError(null);
     try {
-      const res = await api.post(paths.applyPlan(plan.plan_id), force ? { force: true } : {});
+      const res = await applyInBackground(plan.plan_id, { force });
       setResult(res.data || {});
       if (onDone) onDone();
     } catch (err) {

@@ -2,6 +2,7 @@
 // "Aperçu": a dry run showing, per contact and per field, what a sync would change.
 import { useEffect, useRef, useState } from "react";
 import { api, ApiError, paths } from "../lib/api.js";
+import { applyInBackground } from "../lib/apply.js";
 import { classifyError } from "../lib/errors.js";
 import { fieldLabel, fieldValue, formatDate } from "../lib/format.js";
 import {
@@ -341,7 +342,10 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
     setPreview((p) => ({ ...p, applying: true, applyError: null }));
     following.current = "apply";
     try {
-      const res = await api.post(paths.applyPlan(plan.plan_id), force ? { force: true } : {});
+      const res = await applyInBackground(plan.plan_id, {
+        force,
+        onProgress: (job) => alive.current && setPreview((p) => ({ ...p, progress: progressOf(job) })),
+      });
       if (!alive.current) return;
       const result = res.data || {};
       markSeen(runIdOf(result));
@@ -494,6 +498,11 @@ export default function SyncPanel({ connected = true, onRunFinished, onRunStarte
                     {preview.applying ? "Application en cours…" : "Appliquer ce plan"}
                   </Button>
                   <PlanExpiry at={preview.plan.plan_expires_at} />
+                </div>
+              )}
+              {preview.applying && preview.progress && (
+                <div aria-live="polite" data-testid="apply-progress">
+                  <ProgressBar label="Application de l'aperçu" done={preview.progress.done} total={preview.progress.total} />
                 </div>
               )}
               <PlanErrorNotice error={preview.applyError} onPreviewAgain={runPreview}>

@@ -17,6 +17,14 @@ const create = (name, extra = {}) => ({ action: "create_google", direction: "ata
 const incoming = (name) => ({ action: "create_atarys", direction: "google_to_atarys", name, resource_name: `people/${name}`, to_atarys: { nom: { before: null, after: name } }, to_google: {} });
 const SETTINGS = { import_scope: "group", google_deletions: "unlink", atarys_deletions: "propagate", conflict_policy: "newest", phone_region: "FR" };
 
+/** The API's answers to a background apply: queued at first, then the finished run. */
+function appliedJob(runId, result) {
+  return {
+    start: () => jsonResponse(202, envelope({ run_id: runId, status: "queued", progress: { done: 0, total: 3 } }, "Application de l'aperçu lancée en arrière-plan")),
+    poll: () => jsonResponse(200, envelope({ run_id: runId, status: "finished", progress: { done: 3, total: 3 }, result: { run_id: runId, ...result } }, "Synchronisation terminée")),
+  };
+}
+
 /** A fake account: settings kept, a dry run's plan depending on the saved import scope. */
 function firstSyncServer({ applyStatus = 200 } = {}) {
   const state = { settings: { ...SETTINGS }, applied: [] };
@@ -38,9 +46,11 @@ function firstSyncServer({ applyStatus = 200 } = {}) {
     }
     if (url.includes("/plans/")) {
       state.applied.push(url);
+      state.bodies = [...(state.bodies || []), body];
       if (applyStatus === 410) return jsonResponse(410, failure("Cet aperçu a expiré (30 minutes) : refaites un aperçu."));
-      return jsonResponse(200, envelope({ run_id: 9, changed_since_preview: [] }, "Aperçu appliqué"));
+      return appliedJob(9, { changed_since_preview: [] }).start();
     }
+    if (url.endsWith("/runs/9")) return appliedJob(9, { changed_since_preview: [] }).poll();
     return jsonResponse(404, failure("?"));
   });
   return { state, calls };
@@ -66,8 +76,12 @@ describe("Première synchronisation", () => {
     expect(calls.some((c) => c.url.includes("/plans/"))).toBe(false);
 
     await userEvent.click(screen.getByRole("button", { name: "Appliquer" }));
+    // applied as a job on the server (a whole address book outlasts any request), followed here
+    expect(await screen.findByTestId("first-sync-progress")).toHaveTextContent("Application de la première synchronisation");
     await waitFor(() => expect(applied).toHaveBeenCalled());
+    expect(applied.mock.calls[0][0].message).toBe("Aperçu appliqué");
     expect(state.applied).toEqual(["/api/google-contacts/plans/plan-group/apply"]);
+    expect(state.bodies).toEqual([{ async: true }]);
   });
 
   it("saves changed choices, previews again, and only then lets Appliquer run", async () => {
@@ -99,19 +113,19 @@ describe("Première synchronisation", () => {
 
 describe("Aperçu → Appliquer ce plan", () => {
   const plan = [create("MARTIN Paul", { client_id: 1 }), create("DUBOIS Anne", { client_id: 2 })];
-  function server(apply) {
+  function server(apply, poll = null) {
     return mockFetch(({ method, url }) => {
       if (url.endsWith("/sync-all") && method === "POST") return jsonResponse(200, envelope({ plan, plan_id: "p1", plan_expires_at: "2030-01-01T10:30:00+00:00" }));
       if (url.endsWith("/plans/p1/apply")) return apply();
+      if (poll && url.endsWith("/runs/4")) return poll();
       if (url.includes("/runs")) return jsonResponse(200, envelope([]));
       return jsonResponse(404, failure("?"));
     });
   }
 
   it("applies the plan and names what changed since the preview, not applied", async () => {
-    const calls = server(() =>
-      jsonResponse(200, envelope({ run_id: 4, changed_since_preview: [plan[0]] }, "Aperçu appliqué, sauf 1 élément(s)")),
-    );
+    const job = appliedJob(4, { changed_since_preview: [plan[0]] });
+    const calls = server(job.start, job.poll);
     const finished = vi.fn();
     render(<SyncPanel onRunFinished={finished} watchInterval={100000} />);
     await userEvent.click(screen.getByRole("button", { name: "Aperçu" }));
