@@ -3,8 +3,8 @@
 // "Appliquer" (exactly the previewed plan).
 import { useEffect, useRef, useState } from "react";
 import { api, paths } from "../lib/api.js";
-import { applyInBackground } from "../lib/apply.js";
-import { itemsOf, planGroups, progressOf } from "../lib/sync.js";
+import { applyInBackground, followJob } from "../lib/apply.js";
+import { isRunning, itemsOf, planGroups, progressOf, runIdOf } from "../lib/sync.js";
 import { conflictPolicyValues, deletionSettingValues } from "../generated/api.ts";
 import { PlanErrorNotice, PlanExpiry, PlanView } from "./Plan.jsx";
 import { ATARYS_DELETION_LABELS, GOOGLE_DELETION_LABELS, POLICY_LABELS } from "./SettingsPanel.jsx";
@@ -84,9 +84,34 @@ export default function FirstSyncPanel({ onApplied }) {
     setPreview(plan);
   };
 
+  // The first sync already being applied (the page was reloaded, or opened elsewhere):
+  // follow that job rather than previewing again; the page moves on when it ends.
+  const followRunning = async () => {
+    let running = null;
+    try {
+      const res = await api.get(paths.runs, { query: { limit: 5 } });
+      running = (Array.isArray(res.data) ? res.data : []).find((r) => isRunning(r) && !r.dry_run);
+    } catch {
+      return false; // the history cannot tell: the preview below will say if a run holds it
+    }
+    if (!running || !alive.current) return false;
+    setPhase("applying");
+    setProgress(progressOf(running));
+    try {
+      const now = (await api.get(paths.run(runIdOf(running)))).data || {};
+      await followJob(now, { onProgress: (job) => alive.current && setProgress(progressOf(job)) });
+      if (alive.current && onApplied) onApplied(null); // the history tells what it did
+      return true;
+    } catch (err) {
+      if (alive.current) setApplyError(err);
+      return false;
+    }
+  };
+
   const start = async () => {
     setPhase("loading");
     try {
+      if (await followRunning()) return;
       const res = await api.get(paths.settings);
       const settings = res.data || {};
       setSaved(settings);
@@ -156,11 +181,18 @@ export default function FirstSyncPanel({ onApplied }) {
 
   return (
     <Card id="synchronisation" title="Première synchronisation">
-      <Notice tone="info" title="Rien n'a encore été écrit">
-        Google est connecté. Avant tout échange, vérifiez ci-dessous ce que la première synchronisation ferait, contact par
-        contact, et faites vos choix. Rien ne sera écrit ni dans Google ni dans ATARYS avant que vous cliquiez sur
-        « Appliquer » ; les synchronisations automatiques attendent aussi.
-      </Notice>
+      {phase === "applying" ? (
+        <Notice tone="info" title="Application en cours">
+          L'aperçu a été validé : ATARYS écrit maintenant dans Google et dans ATARYS exactement ce qui y était affiché. Vous
+          pouvez quitter cette page ; l'historique dira ce qui a été fait.
+        </Notice>
+      ) : (
+        <Notice tone="info" title="Rien n'a encore été écrit">
+          Google est connecté. Avant tout échange, vérifiez ci-dessous ce que la première synchronisation ferait, contact par
+          contact, et faites vos choix. Rien ne sera écrit ni dans Google ni dans ATARYS avant que vous cliquiez sur
+          « Appliquer » ; les synchronisations automatiques attendent aussi.
+        </Notice>
+      )}
 
       <ErrorNotice error={error} className="mt-3">
         <Button variant="secondary" onClick={start}>
@@ -230,7 +262,7 @@ export default function FirstSyncPanel({ onApplied }) {
 
       <section aria-labelledby="premiere-apercu" className="mt-4 border-t border-slate-200 pt-4" aria-busy={busy ? "true" : undefined}>
         <h3 id="premiere-apercu" className="font-semibold">
-          Ce que la première synchronisation ferait
+          {phase === "applying" ? "Avancement" : "Ce que la première synchronisation ferait"}
         </h3>
         {busy && phase !== "applying" && (
           <p role="status" className="mt-2 text-sm text-slate-600">

@@ -20,8 +20,14 @@ const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function applyInBackground(planId, { force = false, onProgress = null, interval = 700 } = {}) {
   const res = await api.post(paths.applyPlan(planId), force ? { async: true, force: true } : { async: true });
-  let job = res.data || {};
+  const job = res.data || {};
   if (!JOB_STATES.has(job.status)) return { data: job, message: res.message || appliedMessage(job) }; // applied at once
+  return followJob(job, { onProgress, interval });
+}
+
+/** Follow a background job (as `GET runs/<id>` tells it) to its end: see `applyInBackground`. */
+export async function followJob(first, { onProgress = null, interval = 700 } = {}) {
+  let job = first || {};
   while (job.status === "queued" || job.status === "running") {
     if (onProgress) onProgress(job);
     await wait(interval);

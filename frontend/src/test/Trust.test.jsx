@@ -99,6 +99,25 @@ describe("Première synchronisation", () => {
     await waitFor(() => expect(state.applied).toEqual(["/api/google-contacts/plans/plan-all/apply"]));
   });
 
+  it("after a reload during Appliquer, follows the job still running instead of previewing again", async () => {
+    let polls = 0;
+    const calls = mockFetch(({ url }) => {
+      if (url.includes("/runs?")) return jsonResponse(200, envelope([{ id: 9, status: "running", trigger: "apply", dry_run: false, progress_done: 200, progress_total: 600 }]));
+      if (url.endsWith("/runs/9")) {
+        polls += 1;
+        const done = polls > 1;
+        return jsonResponse(200, envelope({ run_id: 9, status: done ? "finished" : "running", progress: { done: done ? 600 : 400, total: 600 }, result: done ? { run_id: 9, changed_since_preview: [] } : null }));
+      }
+      return jsonResponse(404, failure("?"));
+    });
+    const applied = vi.fn();
+    render(<FirstSyncPanel onApplied={applied} />);
+    const progress = await screen.findByTestId("first-sync-progress");
+    expect(progress).toHaveTextContent("Application de la première synchronisation");
+    await waitFor(() => expect(applied).toHaveBeenCalledWith(null), { timeout: 4000 });
+    expect(calls.some((c) => c.url.endsWith("/sync-all"))).toBe(false); // no second preview
+  });
+
   it("an expired preview says so in French and offers to preview again", async () => {
     firstSyncServer({ applyStatus: 410 });
     render(<FirstSyncPanel onApplied={() => {}} />);
