@@ -14,25 +14,10 @@ from sqlalchemy.orm import Session
 
 from atarys.models import Client, SyncLink
 from atarys.models.base import utcnow
-from atarys.sync.service import RunResult, SyncService
+from atarys.sync.service import SyncService
+from fixtures.checks import city, contacts, google_writes
 from fixtures.emulator import Admin
 from fixtures.sync import add_client, new_contact
-
-WRITES = ("batchCreateContacts", "batchUpdateContacts", "batchDeleteContacts")
-
-
-def google_writes(result: RunResult) -> int:
-    return sum(n for m, n in result.api_calls.items() if m.endswith(WRITES))
-
-
-def contacts(admin: Admin) -> list[dict[str, Any]]:
-    return [c["person"] for c in admin.call("GET", "contacts")["contacts"] if not c.get("deleted")]
-
-
-def city(person: dict[str, Any]) -> str | None:
-    addresses = person.get("addresses") or [{}]
-    value = addresses[0].get("city")
-    return str(value) if value else None
 
 
 def settle(service: SyncService) -> None:

@@ -13,31 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from atarys.emulator import DEFAULT_USER
-from atarys.models import Client, SyncLink
+from atarys.models import SyncLink
 from atarys.sync.core.mapping import person_to_record
 from atarys.sync.service import SyncService
 from atarys.sync.sides.google import pack_cursor
+from fixtures.checks import assert_quiet, contacts, live_clients
 from fixtures.emulator import Admin
 from fixtures.sync import add_client, new_contact
-
-WRITES = ("batchCreateContacts", "batchUpdateContacts", "batchDeleteContacts")
-
-
-def assert_quiet(result: Any) -> None:
-    """A run that wrote nothing anywhere."""
-    d = result.to_dict()
-    assert sum(n for m, n in result.api_calls.items() if m.endswith(WRITES)) == 0, d
-    assert d["atarys_to_google"]["success"] == 0, d
-    assert d["google_to_atarys"]["success"] == 0, d
-
-
-def contacts(admin: Admin) -> list[dict[str, Any]]:
-    return [c["person"] for c in admin.call("GET", "contacts")["contacts"] if not c.get("deleted")]
-
-
-def live_clients(session: Session) -> list[Client]:
-    session.expire_all()
-    return list(session.scalars(select(Client).where(Client.deleted_at.is_(None))))
 
 
 def links(session: Session) -> list[SyncLink]:

@@ -16,30 +16,15 @@ from sqlalchemy.orm import Session
 from atarys.models import Client, SyncLink
 from atarys.sync.core.errors import SyncError
 from atarys.sync.core.mapping import client_id_of
-from atarys.sync.service import RunResult, SyncService
+from atarys.sync.service import SyncService
+from fixtures.checks import city, contacts, google_writes
 from fixtures.emulator import Admin
 from fixtures.sync import add_client, new_contact
-
-WRITES = ("batchCreateContacts", "batchUpdateContacts", "batchDeleteContacts")
-
-
-def google_writes(result: RunResult) -> int:
-    return sum(n for m, n in result.api_calls.items() if m.endswith(WRITES))
-
-
-def contacts(admin: Admin) -> list[dict[str, Any]]:
-    return [c["person"] for c in admin.call("GET", "contacts")["contacts"] if not c.get("deleted")]
 
 
 def links(session: Session) -> list[SyncLink]:
     session.expire_all()
     return list(session.scalars(select(SyncLink)))
-
-
-def city(person: dict[str, Any]) -> str | None:
-    addresses = person.get("addresses") or [{}]
-    value = addresses[0].get("city")
-    return str(value) if value else None
 
 
 # --- 1. renames need proof ----------------------------------------------------------------
