@@ -10,11 +10,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atarys.models import Client, GoogleAccount, SyncConflict, SyncLink
+from atarys.models import GoogleAccount, SyncConflict, SyncLink
 from atarys.sync.core.errors import AccountBusyError, MassDeletionError, SyncError
 from atarys.sync.service import RunResult, SyncService
 from atarys.sync.sides.google import GoogleSide
 from atarys.sync.store import Store
+from fixtures.checks import contacts, live_clients
 from fixtures.emulator import Admin
 from fixtures.sync import GOOGLE_OPTIONS, add_client, new_contact
 
@@ -36,16 +37,6 @@ def assert_quiet(result: RunResult) -> None:
     assert google_writes(result) == 0, d
     assert d["atarys_to_google"]["success"] == 0, d
     assert d["google_to_atarys"]["success"] == 0, d
-
-
-def contacts(admin: Admin) -> list[dict[str, Any]]:
-    """The emulator's live contacts (raw)."""
-    return [c["person"] for c in admin.call("GET", "contacts")["contacts"] if not c.get("deleted")]
-
-
-def live_clients(session: Session) -> list[Client]:
-    session.expire_all()
-    return list(session.scalars(select(Client).where(Client.deleted_at.is_(None))))
 
 
 def links(session: Session) -> list[SyncLink]:
