@@ -114,3 +114,35 @@ def test_push_of_a_deleted_client_deletes_its_contact(
     result = google_service.sync_all(trigger="push")
     assert result.errors == [], result.to_dict()
     assert [p["names"][0]["familyName"] for p in contacts(admin)] == ["Durand"]
+
+
+def test_an_item_left_alone_since_its_preview_is_read_again_by_the_next_run(
+    session: Session, google_service: SyncService, admin: Admin, people_service: Any
+) -> None:
+    """A phone made the person a client already is; the preview links the two; the client
+    is edited before « Appliquer »: that link is left alone, and the next run links them
+    (the cursors moved past the phone's contact: it is read again), never a second one.
+    Found by the state machine (seed 2274067359, preview then apply)."""
+    add_client(session, nom="Durand", email="paul@example.com")
+    settle(google_service)
+    client = add_client(session, nom="Martin", prenom="Jean", email="jean@example.com")
+    new_contact(
+        people_service,
+        names=[{"givenName": "Jean", "familyName": "Martin"}],
+        emailAddresses=[{"value": "jean@example.com"}],
+        phoneNumbers=[{"value": "06 12 34 56 78"}],
+    )
+    preview = google_service.sync_all(dry_run=True)
+    assert [i["name"] for i in preview.to_dict()["plan"]] == ["MARTIN Jean"]
+    client.ville = "Lyon"
+    session.commit()
+    applied = google_service.apply_plan(preview.plan_id or "")
+    assert [c["name"] for c in applied.changed_since_preview] == ["MARTIN Jean"]
+    result = google_service.sync_all()
+    assert result.errors == [], result.to_dict()
+    martins = [p for p in contacts(admin) if p["names"][0].get("familyName") == "Martin"]
+    assert len(martins) == 1, martins
+    assert city(martins[0]) == "Lyon"
+    assert session.get(Client, client.id).telephone == "+33612345678"  # type: ignore[union-attr]
+    links = session.scalars(select(SyncLink).where(SyncLink.client_id == client.id)).all()
+    assert [lk.resource_name for lk in links] == [martins[0]["resourceName"]]

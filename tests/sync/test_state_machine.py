@@ -420,6 +420,35 @@ class SyncMachine(RuleBasedStateMachine):
                 fail_next=0, fail_after_apply=0, error_rate=0.0, reject_marker=None
             )
 
+    @rule(edit=st.booleans(), i=st.integers(0, 50), field=Field, value=Text, phone=Phones)
+    def preview_and_apply(
+        self, edit: bool, i: int, field: str, value: str | None, phone: str | None
+    ) -> None:
+        """A person previews (nothing is written on either side), maybe edits a client
+        meanwhile, then applies exactly the preview: an item changed since it is left
+        for the next run."""
+        writes_before = self._google_writes()
+        clients_before = [(c.id, c.updated_at) for c in self._live_clients()]
+        try:
+            preview = self.service.sync_all(dry_run=True, trigger="test")
+        except (SyncError, MassDeletionError):
+            self.session.rollback()
+            return
+        assert self._google_writes() == writes_before, "a preview wrote to Google"
+        assert [(c.id, c.updated_at) for c in self._live_clients()] == clients_before
+        if edit:
+            self.edit_client(i, field, value, phone)
+        if preview.plan_id is None:
+            return
+        try:
+            self.service.apply_plan(preview.plan_id, force=True)
+        except (SyncError, MassDeletionError):
+            self.session.rollback()
+
+    def _google_writes(self) -> int:
+        methods = self.emulator.stats()["methods"]
+        return sum(n for m, n in methods.items() if m.endswith(WRITES))
+
     @rule()
     def push(self) -> None:
         """The job queue's run after an edit: the edited linked clients and their contacts

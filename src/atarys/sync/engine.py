@@ -242,6 +242,11 @@ class Engine:
             if r.status == "error":
                 failed.add((cid, rn))
                 self.store.add_retry(cid, rn, r.action.name, r.message or "")
+            elif r.status == "changed":
+                # left alone since the preview: the cursors move on, both sides are read
+                # again by the next run (as the journal promises)
+                failed.add((cid, rn))
+                self.store.add_reread(cid, rn, r.action.name)
             elif r.status == "done":
                 done_c |= {cid} if cid else set()
                 done_r |= {rn} if rn else set()

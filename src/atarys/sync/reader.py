@@ -190,13 +190,15 @@ class Reader:
 
     def _retry_due(self) -> tuple[set[str], set[str]]:
         """Client ids and contacts of the retry list due in this run."""
-        rows = self.store.retries()
+        rows = self.store.retries(rereads=True)
         now = self.store.clock()
         self.retried = [r for r in rows if r.next_at <= now]
         # not due yet (backoff): not read again on purpose; an unlinked client is still
         # offered to every run (its create is cheap to retry and must not wait)
         cids = {str(r.client_id) for r in self.retried if r.client_id is not None}
-        rns = {r.resource_name for r in self.retried if r.client_id is None and r.resource_name}
+        # the contact of a row, linked or not (a contact to link to an unlinked client
+        # left alone since its preview is read again too)
+        rns = {r.resource_name for r in self.retried if r.resource_name}
         return cids, rns
 
     def _changed(self, item: Item | None, snapshot: Record) -> bool:

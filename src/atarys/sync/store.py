@@ -910,17 +910,38 @@ class Store:
         row.next_at = now + min(wait, RETRY_BACKOFF_MAX)
         return row
 
-    def retries(self, *, due: bool = False) -> list[SyncPending]:
-        """Failed items kept for the next runs (``due``: those to try in this run)."""
+    def add_reread(self, client_id: str | None, resource_name: str | None, name: str) -> None:
+        """An item left alone on purpose (changed since the preview that planned it): the
+        next run reads both of its sides again, even though the cursors moved past it
+        (a contact made on a phone would otherwise never be listed again)."""
+        cid = int(client_id) if client_id and client_id.isdigit() else None
+        now = self.clock()
+        row = self._pending("reread", cid, resource_name)
+        if row is None:
+            row = SyncPending(
+                account_id=self.account_id, kind="reread", client_id=cid, attempts=0, first_at=now
+            )
+            self.session.add(row)
+        row.resource_name = resource_name or row.resource_name
+        row.name = name or row.name
+        row.message = "modifié depuis l'aperçu : relu à la prochaine synchronisation"
+        row.last_at = now
+        row.next_at = now
+
+    def retries(self, *, due: bool = False, rereads: bool = False) -> list[SyncPending]:
+        """Failed items kept for the next runs (``due``: those to try in this run);
+        ``rereads``: with the items to read again (``add_reread``)."""
+        kinds = ("retry", "reread") if rereads else ("retry",)
         query = select(SyncPending).where(
-            SyncPending.account_id == self.account_id, SyncPending.kind == "retry"
+            SyncPending.account_id == self.account_id, SyncPending.kind.in_(kinds)
         )
         if due:
             query = query.where(SyncPending.next_at <= self.clock())
         return list(self.session.scalars(query.order_by(SyncPending.id)))
 
     def clear_retries(self, client_ids: Iterable[str], resource_names: Iterable[str]) -> None:
-        """These items went through: forget their failures."""
+        """These items went through: forget their failures (and that they were to be read
+        again)."""
         keys = sorted({int(i) for i in client_ids if i and i.isdigit()})
         names = sorted({n for n in resource_names if n})
         for column, values in ((SyncPending.client_id, keys), (SyncPending.resource_name, names)):
@@ -929,7 +950,7 @@ class Store:
                     delete(SyncPending)
                     .where(
                         SyncPending.account_id == self.account_id,
-                        SyncPending.kind == "retry",
+                        SyncPending.kind.in_(("retry", "reread")),
                         column.in_(values[start : start + 500]),
                     )
                     .execution_options(synchronize_session=False)
