@@ -226,6 +226,15 @@ class SyncMachine(RuleBasedStateMachine):
         raw = self.admin.call("GET", "contacts")["contacts"]
         return {c["resourceName"]: c["person"] for c in raw if not c["deleted"]}
 
+    def _linked(self, *, client_id: int | None = None, resource_name: str | None = None) -> bool:
+        """Whether the client (or contact) is linked: synced at least once."""
+        query = select(SyncLink.id)
+        if client_id is not None:
+            query = query.where(SyncLink.client_id == client_id)
+        else:
+            query = query.where(SyncLink.resource_name == resource_name)
+        return self.session.scalars(query.limit(1)).first() is not None
+
     def _email_taken(self, email: str | None) -> bool:
         return email is not None and any(
             (c.email or "").lower() == email for c in self._live_clients()
@@ -261,6 +270,10 @@ class SyncMachine(RuleBasedStateMachine):
         setattr(client, field, new)
         self.session.commit()
         if unchanged:  # the same value again is no edit
+            return
+        if normalize_value(field, new) is None and not self._linked(client_id=client.id):
+            # a field emptied before the client was ever synced is no edit the sync can
+            # see: linked to a contact holding a value, it takes it (seed 3194857606)
             return
         self.edits.pop((f"client:{client.id}", field), None)
         self.edits[(f"client:{client.id}", field)] = new
@@ -307,6 +320,8 @@ class SyncMachine(RuleBasedStateMachine):
             field, new
         ):
             return  # the same value again is no edit
+        if normalize_value(field, new) is None and not self._linked(resource_name=rn):
+            return  # emptied before it was ever synced: no edit the sync can see
         self.edits.pop((f"contact:{rn}", field), None)
         self.edits[(f"contact:{rn}", field)] = new
 
@@ -835,6 +850,35 @@ def test_replay_a_push_after_the_phone_made_twins_of_one_person(
         m.create_contact(nom="Martin", phone="+33612345678", pick=2, shared=False)
         m.push()
         m.edit_contact(field="email", i=29, phone=None, value="Lyon")
+        m.clean_sync()
+    finally:
+        m.teardown()
+
+
+def test_replay_previews_applied_around_a_phone_edit(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the machine (seed 3194857606): a client's phone emptied before it was ever
+    synced, then linked by e-mail to a phone's contact holding a number: it takes it (no
+    edit the sync could see; the machine no longer counts it as one); previews applied
+    around edits on both sides: every edit is still there (or kept in a conflict)."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.clean_sync()
+        m.create_contact(nom="Martin", phone="+33612345678", pick=0, shared=False)
+        m.clean_sync()
+        m.delete_contact(i=21)
+        m.clean_sync()
+        m.create_client(nom="Martin", phone="+33123456789", pick=1, shared=True, ville="Dubois")
+        m.edit_client(field="telephone", i=41, phone=None, value=None)
+        m.create_contact(nom="Dubois", phone="+33612345678", pick=1, shared=True)
+        m.preview_and_apply(edit=False, field="nom", i=6, phone=None, value="Gérant")
+        m.edit_contact(field="telephone", i=33, phone="+33698765432", value="Élodie")
+        m.touch_contact(i=23)
+        m.preview_and_apply(edit=True, field="email", i=13, phone="+33123456789", value="ACME")
+        m.touch_contact(i=5)
+        m.edit_client(field="fonction", i=10, phone="+33612345678", value="Gérant")
+        m.delete_contact(i=4)
         m.clean_sync()
     finally:
         m.teardown()
