@@ -882,3 +882,27 @@ def test_replay_previews_applied_around_a_phone_edit(
         m.clean_sync()
     finally:
         m.teardown()
+
+
+def test_replay_a_linked_name_changed_on_the_phone_beside_a_colleague(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the machine (seed 2314140580): a shared address held by a linked pair
+    whose family name the phone changes in the same run as a colleague's contact with
+    that address and the pair's old name arrives. The colleague is matched against the
+    names the holders have after the run: a clean sync, then nothing left to write."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        for _ in range(3):
+            m.clean_sync()
+        m.create_client(nom="Dubois", phone="+33698765432", pick=1, shared=True, ville="Élodie")
+        m.sync_with_fault(fault="rename", i=20)
+        m.create_contact(nom="  Nice  ", phone="+33698765432", pick=0, shared=True)
+        m.create_client(nom="Martin", phone=None, pick=1, shared=True, ville="Gérant")
+        m.create_contact(nom="ACME", phone="+33612345678", pick=1, shared=False)
+        m.create_contact(nom="Dubois", phone="+33123456789", pick=1, shared=True)
+        m.sync_with_fault(fault="profile", i=23)
+        m.edit_contact(field="nom", i=32, phone="+33698765432", value="ACME")
+        m.clean_sync()
+    finally:
+        m.teardown()

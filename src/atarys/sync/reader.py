@@ -44,7 +44,7 @@ def link_state(link: SyncLink) -> LinkState:
 class _LinkedByEmail(TypedDict):
     linked_emails: dict[str, LinkState]
     linked_names: dict[str, frozenset[str]]
-    linked_holders: dict[str, frozenset[str]]
+    linked_holders: dict[str, dict[str, str]]
 
 
 @dataclass(frozen=True)

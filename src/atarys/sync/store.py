@@ -72,8 +72,8 @@ class EmailHolders(NamedTuple):
     """E-mail → a link holding it."""
     names: dict[str, frozenset[str]]
     """E-mail → who holds it: the ``name_key`` of each linked pair's snapshot."""
-    ids: dict[str, frozenset[str]]
-    """E-mail → the ids of the linked clients holding it."""
+    ids: dict[str, dict[str, str]]
+    """E-mail → the linked clients holding it: client id → ``name_key`` of its snapshot."""
 
 
 def new_lock_owner() -> str:
@@ -289,7 +289,7 @@ class Store:
         keys = sorted({e.lower() for e in emails if e})
         links: dict[str, SyncLink] = {}
         names: dict[str, set[str]] = {}
-        ids: dict[str, set[str]] = {}
+        ids: dict[str, dict[str, str]] = {}
         for start in range(0, len(keys), 500):
             rows = self.session.execute(
                 select(func.lower(Client.email), SyncLink)
@@ -302,12 +302,13 @@ class Store:
             )
             for email, link in rows:
                 links[email] = link
-                names.setdefault(email, set()).add(name_key(Record.from_dict(link.snapshot or {})))
-                ids.setdefault(email, set()).add(str(link.client_id))
+                name = name_key(Record.from_dict(link.snapshot or {}))
+                names.setdefault(email, set()).add(name)
+                ids.setdefault(email, {})[str(link.client_id)] = name
         return EmailHolders(
             links,
             {email: frozenset(n) for email, n in names.items()},
-            {email: frozenset(i) for email, i in ids.items()},
+            ids,
         )
 
     def unlinked_client_ids(self) -> list[str]:

@@ -110,8 +110,8 @@ class RunState:
     linked_emails: Mapping[str, LinkState] = field(default_factory=dict)
     # who holds those e-mails among the linked pairs (``name_key``; shared addresses)
     linked_names: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    # the ids of the linked clients holding those e-mails
-    linked_holders: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # the linked clients holding those e-mails: client id → ``name_key`` of its snapshot
+    linked_holders: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     # client ids named by candidates' clientData that are already linked elsewhere
     linked_client_ids: frozenset[str] = frozenset()
     linked: int = 0  # links of the account before the run
@@ -447,8 +447,9 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         holders.setdefault(email, set()).add(name_key(link.snapshot))
     in_run = {p.link.client_id: p for p in state.pairs}
     planned = {a.client_id: a for a in actions}
-    # who holds each e-mail once this run is done (a pair of the run may give its up)
-    holding = {e: set(ids) for e, ids in state.linked_holders.items()}
+    # who holds each e-mail once this run is done, and under which name (a pair of the
+    # run may give its e-mail up, or change its name)
+    holding = {e: dict(ids) for e, ids in state.linked_holders.items()}
     for cid, pair in in_run.items():
         if cid in leaving:
             continue
@@ -471,18 +472,22 @@ def plan_run(state: RunState, settings: PlanSettings) -> Plan:
         )
         for email, ids in holding.items():
             if email not in held:
-                ids.discard(cid)
+                ids.pop(cid, None)
         for kept in held:
             if kept is not None:
                 lce[kept] = cid
                 lge[kept] = rn
                 holders.setdefault(kept, set()).add(who)
-                holding.setdefault(kept, set()).add(cid)
+                holding.setdefault(kept, {})[cid] = who
     for ids in holding.values():
-        ids -= leaving
-    for email in [e for e, cid in lce.items() if cid in leaving or not holding.get(e, {cid})]:
+        for gone in leaving:
+            ids.pop(gone or "", None)
+    for email in [e for e, cid in lce.items() if cid in leaving or not holding.get(e, {cid: ""})]:
         lce.pop(email, None)
         lge.pop(email, None)
+    for email, ids in holding.items():
+        if ids:  # the holders' names after this run (a pair renamed in it: its new name)
+            holders[email] = set(ids.values())
 
     deleted = {cid for cid, p in in_run.items() if p.atarys_deleted and cid in leaving}
     clients = [Candidate(c.id, normalize_record(c.record, region)) for c in state.clients]
