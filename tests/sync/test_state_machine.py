@@ -906,3 +906,42 @@ def test_replay_a_linked_name_changed_on_the_phone_beside_a_colleague(
         m.clean_sync()
     finally:
         m.teardown()
+
+
+def test_replay_a_link_following_an_older_copy_of_its_contact(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by the machine (seed 2314140580): a contact renamed out of sight, its client's
+    contact made again, then deleted; a full listing finds the older copy by its
+    clientData and the link follows it. Its other e-mail is compared as a new link's (a
+    conflict), never taken as a phone edit over the office's own (seen as u2@ → bob@)."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        for _ in range(3):
+            m.clean_sync()
+        m.create_contact(nom="Martin", phone=None, pick=2, shared=True)
+        m.sync_with_fault(fault="delay", i=49)
+        m.create_contact(nom="Martin", phone="+33123456789", pick=1, shared=True)
+        m.preview_and_apply(edit=True, field="email", i=20, phone=None, value="Lyon")
+        m.create_contact(nom="Élodie", phone="+33123456789", pick=1, shared=True)
+        m.clean_sync()
+        m.clean_sync()
+        m.delete_contact(i=18)
+        m.touch_contact(i=28)
+        m.push()
+        m.clean_sync()
+        m.delete_contact(i=33)
+        m.sync_with_fault(fault="full_omit_renamed", i=6)
+        m.push()
+        m.push()
+        m.sync_with_fault(fault="rename", i=47)
+        m.push()
+        m.preview_and_apply(edit=True, field="email", i=8, phone=None, value="ACME")
+        m.edit_contact(field="fonction", i=36, phone="+33123456789", value="ACME")
+        m.edit_contact(field="nom", i=9, phone="+33123456789", value="Martin")
+        m.push()
+        m.sync_with_fault(fault="expired", i=50)
+        m.delete_contact(i=45)
+        m.clean_sync()
+    finally:
+        m.teardown()

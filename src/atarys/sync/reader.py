@@ -114,6 +114,18 @@ class Reader:
                 return item.id
         return None
 
+    def _move(self, link: SyncLink, item: Item) -> None:
+        """The link follows its client's id to another contact (no rename notice from
+        Google: found by its clientData). Holding other values than the last synchronised
+        ones, that contact may be an older copy rather than the same one renamed: it is
+        then compared as a newly linked contact (no snapshot), so a differing field is a
+        conflict a person sees, never an edit that silently overwrites the client."""
+        same = normalize_record(item.record, self.region) == Record.from_dict(link.snapshot)
+        if same:
+            self.store.set_link(link, resource_name=item.id)
+        else:
+            self.store.set_link(link, resource_name=item.id, snapshot=Record())
+
     def _follow_renames(
         self,
         by_contact: dict[str, SyncLink],
@@ -132,7 +144,7 @@ class Reader:
             if not found:
                 continue
             new = found.pop(0)
-            self.store.set_link(link, resource_name=new)
+            self._move(link, g_items[new])
             self.store.session.commit()  # a fact; no write lock across the next calls
             by_contact[new] = by_contact.pop(old)
             g_gone.discard(old)
