@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from atarys.models import Client, SyncLink
+from atarys.models import Client, SyncConflict, SyncLink
 from atarys.models.base import utcnow
 from atarys.sync.service import SyncService
 from fixtures.checks import city, contacts, google_writes
@@ -146,3 +146,30 @@ def test_an_item_left_alone_since_its_preview_is_read_again_by_the_next_run(
     assert session.get(Client, client.id).telephone == "+33612345678"  # type: ignore[union-attr]
     links = session.scalars(select(SyncLink).where(SyncLink.client_id == client.id)).all()
     assert [lk.resource_name for lk in links] == [martins[0]["resourceName"]]
+
+
+def test_a_one_client_push_following_an_older_copy_of_its_contact_keeps_a_conflict(
+    session: Session, google_service: SyncService, admin: Admin, people_service: Any
+) -> None:
+    """The linked contact is gone; another contact carries the client's id in its
+    clientData but other values (an older copy). The one-client push follows it as a new
+    link: its different e-mail is a conflict a person sees, never a silent edit."""
+    client = add_client(session, nom="Martin", email="jean@example.com", ville="Paris")
+    settle(google_service)
+    [link] = session.scalars(select(SyncLink)).all()
+    new_contact(
+        people_service,
+        names=[{"familyName": "Martin"}],
+        emailAddresses=[{"value": "ancien@example.com"}],
+        addresses=[{"city": "Paris"}],
+        clientData=[{"key": "atarys_client_id", "value": str(client.id)}],
+    )
+    admin.call("DELETE", f"contacts/{link.resource_name}")
+    client.ville = "Lyon"
+    session.commit()
+    google_service.sync_client_to_google(client.id)
+    conflicts = session.scalars(select(SyncConflict)).all()
+    assert sorted((c.field, c.atarys_value, c.google_value) for c in conflicts) == [
+        ("email", "jean@example.com", "ancien@example.com"),
+        ("ville", "Lyon", "Paris"),  # the office's edit against the copy's value: shown too
+    ]

@@ -93,7 +93,8 @@ class Reader:
         )
 
     def _renamed(self, link: SyncLink) -> str | None:
-        """The new resourceName of a linked contact that answers 404, if it was renamed.
+        """The new resourceName of a linked contact that answers 404, if it was renamed;
+        the link follows it (``_move`` when found by clientData alone).
 
         A sync-token listing names renames (``previousResourceNames``); it is read from
         the stored cursor, which does not move. Without a token (or when the rename is
@@ -106,11 +107,13 @@ class Reader:
             changes = self.google.list_changes(cursor)
             for item in changes.items:
                 if link.resource_name in item.previous_ids and not item.deleted:
+                    self.store.set_link(link, resource_name=item.id)  # Google's own word
                     return item.id
             if changes.full:
                 self._full = changes
         for item in self._by_hint(self._full_listing(), cid):
             if item.id not in taken:
+                self._move(link, item)
                 return item.id
         return None
 
@@ -479,7 +482,6 @@ class Reader:
             # 404: renamed, or deleted? proof first (as for one client)
             new = self._renamed(link)
             if new is not None:
-                self.store.set_link(link, resource_name=new)
                 self.store.session.commit()  # a fact; no write lock across the next call
                 g_items.update(self.google.get([new]))
         g_gone = {link.resource_name for link in links} - set(g_items)
@@ -502,7 +504,6 @@ class Reader:
                 # 404: renamed, or deleted? proof first
                 new = self._renamed(link)
                 if new is not None:
-                    self.store.set_link(link, resource_name=new)
                     self.store.session.commit()  # a fact; no write lock across the next call
                     rn = new
                     g_items = self.google.get([rn])
