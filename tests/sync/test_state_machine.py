@@ -273,7 +273,9 @@ class SyncMachine(RuleBasedStateMachine):
             return
         if normalize_value(field, new) is None and not self._linked(client_id=client.id):
             # a field emptied before the client was ever synced is no edit the sync can
-            # see: linked to a contact holding a value, it takes it (seed 3194857606)
+            # see: linked to a contact holding a value, it takes it (seed 3194857606);
+            # an earlier value of it is no longer to be found either (seed 3102089429)
+            self.edits.pop((f"client:{client.id}", field), None)
             return
         self.edits.pop((f"client:{client.id}", field), None)
         self.edits[(f"client:{client.id}", field)] = new
@@ -321,7 +323,10 @@ class SyncMachine(RuleBasedStateMachine):
         ):
             return  # the same value again is no edit
         if normalize_value(field, new) is None and not self._linked(resource_name=rn):
-            return  # emptied before it was ever synced: no edit the sync can see
+            # emptied before it was ever synced: no edit the sync can see (nor the value
+            # it had before)
+            self.edits.pop((f"contact:{rn}", field), None)
+            return
         self.edits.pop((f"contact:{rn}", field), None)
         self.edits[(f"contact:{rn}", field)] = new
 
@@ -903,6 +908,27 @@ def test_replay_a_linked_name_changed_on_the_phone_beside_a_colleague(
         m.create_contact(nom="Dubois", phone="+33123456789", pick=1, shared=True)
         m.sync_with_fault(fault="profile", i=23)
         m.edit_contact(field="nom", i=32, phone="+33698765432", value="ACME")
+        m.clean_sync()
+    finally:
+        m.teardown()
+
+
+def test_replay_a_phone_set_then_emptied_before_the_first_sync(
+    app: Flask, emulator: RunningEmulator, tmp_path: Path
+) -> None:
+    """Found by CI (seed 3102089429): a new client's phone set, then emptied, before any
+    sync: the client goes to Google with no phone (the machine had kept the first value
+    as the edit to find)."""
+    m = SyncMachine(app, emulator, tmp_path / "logs")
+    try:
+        m.create_client(nom="Martin", phone="+33612345678", pick=0, shared=True, ville="Martin")
+        m.edit_client(field="nom", i=0, phone="+33612345678", value="Martin")
+        m.edit_client(field="nom", i=27, phone="+33612345678", value="Martin")
+        m.create_client(nom="Martin", phone="+33612345678", pick=0, shared=False, ville="Martin")
+        m.create_client(nom="Martin", phone="+33698765432", pick=0, shared=False, ville="Martin")
+        m.create_client(nom="Martin", phone="+33612345678", pick=2, shared=True, ville="Martin")
+        m.edit_client(field="telephone", i=46, phone="+33612345678", value="Martin")
+        m.edit_client(field="telephone", i=50, phone=None, value="Élodie")
         m.clean_sync()
     finally:
         m.teardown()
